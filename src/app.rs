@@ -1,0 +1,100 @@
+//! The running application: its shared state, and `serve`, which takes a bound listener and a
+//! shutdown future so tests can run it on port 0 and stop it cleanly.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::services::key_usage::KeyUsage;
+use crate::services::passwords::Passwords;
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub passwords: Arc<Passwords>,
+    pub key_usage: Arc<KeyUsage>,
+    /// The serialised OpenAPI document, built once from the route table.
+    pub openapi: Bytes,
+}
+
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Connects to the database and applies pending migrations.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config).await?;
+        db.migrate().await?;
+        Ok(Self {
+            state: AppState {
+                config: Arc::new(config),
+                db,
+                passwords: Arc::new(Passwords::default()),
+                key_usage: Arc::new(KeyUsage::default()),
+                openapi: Bytes::new(),
+            },
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests, records pending key
+    /// usage and closes the database.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state;
+        let stop = CancellationToken::new();
+        let flusher = state.key_usage.clone().spawn_flusher(
+            state.db.clone(),
+            state.config.key_usage_flush,
+            stop.clone(),
+        );
+        let db = state.db.clone();
+        let router = crate::http::router(state);
+        tracing::info!(addr = %listener.local_addr()?, "listening");
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        stop.cancel();
+        flusher.await?;
+        db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

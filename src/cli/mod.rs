@@ -1,0 +1,182 @@
+//! The command line. Each subcommand is a thin call into the library.
+
+mod admin;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::domain::KeyKind;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kanri",
+    version,
+    about = "Self-hostable project-management backend"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and print its first secret and publishable keys (shown once).
+    Create {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum KindArg {
+    Secret,
+    Publishable,
+}
+
+impl From<KindArg> for KeyKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Secret => KeyKind::Secret,
+            KindArg::Publishable => KeyKind::Publishable,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Issue a new key for a tenant (shown once).
+    Create {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long, value_enum, default_value = "secret")]
+        kind: KindArg,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's keys (hints only).
+    List {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from stdin with --password-stdin, otherwise one is
+    /// generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the command line and runs it; errors become one line on stderr and a non-zero exit.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            let text = err.to_string();
+            eprintln!(
+                "{}",
+                text.lines().next().unwrap_or("error: invalid arguments")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: configuration: {err}");
+            return ExitCode::from(78);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            crate::telemetry::init(&config);
+            serve(config).await
+        }
+        Command::Config => {
+            println!("{}", serde_json::to_string_pretty(&config.redacted())?);
+            Ok(())
+        }
+        other => {
+            let quiet = Config {
+                log: "warn".into(),
+                ..config.clone()
+            };
+            crate::telemetry::init(&quiet);
+            admin::run(other, config).await
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    let app = crate::App::build(config).await?;
+    app.serve(listener, crate::app::shutdown_signal()).await
+}

@@ -1,0 +1,347 @@
+//! Typed configuration, loaded once at start from `KANRI_*` variables and an optional
+//! `kanri.toml`, validated before anything else runs.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A value that must never reach a log line or `Debug` output.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The raw, deserialised shape; `Config::from_raw` turns it into checked values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+struct RawConfig {
+    bind: String,
+    data_dir: PathBuf,
+    database_url: Option<Secret<String>>,
+    multi_tenant: bool,
+    session_ttl_secs: u64,
+    app_url: Option<String>,
+    cors_origins: String,
+    max_body_bytes: usize,
+    request_timeout_secs: u64,
+    key_usage_flush_secs: u64,
+    log: String,
+    log_format: LogFormat,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            multi_tenant: false,
+            session_ttl_secs: 604_800,
+            app_url: None,
+            cors_origins: String::new(),
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout_secs: 30,
+            key_usage_flush_secs: 30,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Which relational engine a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Secret<String>,
+    pub engine: Engine,
+    pub multi_tenant: bool,
+    pub session_ttl: Duration,
+    pub app_url: String,
+    /// Empty: no cross-origin access. `["*"]`: any origin (without credentials).
+    pub cors_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub key_usage_flush: Duration,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Source(String),
+    #[error("invalid {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `kanri.toml` (or the file named by `KANRI_CONFIG`), then `KANRI_*`.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("KANRI_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("kanri.toml"));
+        if std::env::var_os("KANRI_CONFIG").is_some() && !file.exists() {
+            return Err(invalid(
+                "KANRI_CONFIG",
+                format!("{} does not exist", file.display()),
+            ));
+        }
+        let figment = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("KANRI_").ignore(&["config"]));
+        let raw: RawConfig = figment
+            .extract()
+            .map_err(|e| ConfigError::Source(e.to_string()))?;
+        Self::from_raw(raw)
+    }
+
+    /// Defaults for a given data directory and database; what tests and tools start from.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>, database_url: Option<String>) -> Self {
+        let raw = RawConfig {
+            data_dir: data_dir.into(),
+            database_url: database_url.map(Secret::new),
+            ..RawConfig::default()
+        };
+        Self::from_raw(raw).expect("default configuration is valid")
+    }
+
+    fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
+        let bind: SocketAddr = raw
+            .bind
+            .parse()
+            .map_err(|_| invalid("KANRI_BIND", format!("{:?} is not host:port", raw.bind)))?;
+        let database_url = match raw.database_url {
+            Some(url) => url,
+            None => Secret::new(default_sqlite_url(&raw.data_dir)),
+        };
+        let engine = engine_of(database_url.expose())?;
+        if raw.session_ttl_secs == 0 {
+            return Err(invalid("KANRI_SESSION_TTL_SECS", "must be greater than 0"));
+        }
+        let app_url = match raw.app_url {
+            Some(url) => parse_http_url("KANRI_APP_URL", &url)?,
+            None => format!("http://{bind}"),
+        };
+        let cors_origins = parse_cors_origins(&raw.cors_origins)?;
+        if raw.max_body_bytes < 1024 {
+            return Err(invalid("KANRI_MAX_BODY_BYTES", "must be at least 1024"));
+        }
+        if raw.request_timeout_secs == 0 {
+            return Err(invalid(
+                "KANRI_REQUEST_TIMEOUT_SECS",
+                "must be greater than 0",
+            ));
+        }
+        if raw.key_usage_flush_secs == 0 {
+            return Err(invalid(
+                "KANRI_KEY_USAGE_FLUSH_SECS",
+                "must be greater than 0",
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&raw.log)
+            .map_err(|e| invalid("KANRI_LOG", e.to_string()))?;
+        Ok(Self {
+            bind,
+            data_dir: raw.data_dir,
+            database_url,
+            engine,
+            multi_tenant: raw.multi_tenant,
+            session_ttl: Duration::from_secs(raw.session_ttl_secs),
+            app_url,
+            cors_origins,
+            max_body_bytes: raw.max_body_bytes,
+            request_timeout: Duration::from_secs(raw.request_timeout_secs),
+            key_usage_flush: Duration::from_secs(raw.key_usage_flush_secs),
+            log: raw.log,
+            log_format: raw.log_format,
+        })
+    }
+
+    /// The effective configuration as JSON, with credentials in URLs replaced by `***`.
+    pub fn redacted(&self) -> serde_json::Value {
+        serde_json::json!({
+            "bind": self.bind.to_string(),
+            "data_dir": self.data_dir.display().to_string(),
+            "database_url": redact_url(self.database_url.expose()),
+            "engine": self.engine,
+            "multi_tenant": self.multi_tenant,
+            "session_ttl_secs": self.session_ttl.as_secs(),
+            "app_url": self.app_url,
+            "cors_origins": self.cors_origins,
+            "max_body_bytes": self.max_body_bytes,
+            "request_timeout_secs": self.request_timeout.as_secs(),
+            "key_usage_flush_secs": self.key_usage_flush.as_secs(),
+            "log": self.log,
+            "log_format": self.log_format,
+        })
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("kanri.db").display())
+}
+
+fn engine_of(url: &str) -> Result<Engine, ConfigError> {
+    if url.starts_with("sqlite:") {
+        Ok(Engine::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Engine::Postgres)
+    } else {
+        Err(invalid(
+            "KANRI_DATABASE_URL",
+            "must start with sqlite:, postgres:// or postgresql://",
+        ))
+    }
+}
+
+fn parse_http_url(key: &'static str, value: &str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(value).map_err(|e| invalid(key, format!("{value:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(key, "must be an http or https URL"));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+fn parse_cors_origins(value: &str) -> Result<Vec<String>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|origin| {
+            if origin == "*" {
+                return Ok(origin.to_string());
+            }
+            let url = url::Url::parse(origin)
+                .map_err(|e| invalid("KANRI_CORS_ORIGINS", format!("{origin:?}: {e}")))?;
+            match url.origin() {
+                o @ url::Origin::Tuple(..) => Ok(o.ascii_serialization()),
+                url::Origin::Opaque(_) => Err(invalid(
+                    "KANRI_CORS_ORIGINS",
+                    format!("{origin:?} is not an origin"),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Hides the password (and user-info query parameters) of a connection URL.
+fn redact_url(value: &str) -> String {
+    match url::Url::parse(value) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        Err(_) => "***".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawConfig {
+        RawConfig::default()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let c = Config::from_raw(raw()).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.engine, Engine::Sqlite);
+        assert!(c.database_url.expose().contains("kanri.db"));
+        assert_eq!(c.session_ttl.as_secs(), 604_800);
+        assert!(!c.multi_tenant);
+    }
+
+    #[test]
+    fn postgres_url_selects_postgres_and_is_redacted() {
+        let mut r = raw();
+        r.database_url = Some(Secret::new("postgres://kanri:hunter2@db:5432/kanri".into()));
+        let c = Config::from_raw(r).unwrap();
+        assert_eq!(c.engine, Engine::Postgres);
+        let shown = c.redacted().to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn rejects_bad_values_with_the_variable_name() {
+        let mut r = raw();
+        r.bind = "nonsense".into();
+        let err = Config::from_raw(r).unwrap_err().to_string();
+        assert!(err.contains("KANRI_BIND"), "{err}");
+
+        let mut r = raw();
+        r.database_url = Some(Secret::new("mysql://x".into()));
+        assert!(
+            Config::from_raw(r)
+                .unwrap_err()
+                .to_string()
+                .contains("KANRI_DATABASE_URL")
+        );
+
+        let mut r = raw();
+        r.session_ttl_secs = 0;
+        assert!(Config::from_raw(r).is_err());
+
+        let mut r = raw();
+        r.cors_origins = "not a url".into();
+        assert!(Config::from_raw(r).is_err());
+    }
+
+    #[test]
+    fn cors_origins_are_normalised() {
+        let mut r = raw();
+        r.cors_origins = "https://app.example.com/, http://localhost:3000".into();
+        let c = Config::from_raw(r).unwrap();
+        assert_eq!(
+            c.cors_origins,
+            vec!["https://app.example.com", "http://localhost:3000"]
+        );
+    }
+}

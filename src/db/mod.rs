@@ -1,0 +1,137 @@
+//! The data layer: one set of SQL texts run through sqlx's `Any` driver on SQLite or
+//! Postgres. Query functions take any executor (a pool or `&mut *tx`) so a use case can
+//! run them inside its own transaction. See ARCHITECTURE.md for why `Any`.
+
+pub mod api_keys;
+pub mod sessions;
+pub mod tenants;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::config::{Config, Engine};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Per-connection SQLite settings: WAL so readers never block the writer, a busy timeout so
+/// another process's writer makes us wait rather than fail, and enforced foreign keys.
+const SQLITE_PRAGMAS: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+];
+
+/// Connection pools. On SQLite, writes go through a single-connection pool so writers queue in
+/// the pool instead of colliding on the file lock, and reads use a separate read-only pool.
+/// On Postgres both handles are the same pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    engine: Engine,
+}
+
+impl Db {
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = config.database_url.expose();
+        let options: AnyConnectOptions = url.parse()?;
+        match config.engine {
+            Engine::Sqlite => {
+                std::fs::create_dir_all(&config.data_dir)?;
+                let write = sqlite_pool(1, false).connect_with(options.clone()).await?;
+                let read = sqlite_pool(8, true).connect_with(options).await?;
+                Ok(Self {
+                    read,
+                    write,
+                    engine: Engine::Sqlite,
+                })
+            }
+            Engine::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await?;
+                Ok(Self {
+                    read: pool.clone(),
+                    write: pool,
+                    engine: Engine::Postgres,
+                })
+            }
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Pool for queries that only read.
+    pub fn read(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Pool for single writes outside a transaction.
+    pub fn write(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes cannot fail to upgrade when
+    /// another process has written in between.
+    pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Any>> {
+        match self.engine {
+            Engine::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.write.begin().await,
+        }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    /// Is the database reachable for both reads and writes?
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        self.read.execute("SELECT 1").await?;
+        self.write.execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+fn sqlite_pool(max_connections: u32, read_only: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                for pragma in SQLITE_PRAGMAS {
+                    conn.execute(pragma).await?;
+                }
+                if read_only {
+                    conn.execute("PRAGMA query_only = ON").await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// True when `err` is a unique-constraint violation, for call sites that map it to a conflict.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}

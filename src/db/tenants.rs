@@ -1,0 +1,39 @@
+use sqlx::{Any, Executor, FromRow};
+
+pub const DEFAULT_TENANT_ID: &str = "default";
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+pub async fn insert<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    row: &TenantRow,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(row.created_at)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+pub async fn find<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> sqlx::Result<Option<TenantRow>> {
+    sqlx::query_as("SELECT id, name, created_at FROM tenants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+}
+
+pub async fn list<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Result<Vec<TenantRow>> {
+    sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY created_at, id")
+        .fetch_all(ex)
+        .await
+}

@@ -1,0 +1,56 @@
+//! Domain types: input becomes one of these at the edge, and their constructors are the only
+//! place a rule lives.
+
+pub mod api_key;
+pub mod email;
+pub mod password;
+pub mod secret_token;
+pub mod user_name;
+
+pub use api_key::{ApiKey, KeyKind};
+pub use email::Email;
+pub use password::Password;
+pub use secret_token::SecretToken;
+pub use user_name::UserName;
+
+/// A rule an input broke, named by the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs every field parser and collects all failures, so a client learns every mistake at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn field<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}

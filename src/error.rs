@@ -1,0 +1,55 @@
+//! The service layer's error: what went wrong in domain terms. The HTTP layer maps it to a
+//! status and code in one place (`http::error`).
+
+use crate::domain::FieldError;
+
+/// Why a request could not be authenticated. Each has a stable `code` for clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Neither a key nor a session where one is required.
+    MissingAuth,
+    /// A key that is malformed, unknown or revoked.
+    InvalidApiKey,
+    /// A session token that is malformed, unknown, expired or from another tenant.
+    InvalidToken,
+    /// Wrong email or password; deliberately the same for both.
+    InvalidCredentials,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("authentication failed: {0:?}")]
+    Unauthenticated(AuthFailure),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<Vec<FieldError>> for AppError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        Self::Validation(vec![error])
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,179 @@
+//! Sign-up, sign-in, sign-out and "who am I", under `/v1/auth` and the seed's `/auth`.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Success;
+use crate::app::AppState;
+use crate::clock::to_rfc3339;
+use crate::http::auth::{CurrentUser, TenantContext};
+use crate::http::envelope::{Envelope, ErrorBody};
+use crate::http::error::ApiResult;
+use crate::http::extract::Json;
+use crate::services::accounts::{self, Registration, SignedIn, User};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(seed_register))
+        .routes(routes!(seed_login))
+        .routes(routes!(seed_logout))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    pub user: User,
+    /// The bearer token for `Authorization: Bearer …`. Shown once.
+    pub token: String,
+    pub expires_at: String,
+}
+
+impl From<SignedIn> for SessionResponse {
+    fn from(s: SignedIn) -> Self {
+        Self {
+            user: s.user,
+            token: s.token.expose().to_string(),
+            expires_at: to_rfc3339(s.expires_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedOut {
+    pub logged_out: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user: User,
+    pub tenant_id: String,
+}
+
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account and session created", body = Success<SessionResponse>),
+        (status = 409, description = "Email already registered", body = ErrorBody),
+        (status = 422, description = "Invalid input", body = ErrorBody),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    tenant: TenantContext,
+    Json(body): Json<RegisterRequest>,
+) -> ApiResult<Envelope<SessionResponse>> {
+    let input = Registration {
+        email: &body.email,
+        password: &body.password,
+        name: &body.name,
+    };
+    let signed_in = accounts::register(
+        &state.db,
+        &state.passwords,
+        &tenant.tenant_id,
+        input,
+        state.config.session_ttl,
+    )
+    .await?;
+    Ok(Envelope::created(signed_in.into()))
+}
+
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = Success<SessionResponse>),
+        (status = 401, description = "Invalid email or password", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    tenant: TenantContext,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<Envelope<SessionResponse>> {
+    let signed_in = accounts::login(
+        &state.db,
+        &state.passwords,
+        &tenant.tenant_id,
+        &body.email,
+        &body.password,
+        state.config.session_ttl,
+    )
+    .await?;
+    Ok(Envelope::ok(signed_in.into()))
+}
+
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The presented token is revoked", body = Success<LoggedOut>),
+        (status = 401, description = "No valid session", body = ErrorBody),
+    ))]
+pub async fn logout(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+) -> ApiResult<Envelope<LoggedOut>> {
+    accounts::logout(&state.db, &session).await?;
+    Ok(Envelope::ok(LoggedOut { logged_out: true }))
+}
+
+#[utoipa::path(get, path = "/v1/auth/me", tag = "auth",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = Success<Me>),
+        (status = 401, description = "No valid session", body = ErrorBody),
+    ))]
+pub async fn me(CurrentUser(session): CurrentUser) -> Envelope<Me> {
+    Envelope::ok(Me {
+        user: session.user,
+        tenant_id: session.tenant_id,
+    })
+}
+
+#[utoipa::path(post, path = "/auth/register", tag = "seed",
+    request_body = RegisterRequest,
+    responses((status = 201, description = "Same as /v1/auth/register", body = Success<SessionResponse>)))]
+pub async fn seed_register(
+    state: State<AppState>,
+    tenant: TenantContext,
+    body: Json<RegisterRequest>,
+) -> ApiResult<Envelope<SessionResponse>> {
+    register(state, tenant, body).await
+}
+
+#[utoipa::path(post, path = "/auth/login", tag = "seed",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Same as /v1/auth/login", body = Success<SessionResponse>)))]
+pub async fn seed_login(
+    state: State<AppState>,
+    tenant: TenantContext,
+    body: Json<LoginRequest>,
+) -> ApiResult<Envelope<SessionResponse>> {
+    login(state, tenant, body).await
+}
+
+#[utoipa::path(post, path = "/auth/logout", tag = "seed",
+    security(("session" = [])),
+    responses((status = 200, description = "Same as /v1/auth/logout", body = Success<LoggedOut>)))]
+pub async fn seed_logout(
+    state: State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Envelope<LoggedOut>> {
+    logout(state, user).await
+}

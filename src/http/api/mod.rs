@@ -1,0 +1,23 @@
+//! Handlers, one module per resource. Each registers its routes (with their OpenAPI
+//! descriptions) through `routes()`; `http::router` puts them together.
+
+pub mod admin_users;
+pub mod auth;
+pub mod health;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// OpenAPI shape of a successful envelope around `T`.
+#[derive(Serialize, ToSchema)]
+pub struct Success<T: ToSchema> {
+    pub success: bool,
+    pub data: T,
+}
+
+/// A page of a list: the items and the cursor for the next page (`null` on the last).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

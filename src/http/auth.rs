@@ -1,0 +1,136 @@
+//! Who is calling: the tenant (from an API key, a session, or the default tenant in
+//! single-tenant mode), and the signed-in user when there is one.
+//!
+//! Keys come in `X-Api-Key` or as `Authorization: Bearer sk_live_…`/`pk_live_…`; session tokens
+//! come as `Authorization: Bearer <token>`.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::db::tenants::DEFAULT_TENANT_ID;
+use crate::domain::{ApiKey, KeyKind};
+use crate::error::{AppError, AuthFailure};
+use crate::services::accounts::{self, SessionUser};
+use crate::services::tenants::{self, ResolvedKey};
+
+const X_API_KEY: &str = "x-api-key";
+
+fn reject(failure: AuthFailure) -> ApiError {
+    ApiError::App(AppError::Unauthenticated(failure))
+}
+
+/// The raw credentials on a request, before any are checked.
+#[derive(Debug, Default)]
+struct Credentials {
+    key: Option<String>,
+    session: Option<String>,
+}
+
+impl Credentials {
+    fn from_parts(parts: &Parts) -> Result<Self, ApiError> {
+        let mut creds = Self::default();
+        if let Some(value) = parts.headers.get(X_API_KEY) {
+            let value = value
+                .to_str()
+                .map_err(|_| reject(AuthFailure::InvalidApiKey))?;
+            creds.key = Some(value.trim().to_string());
+        }
+        if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            let value = value
+                .to_str()
+                .map_err(|_| reject(AuthFailure::InvalidToken))?;
+            let (scheme, credential) = value.trim().split_once(' ').unwrap_or((value, ""));
+            if !scheme.eq_ignore_ascii_case("bearer") || credential.trim().is_empty() {
+                return Err(reject(AuthFailure::InvalidToken));
+            }
+            let credential = credential.trim().to_string();
+            if ApiKey::looks_like_key(&credential) {
+                if creds.key.as_ref().is_some_and(|k| *k != credential) {
+                    return Err(reject(AuthFailure::InvalidApiKey));
+                }
+                creds.key = Some(credential);
+            } else {
+                creds.session = Some(credential);
+            }
+        }
+        Ok(creds)
+    }
+
+    async fn resolve_key(&self, state: &AppState) -> Result<Option<ResolvedKey>, ApiError> {
+        match &self.key {
+            Some(raw) => Ok(Some(
+                tenants::resolve_key(&state.db, &state.key_usage, raw).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The tenant a request acts in, for routes that need no user (sign-up, sign-in).
+#[derive(Debug, Clone)]
+pub struct TenantContext {
+    pub tenant_id: String,
+    pub key: Option<ResolvedKey>,
+}
+
+impl FromRequestParts<AppState> for TenantContext {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let creds = Credentials::from_parts(parts)?;
+        match creds.resolve_key(state).await? {
+            Some(key) => Ok(Self {
+                tenant_id: key.tenant_id.clone(),
+                key: Some(key),
+            }),
+            None if state.config.multi_tenant => Err(reject(AuthFailure::MissingAuth)),
+            None => Ok(Self {
+                tenant_id: DEFAULT_TENANT_ID.to_string(),
+                key: None,
+            }),
+        }
+    }
+}
+
+/// A signed-in user. The session decides the tenant; a key sent alongside must agree.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub SessionUser);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let creds = Credentials::from_parts(parts)?;
+        let key = creds.resolve_key(state).await?;
+        let Some(token) = creds.session.as_deref() else {
+            return Err(reject(AuthFailure::MissingAuth));
+        };
+        let session = accounts::authenticate(&state.db, token).await?;
+        if key.is_some_and(|k| k.tenant_id != session.tenant_id) {
+            return Err(reject(AuthFailure::InvalidToken));
+        }
+        Ok(Self(session))
+    }
+}
+
+/// A server-side caller holding its tenant's secret key.
+#[derive(Debug, Clone)]
+pub struct SecretKey(pub ResolvedKey);
+
+impl FromRequestParts<AppState> for SecretKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let creds = Credentials::from_parts(parts)?;
+        match creds.resolve_key(state).await? {
+            Some(key) if key.kind == KeyKind::Secret => Ok(Self(key)),
+            Some(_) => Err(ApiError::App(AppError::Forbidden(
+                "this route requires a secret API key",
+            ))),
+            None => Err(reject(AuthFailure::MissingAuth)),
+        }
+    }
+}

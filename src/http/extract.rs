@@ -1,0 +1,17 @@
+//! Axum's extractors with our rejection, so a bad body, query or path gets the envelope.
+
+use axum::extract::{FromRequest, FromRequestParts};
+
+use super::error::ApiError;
+
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);

@@ -1,0 +1,156 @@
+//! The HTTP layer: one route table (with its OpenAPI document), the middleware stack, and the
+//! mapping of every failure to the envelope.
+
+pub mod api;
+pub mod auth;
+pub mod envelope;
+pub mod error;
+pub mod extract;
+pub mod pagination;
+pub mod request_id;
+
+use std::any::Any;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, Any as AnyOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+use crate::config::Config;
+use error::{ApiError, code_for_status};
+use request_id::{RequestId, X_REQUEST_ID};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kanri", description = "Self-hostable project-management backend"),
+    modifiers(&SecuritySchemes)
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "secret_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+    }
+}
+
+/// Every route, registered once; the OpenAPI document is derived from this same table.
+fn route_table() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::health::routes())
+        .merge(api::auth::routes())
+        .merge(api::admin_users::routes())
+}
+
+/// The OpenAPI 3.1 document for every route.
+pub fn openapi() -> OpenApiDoc {
+    route_table().split_for_parts().1
+}
+
+/// The complete application: routes, fallbacks and middleware, bound to its state.
+pub fn router(mut state: AppState) -> Router {
+    let (routes, doc) = route_table().split_for_parts();
+    state.openapi = Bytes::from(doc.to_json().expect("the OpenAPI document serialises"));
+    let config = state.config.clone();
+    routes
+        .fallback(|| async { ApiError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(cors(&config))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(middleware::from_fn(request_id::request_id))
+        .with_state(state)
+}
+
+/// One span per request with the id and the route template, never the raw path or query.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let id = req.extensions().get::<RequestId>().map(|r| r.0.as_str());
+    tracing::info_span!("request", method = %req.method(), route, request_id = id)
+}
+
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+}
+
+/// Gives the envelope to error responses made outside our handlers (body limit, timeout),
+/// keeping their headers.
+async fn envelope_bare_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let body = envelope::error_body(code_for_status(status), &message, &[]);
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(body.0.to_string()))
+}
+
+fn cors(config: &Config) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers(AnyOrigin)
+        .expose_headers([X_REQUEST_ID.clone()]);
+    if config.cors_origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(AnyOrigin);
+    }
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    layer.allow_origin(AllowOrigin::list(origins))
+}

@@ -1,0 +1,306 @@
+//! Accounts and sessions: register, sign in, sign out, resolve a session, and the tenant
+//! administrator's user management.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::clock::{now_ms, to_rfc3339};
+use crate::db::sessions::NewSession;
+use crate::db::users::{NewUser, UserRow};
+use crate::db::{self, Db, is_unique_violation};
+use crate::domain::password::Verification;
+use crate::domain::{Email, Password, SecretToken, UserName, Validator};
+use crate::error::{AppError, AppResult, AuthFailure};
+use crate::ids::new_id;
+use crate::services::passwords::Passwords;
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub image_url: Option<String>,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            image_url: row.image_url,
+            external_id: row.external_id,
+            created_at: to_rfc3339(row.created_at),
+            updated_at: to_rfc3339(row.updated_at),
+        }
+    }
+}
+
+/// A signed-in user with the token that proves it. The token is shown to the client once.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub token: SecretToken,
+    pub expires_at: i64,
+}
+
+/// The caller behind a valid session token.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_id: String,
+    pub tenant_id: String,
+    pub user: User,
+}
+
+pub struct Registration<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub name: &'a str,
+}
+
+struct ValidRegistration {
+    email: Email,
+    password: Option<Password>,
+    name: UserName,
+}
+
+fn validate(email: &str, password: Option<&str>, name: &str) -> AppResult<ValidRegistration> {
+    let mut v = Validator::default();
+    let email = v.field(Email::parse("email", email));
+    let password = password.map(|p| v.field(Password::parse("password", p)));
+    let name = v.field(UserName::parse("name", name));
+    v.finish()?;
+    match (email, password, name) {
+        (Some(email), None, Some(name)) => Ok(ValidRegistration {
+            email,
+            password: None,
+            name,
+        }),
+        (Some(email), Some(Some(password)), Some(name)) => Ok(ValidRegistration {
+            email,
+            password: Some(password),
+            name,
+        }),
+        _ => unreachable!("the validator reports every field that failed to parse"),
+    }
+}
+
+fn email_taken() -> AppError {
+    AppError::Conflict {
+        code: "email_taken",
+        message: "an account with this email already exists".into(),
+    }
+}
+
+/// Creates the user and their first session in one transaction.
+pub async fn register(
+    db: &Db,
+    passwords: &Passwords,
+    tenant_id: &str,
+    input: Registration<'_>,
+    session_ttl: Duration,
+) -> AppResult<SignedIn> {
+    let valid = validate(input.email, Some(input.password), input.name)?;
+    let password = valid
+        .password
+        .clone()
+        .expect("registration requires a password");
+    let hash = passwords.hash(password).await?;
+    let mut tx = db.begin().await?;
+    let row = insert_user(&mut tx, tenant_id, &valid, Some(&hash)).await?;
+    let signed_in = start_session(&mut tx, row, session_ttl).await?;
+    tx.commit().await?;
+    Ok(signed_in)
+}
+
+/// Signs in with email and password. Unknown email, missing password and wrong password are
+/// indistinguishable to the caller, in answer and in time.
+pub async fn login(
+    db: &Db,
+    passwords: &Passwords,
+    tenant_id: &str,
+    email: &str,
+    password: &str,
+    session_ttl: Duration,
+) -> AppResult<SignedIn> {
+    let rejected = AppError::Unauthenticated(AuthFailure::InvalidCredentials);
+    let candidate = Password::for_login(password);
+    let user = match Email::parse("email", email) {
+        Ok(email) => db::users::find_by_email(db.read(), tenant_id, email.normalized()).await?,
+        Err(_) => None,
+    };
+    let Some(candidate) = candidate else {
+        return Err(rejected);
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let verification = passwords.verify(candidate.clone(), stored).await?;
+    let user = match (user, verification) {
+        (Some(user), Verification::Match) => user,
+        (Some(user), Verification::MatchNeedsRehash) => {
+            let upgraded = passwords.hash(candidate).await?;
+            db::users::set_password_hash(
+                db.write(),
+                &user.tenant_id,
+                &user.id,
+                &upgraded,
+                now_ms(),
+            )
+            .await?;
+            user
+        }
+        _ => return Err(rejected),
+    };
+    let mut tx = db.begin().await?;
+    let signed_in = start_session(&mut tx, user, session_ttl).await?;
+    tx.commit().await?;
+    Ok(signed_in)
+}
+
+/// Resolves a bearer token to its live session and user.
+pub async fn authenticate(db: &Db, raw_token: &str) -> AppResult<SessionUser> {
+    let invalid = AppError::Unauthenticated(AuthFailure::InvalidToken);
+    let token = SecretToken::parse(raw_token).ok_or(invalid)?;
+    let found = db::sessions::find_live(db.read(), &token.hash(), now_ms())
+        .await?
+        .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
+    Ok(SessionUser {
+        session_id: found.session_id,
+        tenant_id: found.user.tenant_id.clone(),
+        user: found.user.into(),
+    })
+}
+
+pub async fn logout(db: &Db, session: &SessionUser) -> AppResult<()> {
+    db::sessions::delete(db.write(), &session.tenant_id, &session.session_id).await?;
+    Ok(())
+}
+
+pub struct NewUserInput<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: Option<&'a str>,
+}
+
+/// Creates a user without a session (administration and imports). Without a password the user
+/// cannot sign in with one until it is set.
+pub async fn create_user(
+    db: &Db,
+    passwords: &Passwords,
+    tenant_id: &str,
+    input: NewUserInput<'_>,
+) -> AppResult<User> {
+    let valid = validate(input.email, input.password, input.name)?;
+    let hash = match valid.password.clone() {
+        Some(p) => Some(passwords.hash(p).await?),
+        None => None,
+    };
+    let mut tx = db.begin().await?;
+    let row = insert_user(&mut tx, tenant_id, &valid, hash.as_deref()).await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+pub async fn get_user(db: &Db, tenant_id: &str, user_id: &str) -> AppResult<User> {
+    db::users::find(db.read(), tenant_id, user_id)
+        .await?
+        .map(User::from)
+        .ok_or(AppError::NotFound("user"))
+}
+
+/// A page of users and the id to continue after, if there may be more.
+pub async fn list_users(
+    db: &Db,
+    tenant_id: &str,
+    after_id: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<User>, Option<String>)> {
+    let limit = i64::from(limit);
+    let mut rows = db::users::list_page(db.read(), tenant_id, after_id, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(User::from).collect(), next))
+}
+
+/// Deletes a user and, through foreign keys, their sessions.
+pub async fn delete_user(db: &Db, tenant_id: &str, user_id: &str) -> AppResult<()> {
+    if db::users::delete(db.write(), tenant_id, user_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("user"))
+    }
+}
+
+async fn insert_user(
+    tx: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    valid: &ValidRegistration,
+    password_hash: Option<&str>,
+) -> AppResult<UserRow> {
+    let id = new_id();
+    let now = now_ms();
+    let new = NewUser {
+        id: &id,
+        tenant_id,
+        email: valid.email.as_str(),
+        email_normalized: valid.email.normalized(),
+        name: valid.name.as_str(),
+        password_hash,
+        now,
+    };
+    db::users::insert(&mut *tx, &new).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            email_taken()
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(UserRow {
+        id,
+        tenant_id: tenant_id.to_string(),
+        email: valid.email.as_str().to_string(),
+        name: valid.name.as_str().to_string(),
+        image_url: None,
+        password_hash: password_hash.map(str::to_string),
+        external_id: None,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+async fn start_session(
+    tx: &mut sqlx::AnyConnection,
+    user: UserRow,
+    ttl: Duration,
+) -> AppResult<SignedIn> {
+    let token = SecretToken::generate();
+    let now = now_ms();
+    let expires_at = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+    let id = new_id();
+    db::sessions::insert(
+        &mut *tx,
+        &NewSession {
+            id: &id,
+            tenant_id: &user.tenant_id,
+            user_id: &user.id,
+            token_hash: &token.hash(),
+            created_at: now,
+            expires_at,
+        },
+    )
+    .await?;
+    Ok(SignedIn {
+        user: user.into(),
+        token,
+        expires_at,
+    })
+}
