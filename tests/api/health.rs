@@ -1,0 +1,160 @@
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, expect_error, read};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_in_the_envelope() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/readyz", "/health"] {
+        let (status, body) = read(app.get(path).await).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(body["data"]["status"].is_string(), "{path}: {body}");
+    }
+    let (status, body) = read(app.get("/").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["message"], "Server is running successfully!");
+}
+
+#[tokio::test]
+async fn readyz_reports_an_unreachable_database() {
+    let app = TestApp::spawn().await;
+    app.db.close().await;
+    expect_error(
+        app.get("/readyz").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
+    // The process itself is still alive.
+    let (status, _) = read(app.get("/healthz").await).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn request_id_is_echoed_when_sane_and_generated_otherwise() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .request(Method::GET, "/healthz")
+        .header("X-Request-Id", "client-id-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "client-id-123");
+
+    let res = app
+        .request(Method::GET, "/nope")
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let generated = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(generated, "bad id with spaces");
+    assert!(!generated.is_empty());
+    let body = expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(body["request_id"], generated.as_str());
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_the_envelope() {
+    let app = TestApp::spawn().await;
+    expect_error(
+        app.get("/v1/does-not-exist").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let res = app
+        .request(Method::DELETE, "/healthz")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("allow"));
+    expect_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    let res = app
+        .request(Method::GET, "/v1/auth/login")
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let expected = [
+        ("/", "get"),
+        ("/health", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/openapi.json", "get"),
+        ("/v1/auth/register", "post"),
+        ("/v1/auth/login", "post"),
+        ("/v1/auth/logout", "post"),
+        ("/v1/auth/me", "get"),
+        ("/auth/register", "post"),
+        ("/auth/login", "post"),
+        ("/auth/logout", "post"),
+        ("/v1/admin/users", "get"),
+        ("/v1/admin/users", "post"),
+        ("/v1/admin/users/{id}", "get"),
+        ("/v1/admin/users/{id}", "delete"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in expected {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "a route is documented but not listed here"
+    );
+    // Each documented route is actually served (never answered by the 404 fallback).
+    for (path, method) in expected {
+        let path = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+        let res = app
+            .request(
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                &path,
+            )
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::NOT_FOUND {
+            let body: Value = res.json().await.unwrap();
+            assert_ne!(body["message"], "route not found", "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app =
+        TestApp::spawn_with(|c| c.cors_origins = vec!["https://app.example.com".into()]).await;
+    let res = app
+        .request(Method::OPTIONS, "/v1/auth/login")
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let res = app
+        .request(Method::GET, "/healthz")
+        .header("Origin", "https://evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+}

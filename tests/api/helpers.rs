@@ -1,0 +1,221 @@
+//! `TestApp`: the real server on port 0 with its own database, and typed helpers so each test
+//! reads as a scenario.
+//!
+//! With `KANRI_TEST_DATABASE_URL` set (a Postgres server URL), every app gets a fresh database
+//! on that server; otherwise a fresh SQLite file in a temporary directory.
+
+use std::path::PathBuf;
+
+use kanri::config::Config;
+use kanri::db::Db;
+use kanri::services::tenants;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct-horse-1";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub config: Config,
+    pub db: Db,
+    pub dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct Tenant {
+    pub id: String,
+    pub secret_key: String,
+    pub publishable_key: String,
+}
+
+pub struct SignedIn {
+    pub token: String,
+    pub user_id: String,
+}
+
+/// A fresh database URL for one test: a new Postgres database when configured, else `None`
+/// (the app's default SQLite file in its data dir).
+pub async fn fresh_database_url() -> Option<String> {
+    let server = std::env::var("KANRI_TEST_DATABASE_URL").ok()?;
+    sqlx::any::install_default_drivers();
+    let name = format!("kanri_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::AnyConnection::connect(&server)
+        .await
+        .expect("KANRI_TEST_DATABASE_URL is set but Postgres is unreachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let mut url = url::Url::parse(&server).expect("KANRI_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+pub async fn test_config() -> (Config, TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_data_dir(dir.path(), fresh_database_url().await);
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.log = std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into());
+    (config, dir)
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let (mut config, dir) = test_config().await;
+        adjust(&mut config);
+        Self::start(config, dir).await
+    }
+
+    /// Starts a server on an existing configuration and data directory (e.g. after a restart).
+    pub async fn start(config: Config, dir: TempDir) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            kanri::telemetry::init(&config);
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = kanri::App::build(config.clone()).await.expect("app builds");
+        let db = app.db().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            config,
+            db,
+            dir,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Graceful shutdown; returns the data directory so a test can inspect or restart on it.
+    pub async fn stop(mut self) -> (Config, TempDir) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        (self.config.clone(), dir)
+    }
+
+    pub fn sqlite_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("kanri.db")
+            })
+            .collect()
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, email: &str) -> SignedIn {
+        self.register_with(email, None).await
+    }
+
+    /// Registers through `/v1/auth/register`, optionally with an API key.
+    pub async fn register_with(&self, email: &str, key: Option<&str>) -> SignedIn {
+        let mut req = self
+            .request(Method::POST, "/v1/auth/register")
+            .json(&json!({"email": email, "password": PASSWORD, "name": "Test User"}));
+        if let Some(key) = key {
+            req = req.header("X-Api-Key", key);
+        }
+        let res = req.send().await.unwrap();
+        let (status, body) = read(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        SignedIn {
+            token: body["data"]["token"].as_str().unwrap().to_string(),
+            user_id: body["data"]["user"]["id"].as_str().unwrap().to_string(),
+        }
+    }
+
+    pub async fn me(&self, token: &str) -> (StatusCode, Value) {
+        read(
+            self.request(Method::GET, "/v1/auth/me")
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A tenant with its keys, made the way `kanri tenant create` makes one.
+    pub async fn create_tenant(&self, name: &str) -> Tenant {
+        let created = tenants::create_tenant(&self.db, name)
+            .await
+            .expect("tenant");
+        Tenant {
+            id: created.tenant.id,
+            secret_key: created.secret_key.expose().to_string(),
+            publishable_key: created.publishable_key.expose().to_string(),
+        }
+    }
+}
+
+/// Status and JSON body; also checks what every response must have.
+pub async fn read(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_string())
+        .expect("every response carries X-Request-Id");
+    let text = res.text().await.unwrap();
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("response is JSON: {status} {text}"));
+    let success = body["success"].as_bool().expect("envelope has success");
+    assert_eq!(success, status.is_success(), "{body}");
+    if !success {
+        assert!(body["code"].is_string(), "{body}");
+        assert!(body["message"].is_string(), "{body}");
+        assert_eq!(body["request_id"], request_id.as_str(), "{body}");
+    }
+    (status, body)
+}
+
+/// Asserts an error response's status and code, returning the body.
+pub async fn expect_error(res: Response, status: StatusCode, code: &str) -> Value {
+    let (got, body) = read(res).await;
+    assert_eq!(got, status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    body
+}

@@ -1,0 +1,10 @@
+//! The black-box suite: every test drives a real server over HTTP. One binary for all of them
+//! keeps link time down.
+
+mod admin_users;
+mod auth;
+mod cli;
+mod health;
+mod helpers;
+mod properties;
+mod tenancy;
