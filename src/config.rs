@@ -266,17 +266,29 @@ fn parse_cors_origins(value: &str) -> Result<Vec<String>, ConfigError> {
         .collect()
 }
 
-/// Hides the password (and user-info query parameters) of a connection URL.
+/// Hides the password of a connection URL, whether in the user-info or a `password=` parameter.
 fn redact_url(value: &str) -> String {
-    match url::Url::parse(value) {
-        Ok(mut url) => {
-            if url.password().is_some() {
-                let _ = url.set_password(Some("***"));
-            }
-            url.to_string()
-        }
-        Err(_) => "***".into(),
+    let Ok(mut url) = url::Url::parse(value) else {
+        return "***".into();
+    };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
     }
+    if url.query_pairs().any(|(k, _)| k == "password") {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "password" {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 #[cfg(test)]
@@ -307,6 +319,16 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("***"));
         assert!(!format!("{c:?}").contains("hunter2"));
+
+        let mut r = raw();
+        r.database_url = Some(Secret::new(
+            "postgres://db/kanri?user=k&password=hunter2&sslmode=require".into(),
+        ));
+        let shown = Config::from_raw(r).unwrap().redacted().to_string();
+        assert!(
+            !shown.contains("hunter2") && shown.contains("sslmode=require"),
+            "{shown}"
+        );
     }
 
     #[test]

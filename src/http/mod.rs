@@ -106,9 +106,16 @@ fn request_span(req: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), route, request_id = id)
 }
 
-fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
-    tracing::error!("handler panicked");
-    ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+/// A panicking handler becomes an opaque 500, logged once with the panic message.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %detail, "handler panicked");
+    let body = envelope::error_body("internal_error", "internal server error", &[]);
+    (StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
 }
 
 /// Gives the envelope to error responses made outside our handlers (body limit, timeout),

@@ -225,3 +225,37 @@ async fn key_use_is_recorded_without_a_write_per_request() {
     let app = TestApp::start(config, dir).await;
     assert!(last_used(app.db.clone(), tenant.id.clone()).await.is_some());
 }
+
+#[tokio::test]
+async fn every_issued_key_resolves_to_its_own_tenant() {
+    let app = TestApp::spawn_with(multi_tenant()).await;
+    let mut tenants = Vec::new();
+    for i in 0..10 {
+        tenants.push(app.create_tenant(&format!("Tenant {i}")).await);
+    }
+    for tenant in &tenants {
+        // The secret key lists exactly this tenant's users; the publishable key signs users up here.
+        let user = app
+            .register_with(
+                &format!("owner-{}@example.com", tenant.id),
+                Some(&tenant.publishable_key),
+            )
+            .await;
+        let (_, me) = app.me(&user.token).await;
+        assert_eq!(me["data"]["tenant_id"], tenant.id.as_str());
+        let res = app
+            .request(Method::GET, "/v1/admin/users")
+            .header("X-Api-Key", &tenant.secret_key)
+            .send()
+            .await
+            .unwrap();
+        let (_, body) = read(res).await;
+        let ids: Vec<&str> = body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [user.user_id.as_str()]);
+    }
+}
