@@ -2,10 +2,14 @@
 //! Postgres. Query functions take any executor (a pool or `&mut *tx`) so a use case can
 //! run them inside its own transaction. See ARCHITECTURE.md for why `Any`.
 
+pub mod activity;
 pub mod api_keys;
+pub mod roles;
 pub mod sessions;
 pub mod tenants;
 pub mod users;
+pub mod workspace_members;
+pub mod workspaces;
 
 use std::time::Duration;
 

@@ -123,3 +123,29 @@ pub async fn delete<'c>(
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+pub async fn find_id_by_email<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    email_normalized: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND email_normalized = $2")
+        .bind(tenant_id)
+        .bind(email_normalized)
+        .fetch_optional(ex)
+        .await
+}
+
+pub async fn exists<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+) -> sqlx::Result<bool> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(ex)
+            .await?;
+    Ok(found.is_some())
+}

@@ -3,9 +3,12 @@
 
 pub mod api_key;
 pub mod email;
+pub mod enums;
 pub mod password;
+pub mod permission;
 pub mod secret_token;
 pub mod user_name;
+pub mod workspace;
 
 pub use api_key::{ApiKey, KeyKind};
 pub use email::Email;

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::db::tenants::DEFAULT_TENANT_ID;
 use crate::domain::{ApiKey, KeyKind};
 use crate::error::{AppError, AuthFailure};
+use crate::services::access::Actor;
 use crate::services::accounts::{self, SessionUser};
 use crate::services::tenants::{self, ResolvedKey};
 
@@ -98,6 +99,16 @@ impl FromRequestParts<AppState> for TenantContext {
 /// A signed-in user. The session decides the tenant; a key sent alongside must agree.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub SessionUser);
+
+impl CurrentUser {
+    /// The caller as the services see it.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            tenant_id: self.0.tenant_id.clone(),
+            user_id: self.0.user.id.clone(),
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;

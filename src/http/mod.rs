@@ -63,6 +63,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::health::routes())
         .merge(api::auth::routes())
         .merge(api::admin_users::routes())
+        .merge(api::workspaces::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

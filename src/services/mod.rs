@@ -1,7 +1,11 @@
 //! Use cases. Each function takes the database (and what else it needs), parses nothing that
 //! the domain types already guarantee, and returns domain results or an `AppError`.
 
+pub mod access;
 pub mod accounts;
+pub mod activity;
 pub mod key_usage;
+pub mod members;
 pub mod passwords;
 pub mod tenants;
+pub mod workspaces;

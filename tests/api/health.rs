@@ -103,6 +103,15 @@ async fn openapi_document_lists_every_route() {
         ("/v1/admin/users", "post"),
         ("/v1/admin/users/{id}", "get"),
         ("/v1/admin/users/{id}", "delete"),
+        ("/v1/workspaces", "get"),
+        ("/v1/workspaces", "post"),
+        ("/v1/workspaces/{id}", "get"),
+        ("/v1/workspaces/{id}", "patch"),
+        ("/v1/workspaces/{id}", "delete"),
+        ("/v1/workspaces/{id}/members", "get"),
+        ("/v1/workspaces/{id}/members", "post"),
+        ("/v1/workspaces/{id}/members/{user_id}", "patch"),
+        ("/v1/workspaces/{id}/members/{user_id}", "delete"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -119,7 +128,9 @@ async fn openapi_document_lists_every_route() {
     );
     // Each documented route is actually served (never answered by the 404 fallback).
     for (path, method) in expected {
-        let path = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+        let path = path
+            .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{user_id}", "u");
         let res = app
             .request(
                 Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),

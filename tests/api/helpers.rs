@@ -219,3 +219,59 @@ pub async fn expect_error(res: Response, status: StatusCode, code: &str) -> Valu
     assert_eq!(body["code"], code, "{body}");
     body
 }
+
+impl TestApp {
+    /// A request with a session token.
+    pub fn as_user(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    /// Sends with a session token and reads the envelope.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.as_user(method, path, token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    /// Creates a workspace owned by `token`'s user and returns its id.
+    pub async fn create_workspace(&self, token: &str, name: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/v1/workspaces",
+                token,
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Adds a registered user to a workspace with a role, as `owner_token`.
+    pub async fn add_member(
+        &self,
+        owner_token: &str,
+        workspace_id: &str,
+        user: &SignedIn,
+        role: &str,
+    ) {
+        let path = format!("/v1/workspaces/{workspace_id}/members");
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &path,
+                owner_token,
+                Some(json!({"user_id": user.user_id, "role": role})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}

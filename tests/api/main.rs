@@ -8,3 +8,4 @@ mod health;
 mod helpers;
 mod properties;
 mod tenancy;
+mod workspaces;

@@ -1,12 +1,12 @@
 //! A tenant's user administration, for server-side callers with the secret key.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Page, Success};
+use super::{Deleted, Page, Success};
 use crate::app::AppState;
 use crate::http::auth::SecretKey;
 use crate::http::envelope::{Envelope, ErrorBody};
@@ -27,12 +27,6 @@ pub struct CreateUserRequest {
     pub name: String,
     /// Optional: a user without a password cannot sign in with one until it is set.
     pub password: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Deleted {
-    pub id: String,
-    pub deleted: bool,
 }
 
 #[utoipa::path(get, path = "/v1/admin/users", tag = "admin",
@@ -105,5 +99,5 @@ pub async fn delete_user(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Deleted>> {
     accounts::delete_user(&state.db, &key.tenant_id, &id).await?;
-    Ok(Envelope::ok(Deleted { id, deleted: true }))
+    Ok(Envelope::ok(Deleted::new(id)))
 }

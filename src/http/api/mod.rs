@@ -4,6 +4,7 @@
 pub mod admin_users;
 pub mod auth;
 pub mod health;
+pub mod workspaces;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,4 +21,20 @@ pub struct Success<T: ToSchema> {
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// The answer to a successful DELETE.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    pub id: String,
+    pub deleted: bool,
+}
+
+impl Deleted {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            deleted: true,
+        }
+    }
 }

@@ -1,0 +1,294 @@
+//! Workspace members: list, add, change role, remove — with the rules on owners.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::clock::{now_ms, to_rfc3339};
+use crate::db::workspace_members::{MemberWithUser, NewMember};
+use crate::db::{self, Db, is_unique_violation};
+use crate::domain::enums::WorkspaceRole;
+use crate::domain::permission;
+use crate::domain::{Email, FieldError};
+use crate::error::{AppError, AppResult};
+use crate::services::access::{self, Actor, WorkspaceAccess};
+use crate::services::activity::{self, Event};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub image_url: Option<String>,
+    pub role: WorkspaceRole,
+    pub custom_role_id: Option<String>,
+    pub joined_at: String,
+}
+
+impl From<MemberWithUser> for Member {
+    fn from(m: MemberWithUser) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email,
+            name: m.name,
+            image_url: m.image_url,
+            role: WorkspaceRole::from_db(&m.role),
+            custom_role_id: m.custom_role_id,
+            joined_at: to_rfc3339(m.created_at),
+        }
+    }
+}
+
+/// Who to add: by email or by user id.
+pub enum UserRef<'a> {
+    Email(&'a str),
+    Id(&'a str),
+}
+
+/// Resolves a user of the caller's tenant; unknown (or another tenant's) is not found.
+pub async fn resolve_user(db: &Db, tenant_id: &str, user: &UserRef<'_>) -> AppResult<String> {
+    let found = match user {
+        UserRef::Email(email) => {
+            let email = Email::parse("email", email)?;
+            db::users::find_id_by_email(db.read(), tenant_id, email.normalized()).await?
+        }
+        UserRef::Id(id) => db::users::exists(db.read(), tenant_id, id)
+            .await?
+            .then(|| id.to_string()),
+    };
+    found.ok_or(AppError::NotFound("user"))
+}
+
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Member>, Option<String>)> {
+    access::workspace_access(db, actor, workspace_id)
+        .await?
+        .require(permission::MEMBERS_READ)?;
+    let limit = i64::from(limit);
+    let mut rows = db::workspace_members::list_page(
+        db.read(),
+        &actor.tenant_id,
+        workspace_id,
+        after,
+        limit + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| r.user_id.clone())
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(Member::from).collect(), next))
+}
+
+/// Checks that `access` may hand out `role` (and the custom role, if any).
+async fn check_grantable(
+    db: &Db,
+    access: &WorkspaceAccess,
+    role: WorkspaceRole,
+    custom_role_id: Option<&str>,
+) -> AppResult<()> {
+    if role.rank() > access.role.rank() || (role == WorkspaceRole::Owner && !access.is_owner()) {
+        return Err(AppError::Forbidden(
+            "you cannot grant a role above your own",
+        ));
+    }
+    if let Some(id) = custom_role_id {
+        if role == WorkspaceRole::Owner {
+            return Err(FieldError::new("custom_role_id", "cannot be combined with OWNER").into());
+        }
+        if db::roles::find(db.read(), &access.tenant_id, id)
+            .await?
+            .is_none()
+        {
+            return Err(FieldError::new("custom_role_id", "no such role").into());
+        }
+    }
+    Ok(())
+}
+
+pub async fn add(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    user: UserRef<'_>,
+    role: WorkspaceRole,
+    custom_role_id: Option<&str>,
+) -> AppResult<Member> {
+    let access = access::workspace_access(db, actor, workspace_id).await?;
+    access.require(permission::MEMBERS_MANAGE)?;
+    check_grantable(db, &access, role, custom_role_id).await?;
+    let user_id = resolve_user(db, &actor.tenant_id, &user).await?;
+    let mut tx = db.begin().await?;
+    add_in(&mut tx, actor, workspace_id, &user_id, role, custom_role_id).await?;
+    tx.commit().await?;
+    find(db, &actor.tenant_id, workspace_id, &user_id).await
+}
+
+/// Inserts a membership and its activity event on `conn` (shared with invitation acceptance).
+pub async fn add_in(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    workspace_id: &str,
+    user_id: &str,
+    role: WorkspaceRole,
+    custom_role_id: Option<&str>,
+) -> AppResult<()> {
+    db::workspace_members::insert(
+        &mut *conn,
+        &NewMember {
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            user_id,
+            role: role.as_str(),
+            custom_role_id,
+            now: now_ms(),
+        },
+    )
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Conflict {
+                code: "already_member",
+                message: "this user is already a member".into(),
+            }
+        } else {
+            e.into()
+        }
+    })?;
+    activity::record(
+        conn,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "member.added",
+            subject_type: "user",
+            subject_id: user_id,
+            payload: json!({"role": role}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn find(db: &Db, tenant_id: &str, workspace_id: &str, user_id: &str) -> AppResult<Member> {
+    db::workspace_members::find_with_user(db.read(), tenant_id, workspace_id, user_id)
+        .await?
+        .map(Member::from)
+        .ok_or(AppError::NotFound("member"))
+}
+
+fn last_owner() -> AppError {
+    AppError::Conflict {
+        code: "last_owner",
+        message: "a workspace must keep at least one owner".into(),
+    }
+}
+
+pub async fn change_role(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    user_id: &str,
+    role: WorkspaceRole,
+    custom_role_id: Option<&str>,
+) -> AppResult<Member> {
+    let access = access::workspace_access(db, actor, workspace_id).await?;
+    access.require(permission::MEMBERS_MANAGE)?;
+    check_grantable(db, &access, role, custom_role_id).await?;
+    let mut tx = db.begin().await?;
+    db::workspaces::lock(&mut *tx, &actor.tenant_id, workspace_id).await?;
+    let target = db::workspace_members::find(&mut *tx, &actor.tenant_id, workspace_id, user_id)
+        .await?
+        .ok_or(AppError::NotFound("member"))?;
+    let current = WorkspaceRole::from_db(&target.role);
+    if current == WorkspaceRole::Owner && !access.is_owner() {
+        return Err(AppError::Forbidden(
+            "only an owner can change an owner's role",
+        ));
+    }
+    if current == WorkspaceRole::Owner
+        && role != WorkspaceRole::Owner
+        && db::workspace_members::count_owners(&mut *tx, workspace_id).await? <= 1
+    {
+        return Err(last_owner());
+    }
+    db::workspace_members::set_role(
+        &mut *tx,
+        &actor.tenant_id,
+        workspace_id,
+        user_id,
+        role.as_str(),
+        custom_role_id,
+    )
+    .await?;
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "member.role_changed",
+            subject_type: "user",
+            subject_id: user_id,
+            payload: json!({"from": current, "to": role, "custom_role_id": custom_role_id}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    find(db, &actor.tenant_id, workspace_id, user_id).await
+}
+
+/// Removes a member (or lets a member leave). Admins cannot remove owners; the last owner can
+/// neither leave nor be removed.
+pub async fn remove(db: &Db, actor: &Actor, workspace_id: &str, user_id: &str) -> AppResult<()> {
+    let access = access::workspace_access(db, actor, workspace_id).await?;
+    let leaving = user_id == actor.user_id;
+    if !leaving {
+        access.require(permission::MEMBERS_MANAGE)?;
+    }
+    let mut tx = db.begin().await?;
+    db::workspaces::lock(&mut *tx, &actor.tenant_id, workspace_id).await?;
+    let target = db::workspace_members::find(&mut *tx, &actor.tenant_id, workspace_id, user_id)
+        .await?
+        .ok_or(AppError::NotFound("member"))?;
+    let target_role = WorkspaceRole::from_db(&target.role);
+    if target_role == WorkspaceRole::Owner && !leaving && !access.is_owner() {
+        return Err(AppError::Forbidden("only an owner can remove an owner"));
+    }
+    if target_role == WorkspaceRole::Owner
+        && db::workspace_members::count_owners(&mut *tx, workspace_id).await? <= 1
+    {
+        return Err(last_owner());
+    }
+    db::workspace_members::delete(&mut tx, &actor.tenant_id, workspace_id, user_id).await?;
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: if leaving {
+                "member.left"
+            } else {
+                "member.removed"
+            },
+            subject_type: "user",
+            subject_id: user_id,
+            payload: json!({"role": target_role}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

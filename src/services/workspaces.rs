@@ -1,0 +1,318 @@
+//! Workspaces (the seeds' organizations): create, read, update, delete, list mine.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::clock::{now_ms, to_rfc3339};
+use crate::db::workspace_members::NewMember;
+use crate::db::workspaces::{WorkspaceChanges, WorkspaceRow, WorkspaceWithRole};
+use crate::db::{self, Db, is_unique_violation};
+use crate::domain::enums::WorkspaceRole;
+use crate::domain::permission;
+use crate::domain::secret_token::random_base62;
+use crate::domain::workspace::{Name, Slug};
+use crate::domain::{FieldError, Validator};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::services::access::{self, Actor};
+use crate::services::activity::{self, Event};
+
+const MAX_IMAGE_URL: usize = 2048;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub image_url: Option<String>,
+    pub owner_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The caller's role here, when the workspace is shown to a member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<WorkspaceRole>,
+}
+
+impl Workspace {
+    fn from_row(row: WorkspaceRow, role: Option<WorkspaceRole>) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            slug: row.slug,
+            image_url: row.image_url,
+            owner_id: row.owner_id,
+            created_at: to_rfc3339(row.created_at),
+            updated_at: to_rfc3339(row.updated_at),
+            role,
+        }
+    }
+}
+
+impl From<WorkspaceWithRole> for Workspace {
+    fn from(w: WorkspaceWithRole) -> Self {
+        let role = WorkspaceRole::from_db(&w.role);
+        Self::from_row(w.workspace, Some(role))
+    }
+}
+
+pub struct NewWorkspace<'a> {
+    pub name: &'a str,
+    pub slug: Option<&'a str>,
+    pub image_url: Option<&'a str>,
+}
+
+pub fn parse_image_url(field: &str, input: &str) -> Result<String, FieldError> {
+    let trimmed = input.trim();
+    let ok = trimmed.len() <= MAX_IMAGE_URL
+        && url::Url::parse(trimmed).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    if ok {
+        Ok(trimmed.to_string())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be an http(s) URL of at most 2048 characters",
+        ))
+    }
+}
+
+/// Creates a workspace owned by the caller. Without a slug, one is derived from the name and
+/// made unique with a short suffix if needed; a slug that was asked for and is taken is a 409.
+pub async fn create(db: &Db, actor: &Actor, input: NewWorkspace<'_>) -> AppResult<Workspace> {
+    let mut v = Validator::default();
+    let name = v.field(Name::parse("name", input.name));
+    let slug = input.slug.map(|s| v.field(Slug::parse("slug", s)));
+    let image_url = input
+        .image_url
+        .map(|u| v.field(parse_image_url("image_url", u)));
+    v.finish()?;
+    let name = name.expect("validated");
+    let requested = slug.flatten();
+    let image_url = image_url.flatten();
+    let base = requested
+        .clone()
+        .unwrap_or_else(|| Slug::from_name(name.as_str()));
+
+    for attempt in 0..5 {
+        let slug = if attempt == 0 {
+            base.clone()
+        } else {
+            base.with_suffix(&random_base62(4).to_lowercase())
+        };
+        match insert_with_owner(
+            db,
+            actor,
+            name.as_str(),
+            slug.as_str(),
+            image_url.as_deref(),
+            None,
+        )
+        .await
+        {
+            Err(AppError::Conflict { .. }) if requested.is_none() => continue,
+            other => return other,
+        }
+    }
+    Err(AppError::Conflict {
+        code: "slug_taken",
+        message: "could not find a free slug; choose one".into(),
+    })
+}
+
+/// The caller's personal workspace (the seed's single-user world), made on first use.
+pub async fn personal(db: &Db, actor: &Actor, user_name: &str) -> AppResult<Workspace> {
+    if let Some(row) =
+        db::workspaces::find_personal(db.read(), &actor.tenant_id, &actor.user_id).await?
+    {
+        return Ok(Workspace::from_row(row, Some(WorkspaceRole::Owner)));
+    }
+    let slug = Slug::from_name(&format!(
+        "personal {}",
+        &actor.user_id[actor.user_id.len().saturating_sub(12)..]
+    ));
+    let name = format!("{user_name}'s workspace");
+    match insert_with_owner(db, actor, &name, slug.as_str(), None, Some(&actor.user_id)).await {
+        Ok(w) => Ok(w),
+        // Made concurrently by another request: use that one.
+        Err(AppError::Conflict { .. }) => {
+            db::workspaces::find_personal(db.read(), &actor.tenant_id, &actor.user_id)
+                .await?
+                .map(|row| Workspace::from_row(row, Some(WorkspaceRole::Owner)))
+                .ok_or(AppError::Conflict {
+                    code: "slug_taken",
+                    message: "personal workspace slug is taken".into(),
+                })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn insert_with_owner(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    slug: &str,
+    image_url: Option<&str>,
+    personal_of: Option<&str>,
+) -> AppResult<Workspace> {
+    let now = now_ms();
+    let row = WorkspaceRow {
+        id: new_id(),
+        tenant_id: actor.tenant_id.clone(),
+        name: name.to_string(),
+        slug: slug.to_string(),
+        image_url: image_url.map(str::to_string),
+        owner_id: actor.user_id.clone(),
+        personal_of: personal_of.map(str::to_string),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = db.begin().await?;
+    db::workspaces::insert(&mut *tx, &row).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Conflict {
+                code: "slug_taken",
+                message: "a workspace with this slug already exists".into(),
+            }
+        } else {
+            e.into()
+        }
+    })?;
+    db::workspace_members::insert(
+        &mut *tx,
+        &NewMember {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &row.id,
+            user_id: &actor.user_id,
+            role: WorkspaceRole::Owner.as_str(),
+            custom_role_id: None,
+            now,
+        },
+    )
+    .await?;
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &row.id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "workspace.created",
+            subject_type: "workspace",
+            subject_id: &row.id,
+            payload: json!({"name": row.name, "slug": row.slug}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Workspace::from_row(row, Some(WorkspaceRole::Owner)))
+}
+
+pub async fn get(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<Workspace> {
+    let access = access::workspace_access(db, actor, workspace_id).await?;
+    let row = db::workspaces::find(db.read(), &actor.tenant_id, workspace_id)
+        .await?
+        .ok_or(AppError::NotFound("workspace"))?;
+    Ok(Workspace::from_row(row, Some(access.role)))
+}
+
+pub async fn list_mine(
+    db: &Db,
+    actor: &Actor,
+    after_id: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Workspace>, Option<String>)> {
+    let limit = i64::from(limit);
+    let mut rows = db::workspaces::list_for_user(
+        db.read(),
+        &actor.tenant_id,
+        &actor.user_id,
+        after_id,
+        limit + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| r.workspace.id.clone())
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(Workspace::from).collect(), next))
+}
+
+pub struct WorkspaceUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub slug: Option<&'a str>,
+    /// `Some(None)` clears the image.
+    pub image_url: Option<Option<&'a str>>,
+}
+
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    input: WorkspaceUpdate<'_>,
+) -> AppResult<Workspace> {
+    let access = access::workspace_access(db, actor, workspace_id).await?;
+    access.require(permission::WORKSPACE_UPDATE)?;
+    let mut v = Validator::default();
+    let name = input.name.map(|n| v.field(Name::parse("name", n)));
+    let slug = input.slug.map(|s| v.field(Slug::parse("slug", s)));
+    let image_url = input
+        .image_url
+        .map(|u| u.map(|u| v.field(parse_image_url("image_url", u))));
+    v.finish()?;
+    let name = name.flatten();
+    let slug = slug.flatten();
+    let image_url: Option<Option<String>> = image_url.map(Option::flatten);
+    let changes = WorkspaceChanges {
+        name: name.as_ref().map(Name::as_str),
+        slug: slug.as_ref().map(Slug::as_str),
+        image_url: image_url.as_ref().map(|u| u.as_deref()),
+    };
+    let mut tx = db.begin().await?;
+    db::workspaces::update(&mut *tx, &actor.tenant_id, workspace_id, &changes, now_ms())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict {
+                    code: "slug_taken",
+                    message: "a workspace with this slug already exists".into(),
+                }
+            } else {
+                e.into()
+            }
+        })?;
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "workspace.updated",
+            subject_type: "workspace",
+            subject_id: workspace_id,
+            payload: json!({"name": changes.name, "slug": changes.slug}),
+        },
+    )
+    .await?;
+    let row = db::workspaces::find(&mut *tx, &actor.tenant_id, workspace_id)
+        .await?
+        .ok_or(AppError::NotFound("workspace"))?;
+    tx.commit().await?;
+    Ok(Workspace::from_row(row, Some(access.role)))
+}
+
+/// Deletes the workspace and everything in it. Owners only.
+pub async fn delete(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<()> {
+    let access = access::workspace_access(db, actor, workspace_id).await?;
+    if !access.is_owner() {
+        return Err(AppError::Forbidden(
+            "only an owner can delete the workspace",
+        ));
+    }
+    access.require(permission::WORKSPACE_DELETE)?;
+    db::workspaces::delete(db.write(), &actor.tenant_id, workspace_id).await?;
+    Ok(())
+}
