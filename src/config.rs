@@ -47,6 +47,7 @@ struct RawConfig {
     database_url: Option<Secret<String>>,
     multi_tenant: bool,
     session_ttl_secs: u64,
+    invitation_ttl_secs: u64,
     app_url: Option<String>,
     cors_origins: String,
     max_body_bytes: usize,
@@ -64,6 +65,7 @@ impl Default for RawConfig {
             database_url: None,
             multi_tenant: false,
             session_ttl_secs: 604_800,
+            invitation_ttl_secs: 604_800,
             app_url: None,
             cors_origins: String::new(),
             max_body_bytes: 2 * 1024 * 1024,
@@ -91,6 +93,8 @@ pub struct Config {
     pub engine: Engine,
     pub multi_tenant: bool,
     pub session_ttl: Duration,
+    /// How long an invitation can be accepted.
+    pub invitation_ttl: Duration,
     pub app_url: String,
     /// Empty: no cross-origin access. `["*"]`: any origin (without credentials).
     pub cors_origins: Vec<String>,
@@ -160,6 +164,12 @@ impl Config {
         if raw.session_ttl_secs == 0 {
             return Err(invalid("KANRI_SESSION_TTL_SECS", "must be greater than 0"));
         }
+        if raw.invitation_ttl_secs == 0 {
+            return Err(invalid(
+                "KANRI_INVITATION_TTL_SECS",
+                "must be greater than 0",
+            ));
+        }
         let app_url = match raw.app_url {
             Some(url) => parse_http_url("KANRI_APP_URL", &url)?,
             None => format!("http://{bind}"),
@@ -189,6 +199,7 @@ impl Config {
             engine,
             multi_tenant: raw.multi_tenant,
             session_ttl: Duration::from_secs(raw.session_ttl_secs),
+            invitation_ttl: Duration::from_secs(raw.invitation_ttl_secs),
             app_url,
             cors_origins,
             max_body_bytes: raw.max_body_bytes,
@@ -208,6 +219,7 @@ impl Config {
             "engine": self.engine,
             "multi_tenant": self.multi_tenant,
             "session_ttl_secs": self.session_ttl.as_secs(),
+            "invitation_ttl_secs": self.invitation_ttl.as_secs(),
             "app_url": self.app_url,
             "cors_origins": self.cors_origins,
             "max_body_bytes": self.max_body_bytes,
@@ -306,6 +318,7 @@ mod tests {
         assert_eq!(c.engine, Engine::Sqlite);
         assert!(c.database_url.expose().contains("kanri.db"));
         assert_eq!(c.session_ttl.as_secs(), 604_800);
+        assert_eq!(c.invitation_ttl.as_secs(), 604_800);
         assert!(!c.multi_tenant);
     }
 
@@ -350,6 +363,11 @@ mod tests {
         let mut r = raw();
         r.session_ttl_secs = 0;
         assert!(Config::from_raw(r).is_err());
+
+        let mut r = raw();
+        r.invitation_ttl_secs = 0;
+        let err = Config::from_raw(r).unwrap_err().to_string();
+        assert!(err.contains("KANRI_INVITATION_TTL_SECS"), "{err}");
 
         let mut r = raw();
         r.cors_origins = "not a url".into();

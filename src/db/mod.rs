@@ -4,8 +4,13 @@
 
 pub mod activity;
 pub mod api_keys;
+pub mod comments;
+pub mod invitations;
+pub mod project_members;
+pub mod projects;
 pub mod roles;
 pub mod sessions;
+pub mod tasks;
 pub mod tenants;
 pub mod users;
 pub mod workspace_members;

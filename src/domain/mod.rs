@@ -7,6 +7,7 @@ pub mod enums;
 pub mod password;
 pub mod permission;
 pub mod secret_token;
+pub mod task;
 pub mod user_name;
 pub mod workspace;
 

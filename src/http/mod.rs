@@ -64,6 +64,12 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::auth::routes())
         .merge(api::admin_users::routes())
         .merge(api::workspaces::routes())
+        .merge(api::roles::routes())
+        .merge(api::invitations::routes())
+        .merge(api::seed_organizations::routes())
+        .merge(api::seed_workspace::routes())
+        .merge(api::projects::routes())
+        .merge(api::tasks::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

@@ -39,6 +39,7 @@ impl From<MemberWithUser> for Member {
 }
 
 /// Who to add: by email or by user id.
+#[derive(Debug, Clone, Copy)]
 pub enum UserRef<'a> {
     Email(&'a str),
     Id(&'a str),

@@ -4,8 +4,13 @@
 pub mod access;
 pub mod accounts;
 pub mod activity;
+pub mod comments;
+pub mod invitations;
 pub mod key_usage;
 pub mod members;
 pub mod passwords;
+pub mod projects;
+pub mod roles;
+pub mod tasks;
 pub mod tenants;
 pub mod workspaces;

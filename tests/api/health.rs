@@ -103,6 +103,25 @@ async fn openapi_document_lists_every_route() {
         ("/v1/admin/users", "post"),
         ("/v1/admin/users/{id}", "get"),
         ("/v1/admin/users/{id}", "delete"),
+        ("/v1/workspaces/{id}/projects", "get"),
+        ("/v1/workspaces/{id}/projects", "post"),
+        ("/v1/projects/{id}", "get"),
+        ("/v1/projects/{id}", "patch"),
+        ("/v1/projects/{id}", "delete"),
+        ("/v1/projects/{id}/members", "get"),
+        ("/v1/projects/{id}/members", "post"),
+        ("/v1/projects/{id}/members/{user_id}", "delete"),
+        ("/v1/projects/{id}/activity", "get"),
+        ("/v1/projects/{id}/tasks", "get"),
+        ("/v1/projects/{id}/tasks", "post"),
+        ("/v1/projects/{id}/tasks/bulk-status", "post"),
+        ("/v1/tasks/{id}", "get"),
+        ("/v1/tasks/{id}", "patch"),
+        ("/v1/tasks/{id}", "delete"),
+        ("/v1/tasks/{id}/comments", "get"),
+        ("/v1/tasks/{id}/comments", "post"),
+        ("/v1/comments/{id}", "patch"),
+        ("/v1/comments/{id}", "delete"),
         ("/v1/workspaces", "get"),
         ("/v1/workspaces", "post"),
         ("/v1/workspaces/{id}", "get"),
@@ -112,6 +131,25 @@ async fn openapi_document_lists_every_route() {
         ("/v1/workspaces/{id}/members", "post"),
         ("/v1/workspaces/{id}/members/{user_id}", "patch"),
         ("/v1/workspaces/{id}/members/{user_id}", "delete"),
+        ("/v1/roles", "get"),
+        ("/v1/roles", "post"),
+        ("/v1/roles/{id}", "get"),
+        ("/v1/roles/{id}", "patch"),
+        ("/v1/roles/{id}", "delete"),
+        ("/v1/workspaces/{id}/invitations", "get"),
+        ("/v1/workspaces/{id}/invitations", "post"),
+        ("/v1/invitations", "get"),
+        ("/v1/invitations/{id}", "delete"),
+        ("/v1/invitations/{id}/accept", "post"),
+        ("/v1/invitations/{id}/reject", "post"),
+        ("/organizations", "post"),
+        ("/organizations/{id}", "get"),
+        ("/users/{userId}/organizations", "get"),
+        ("/organizations/{id}/invitations", "post"),
+        ("/invitations/{id}/accept", "post"),
+        ("/organizations/{id}/members/{userId}", "delete"),
+        ("/api/workspace", "get"),
+        ("/api/workspace/add-member", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -130,7 +168,8 @@ async fn openapi_document_lists_every_route() {
     for (path, method) in expected {
         let path = path
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
-            .replace("{user_id}", "u");
+            .replace("{user_id}", "u")
+            .replace("{userId}", "u");
         let res = app
             .request(
                 Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),

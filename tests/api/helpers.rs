@@ -275,3 +275,35 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 }
+
+impl TestApp {
+    /// Creates a project in a workspace as `token` (who must be allowed to) and returns its id.
+    pub async fn create_project(&self, token: &str, workspace_id: &str, body: Value) -> String {
+        let path = format!("/v1/workspaces/{workspace_id}/projects");
+        let (status, body) = self.call(Method::POST, &path, token, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Follows `next_cursor` through every page of a list route and returns all item ids.
+    pub async fn collect_ids(&self, path: &str, token: &str, limit: u32) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        loop {
+            let mut url = format!("{path}{sep}limit={limit}");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let (status, body) = self.call(Method::GET, &url, token, None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let items = body["data"]["items"].as_array().unwrap();
+            assert!(items.len() <= limit as usize);
+            ids.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_string()));
+            match body["data"]["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return ids,
+            }
+        }
+    }
+}

@@ -4,6 +4,12 @@
 pub mod admin_users;
 pub mod auth;
 pub mod health;
+pub mod invitations;
+pub mod projects;
+pub mod roles;
+pub mod seed_organizations;
+pub mod seed_workspace;
+pub mod tasks;
 pub mod workspaces;
 
 use serde::Serialize;

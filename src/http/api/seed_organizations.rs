@@ -1,0 +1,167 @@
+//! Seed 001's organization routes, as thin adapters over the workspace, member and invitation
+//! services. An organization is a workspace; answers use the `{success, data}` envelope.
+
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::invitations::{CreateInvitation, create_in};
+use super::{Deleted, Success};
+use crate::app::AppState;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::http::auth::CurrentUser;
+use crate::http::envelope::{Envelope, ErrorBody};
+use crate::http::error::ApiResult;
+use crate::http::extract::{Json, Path};
+use crate::http::pagination::MAX_LIMIT;
+use crate::services::access::Actor;
+use crate::services::invitations::{self, Accepted, CreatedInvitation};
+use crate::services::members;
+use crate::services::workspaces::{self, NewWorkspace, Workspace};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_organization))
+        .routes(routes!(get_organization))
+        .routes(routes!(list_user_organizations))
+        .routes(routes!(invite_to_organization))
+        .routes(routes!(accept_organization_invitation))
+        .routes(routes!(remove_organization_member))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateOrganization {
+    pub name: String,
+    /// Derived from the name when not given.
+    pub slug: Option<String>,
+    pub image_url: Option<String>,
+}
+
+/// Every workspace the caller belongs to, with their role, page by page.
+pub async fn all_workspaces(db: &Db, actor: &Actor) -> AppResult<Vec<Workspace>> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (items, next) = workspaces::list_mine(db, actor, after.as_deref(), MAX_LIMIT).await?;
+        all.extend(items);
+        match next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/organizations", tag = "seed",
+    security(("session" = [])),
+    request_body = CreateOrganization,
+    responses(
+        (status = 201, description = "Created; the caller is its owner", body = Success<Workspace>),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    ))]
+pub async fn create_organization(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<CreateOrganization>,
+) -> ApiResult<Envelope<Workspace>> {
+    let input = NewWorkspace {
+        name: &body.name,
+        slug: body.slug.as_deref(),
+        image_url: body.image_url.as_deref(),
+    };
+    Ok(Envelope::created(
+        workspaces::create(&state.db, &user.actor(), input).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/organizations/{id}", tag = "seed",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Organization (workspace) id")),
+    responses((status = 200, body = Success<Workspace>), (status = 404, body = ErrorBody)))]
+pub async fn get_organization(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Envelope<Workspace>> {
+    Ok(Envelope::ok(
+        workspaces::get(&state.db, &user.actor(), &id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/users/{userId}/organizations", tag = "seed",
+    security(("session" = [])),
+    params(("userId" = String, Path, description = "Must be the caller's own id")),
+    responses(
+        (status = 200, description = "All of the caller's organizations, with their role", body = Success<Vec<Workspace>>),
+        (status = 403, description = "Another user's id", body = ErrorBody),
+    ))]
+pub async fn list_user_organizations(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(user_id): Path<String>,
+) -> ApiResult<Envelope<Vec<Workspace>>> {
+    let actor = user.actor();
+    if user_id != actor.user_id {
+        return Err(AppError::Forbidden("you can only list your own organizations").into());
+    }
+    Ok(Envelope::ok(all_workspaces(&state.db, &actor).await?))
+}
+
+#[utoipa::path(post, path = "/organizations/{id}/invitations", tag = "seed",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Organization (workspace) id")),
+    request_body = CreateInvitation,
+    responses(
+        (status = 201, description = "Created; `token` is shown only this once", body = Success<CreatedInvitation>),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    ))]
+pub async fn invite_to_organization(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(body): Json<CreateInvitation>,
+) -> ApiResult<Envelope<CreatedInvitation>> {
+    Ok(Envelope::created(
+        create_in(&state, &user, &id, &body).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/invitations/{id}/accept", tag = "seed",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Invitation id")),
+    responses(
+        (status = 200, description = "Accepted; the caller is now a member", body = Success<Accepted>),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ))]
+pub async fn accept_organization_invitation(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Envelope<Accepted>> {
+    Ok(Envelope::ok(
+        invitations::accept(&state.db, &user.actor(), &id).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/organizations/{id}/members/{userId}", tag = "seed",
+    security(("session" = [])),
+    params(
+        ("id" = String, Path, description = "Organization (workspace) id"),
+        ("userId" = String, Path, description = "Member's user id; your own to leave"),
+    ),
+    responses(
+        (status = 200, body = Success<Deleted>),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Would leave no owner", body = ErrorBody),
+    ))]
+pub async fn remove_organization_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<Envelope<Deleted>> {
+    members::remove(&state.db, &user.actor(), &id, &user_id).await?;
+    Ok(Envelope::ok(Deleted::new(user_id)))
+}

@@ -1,0 +1,197 @@
+//! Comments on tasks: members write them, authors edit and delete their own, moderators
+//! (admins) may delete any.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::clock::{now_ms, to_rfc3339};
+use crate::db::comments::{CommentRow, CommentWithAuthor};
+use crate::db::{self, Db};
+use crate::domain::permission;
+use crate::domain::task::parse_text;
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::services::access::{Actor, ProjectAccess};
+use crate::services::activity::{self, Event};
+use crate::services::tasks::task_access;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Author {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub image_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Comment {
+    pub id: String,
+    pub task_id: String,
+    pub content: String,
+    pub author_id: Option<String>,
+    /// `null` when the author's account was deleted.
+    pub author: Option<Author>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<CommentWithAuthor> for Comment {
+    fn from(c: CommentWithAuthor) -> Self {
+        let author = match (&c.comment.author_id, c.author_name, c.author_email) {
+            (Some(id), Some(name), Some(email)) => Some(Author {
+                id: id.clone(),
+                name,
+                email,
+                image_url: c.author_image_url,
+            }),
+            _ => None,
+        };
+        Self {
+            id: c.comment.id,
+            task_id: c.comment.task_id,
+            content: c.comment.content,
+            author_id: c.comment.author_id,
+            author,
+            created_at: to_rfc3339(c.comment.created_at),
+            updated_at: to_rfc3339(c.comment.updated_at),
+        }
+    }
+}
+
+fn parse_content(content: &str) -> AppResult<String> {
+    Ok(parse_text("content", content, true)?.expect("required text is present"))
+}
+
+async fn record(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    access: &ProjectAccess,
+    kind: &str,
+    comment_id: &str,
+    task_id: &str,
+) -> AppResult<()> {
+    activity::record(
+        conn,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &access.workspace.workspace_id,
+            project_id: Some(&access.project_id),
+            actor_id: Some(&actor.user_id),
+            kind,
+            subject_type: "comment",
+            subject_id: comment_id,
+            payload: json!({"task_id": task_id}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create(db: &Db, actor: &Actor, task_id: &str, content: &str) -> AppResult<Comment> {
+    let (_, access) = task_access(db, actor, task_id).await?;
+    access.require(permission::COMMENTS_CREATE)?;
+    let content = parse_content(content)?;
+    let now = now_ms();
+    let row = CommentRow {
+        id: new_id(),
+        task_id: task_id.to_string(),
+        author_id: Some(actor.user_id.clone()),
+        content,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = db.begin().await?;
+    db::comments::insert(&mut *tx, &actor.tenant_id, &row).await?;
+    record(&mut tx, actor, &access, "comment.created", &row.id, task_id).await?;
+    tx.commit().await?;
+    load(db, &actor.tenant_id, &row.id).await
+}
+
+async fn load(db: &Db, tenant_id: &str, id: &str) -> AppResult<Comment> {
+    db::comments::find(db.read(), tenant_id, id)
+        .await?
+        .map(Comment::from)
+        .ok_or(AppError::NotFound("comment"))
+}
+
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    task_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Comment>, Option<String>)> {
+    let (_, access) = task_access(db, actor, task_id).await?;
+    access.require(permission::COMMENTS_READ)?;
+    let limit = i64::from(limit);
+    let mut rows =
+        db::comments::list_page(db.read(), &actor.tenant_id, task_id, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| r.comment.id.clone())
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(Comment::from).collect(), next))
+}
+
+/// The comment and the caller's standing in its project; not found when invisible.
+async fn comment_access(
+    db: &Db,
+    actor: &Actor,
+    comment_id: &str,
+) -> AppResult<(CommentWithAuthor, ProjectAccess)> {
+    let comment = db::comments::find(db.read(), &actor.tenant_id, comment_id)
+        .await?
+        .ok_or(AppError::NotFound("comment"))?;
+    let (_, access) = task_access(db, actor, &comment.comment.task_id)
+        .await
+        .map_err(|_| AppError::NotFound("comment"))?;
+    Ok((comment, access))
+}
+
+/// Only the author may edit a comment.
+pub async fn edit(db: &Db, actor: &Actor, comment_id: &str, content: &str) -> AppResult<Comment> {
+    let (comment, access) = comment_access(db, actor, comment_id).await?;
+    if comment.comment.author_id.as_deref() != Some(actor.user_id.as_str()) {
+        return Err(AppError::Forbidden("only the author can edit a comment"));
+    }
+    let content = parse_content(content)?;
+    let mut tx = db.begin().await?;
+    db::comments::update_content(&mut *tx, &actor.tenant_id, comment_id, &content, now_ms())
+        .await?;
+    record(
+        &mut tx,
+        actor,
+        &access,
+        "comment.updated",
+        comment_id,
+        &comment.comment.task_id,
+    )
+    .await?;
+    tx.commit().await?;
+    load(db, &actor.tenant_id, comment_id).await
+}
+
+/// The author, or anyone who may moderate comments (admins), may delete a comment.
+pub async fn delete(db: &Db, actor: &Actor, comment_id: &str) -> AppResult<()> {
+    let (comment, access) = comment_access(db, actor, comment_id).await?;
+    let is_author = comment.comment.author_id.as_deref() == Some(actor.user_id.as_str());
+    if !is_author {
+        access.require(permission::COMMENTS_MODERATE)?;
+    }
+    let mut tx = db.begin().await?;
+    db::comments::delete(&mut *tx, &actor.tenant_id, comment_id).await?;
+    record(
+        &mut tx,
+        actor,
+        &access,
+        "comment.deleted",
+        comment_id,
+        &comment.comment.task_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,501 @@
+//! Invitations: a workspace invites an email address with a role; the user with that address
+//! accepts (and becomes a member) or rejects; an admin may revoke it while it is pending. An
+//! invitation expires after the configured time. Its token is shown once, at creation, and
+//! only its SHA-256 is stored.
+//!
+//! The invited user is matched by email alone (case-insensitively). To anyone else an
+//! invitation does not exist: answering another person's invitation is a 404.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::clock::{now_ms, to_rfc3339};
+use crate::db::invitations::{InvitationRow, NewInvitation, StatusFilter};
+use crate::db::{self, Db};
+use crate::domain::enums::{InvitationStatus, WorkspaceRole};
+use crate::domain::permission;
+use crate::domain::{Email, FieldError, SecretToken, Validator};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::services::access::{self, Actor, WorkspaceAccess};
+use crate::services::activity::{self, Event};
+use crate::services::members::{self, Member};
+
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub id: String,
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub email: String,
+    pub role: WorkspaceRole,
+    pub custom_role_id: Option<String>,
+    pub message: Option<String>,
+    /// PENDING, ACCEPTED, REJECTED, REVOKED, or EXPIRED (pending past `expires_at`).
+    pub status: InvitationStatus,
+    pub invited_by: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub responded_at: Option<String>,
+}
+
+impl Invitation {
+    fn from_row(row: InvitationRow, now: i64) -> Self {
+        let status = effective_status(&row, now);
+        Self {
+            id: row.id,
+            workspace_id: row.workspace_id,
+            workspace_name: row.workspace_name,
+            email: row.email,
+            role: WorkspaceRole::from_db(&row.role),
+            custom_role_id: row.custom_role_id,
+            message: row.message,
+            status,
+            invited_by: row.invited_by,
+            created_at: to_rfc3339(row.created_at),
+            expires_at: to_rfc3339(row.expires_at),
+            responded_at: row.responded_at.map(to_rfc3339),
+        }
+    }
+}
+
+/// A new invitation with its token, which is shown only this once.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedInvitation {
+    #[serde(flatten)]
+    pub invitation: Invitation,
+    /// The secret for the invitation link. Not stored, not shown again.
+    pub token: String,
+}
+
+/// An accepted invitation and the membership it made.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub invitation: Invitation,
+    pub member: Member,
+}
+
+fn effective_status(row: &InvitationRow, now: i64) -> InvitationStatus {
+    let stored = InvitationStatus::from_db(&row.status);
+    if stored == InvitationStatus::Pending && row.expires_at <= now {
+        InvitationStatus::Expired
+    } else {
+        stored
+    }
+}
+
+fn not_pending() -> AppError {
+    AppError::Conflict {
+        code: "invitation_not_pending",
+        message: "this invitation has already been answered or revoked".into(),
+    }
+}
+
+fn expired() -> AppError {
+    AppError::Conflict {
+        code: "invitation_expired",
+        message: "this invitation has expired".into(),
+    }
+}
+
+/// Why an invitation cannot be answered now, if it cannot.
+fn answerable(row: &InvitationRow, now: i64) -> AppResult<()> {
+    match effective_status(row, now) {
+        InvitationStatus::Pending => Ok(()),
+        InvitationStatus::Expired => Err(expired()),
+        _ => Err(not_pending()),
+    }
+}
+
+fn parse_message(input: Option<&str>) -> Result<Option<String>, FieldError> {
+    let Some(message) = input.map(str::trim).filter(|m| !m.is_empty()) else {
+        return Ok(None);
+    };
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(FieldError::new(
+            "message",
+            "must be at most 1000 characters",
+        ));
+    }
+    Ok(Some(message.to_string()))
+}
+
+/// The inviter may hand out neither OWNER (owners are made by promotion, after joining) nor a
+/// role above their own; a custom role must be one of the tenant's.
+async fn check_grantable(
+    db: &Db,
+    access: &WorkspaceAccess,
+    role: WorkspaceRole,
+    custom_role_id: Option<&str>,
+) -> AppResult<()> {
+    if role == WorkspaceRole::Owner {
+        return Err(FieldError::new(
+            "role",
+            "cannot invite as OWNER; promote the member after they join",
+        )
+        .into());
+    }
+    if role.rank() > access.role.rank() {
+        return Err(AppError::Forbidden(
+            "you cannot grant a role above your own",
+        ));
+    }
+    if let Some(id) = custom_role_id
+        && db::roles::find(db.read(), &access.tenant_id, id)
+            .await?
+            .is_none()
+    {
+        return Err(FieldError::new("custom_role_id", "no such role").into());
+    }
+    Ok(())
+}
+
+pub struct NewInvitationInput<'a> {
+    pub email: &'a str,
+    pub role: WorkspaceRole,
+    pub custom_role_id: Option<&'a str>,
+    pub message: Option<&'a str>,
+}
+
+/// Invites `email` to the workspace. Needs `invitations:manage`. Refused when the address
+/// already belongs to a member or already has a pending, unexpired invitation here.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    input: NewInvitationInput<'_>,
+    ttl: Duration,
+) -> AppResult<CreatedInvitation> {
+    let access = access::workspace_access(db, actor, workspace_id).await?;
+    access.require(permission::INVITATIONS_MANAGE)?;
+    let mut v = Validator::default();
+    let email = v.field(Email::parse("email", input.email));
+    let message = v.field(parse_message(input.message));
+    v.finish()?;
+    let (email, message) = (email.expect("validated"), message.flatten());
+    check_grantable(db, &access, input.role, input.custom_role_id).await?;
+
+    let token = SecretToken::generate();
+    let id = new_id();
+    let now = now_ms();
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    let mut tx = db.begin().await?;
+    // Serialises invitations to this workspace, so two concurrent invitations of one address
+    // cannot both pass the check below.
+    db::workspaces::lock(&mut *tx, &actor.tenant_id, workspace_id).await?;
+    if let Some(user_id) =
+        db::users::find_id_by_email(&mut *tx, &actor.tenant_id, email.normalized()).await?
+        && db::workspace_members::find(&mut *tx, &actor.tenant_id, workspace_id, &user_id)
+            .await?
+            .is_some()
+    {
+        return Err(AppError::Conflict {
+            code: "already_member",
+            message: "this user is already a member".into(),
+        });
+    }
+    if db::invitations::pending_exists(
+        &mut *tx,
+        &actor.tenant_id,
+        workspace_id,
+        email.normalized(),
+        now,
+    )
+    .await?
+    {
+        return Err(AppError::Conflict {
+            code: "invitation_exists",
+            message: "this address already has a pending invitation".into(),
+        });
+    }
+    db::invitations::insert(
+        &mut *tx,
+        &NewInvitation {
+            id: &id,
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            email: email.as_str(),
+            email_normalized: email.normalized(),
+            role: input.role.as_str(),
+            custom_role_id: input.custom_role_id,
+            message: message.as_deref(),
+            token_hash: &token.hash(),
+            invited_by: &actor.user_id,
+            now,
+            expires_at: now.saturating_add(ttl_ms),
+        },
+    )
+    .await?;
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "invitation.created",
+            subject_type: "invitation",
+            subject_id: &id,
+            payload: json!({"email": email.as_str(), "role": input.role}),
+        },
+    )
+    .await?;
+    let row = db::invitations::find(&mut *tx, &actor.tenant_id, &id)
+        .await?
+        .ok_or(AppError::NotFound("invitation"))?;
+    tx.commit().await?;
+    Ok(CreatedInvitation {
+        invitation: Invitation::from_row(row, now),
+        token: token.expose().to_string(),
+    })
+}
+
+/// Which invitations a workspace list shows; `None` shows all.
+pub fn parse_status_filter(input: Option<&str>) -> AppResult<Option<InvitationStatus>> {
+    input
+        .map(|s| InvitationStatus::parse("status", s).map_err(AppError::from))
+        .transpose()
+}
+
+pub async fn list_for_workspace(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    status: Option<InvitationStatus>,
+    after: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Invitation>, Option<String>)> {
+    access::workspace_access(db, actor, workspace_id)
+        .await?
+        .require(permission::INVITATIONS_MANAGE)?;
+    let filter = match status {
+        None => StatusFilter::Any,
+        Some(InvitationStatus::Pending) => StatusFilter::Pending,
+        Some(InvitationStatus::Expired) => StatusFilter::Expired,
+        Some(other) => StatusFilter::Stored(other.as_str()),
+    };
+    let now = now_ms();
+    let limit = i64::from(limit);
+    let rows = db::invitations::list_for_workspace(
+        db.read(),
+        &actor.tenant_id,
+        workspace_id,
+        filter,
+        now,
+        after,
+        limit + 1,
+    )
+    .await?;
+    Ok(page(rows, limit, now))
+}
+
+/// The caller's own pending invitations, in every workspace of their tenant.
+pub async fn list_mine(
+    db: &Db,
+    actor: &Actor,
+    after: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Invitation>, Option<String>)> {
+    let email = caller_email(db, actor).await?;
+    let now = now_ms();
+    let limit = i64::from(limit);
+    let rows = db::invitations::list_pending_for_email(
+        db.read(),
+        &actor.tenant_id,
+        &email,
+        now,
+        after,
+        limit + 1,
+    )
+    .await?;
+    Ok(page(rows, limit, now))
+}
+
+fn page(mut rows: Vec<InvitationRow>, limit: i64, now: i64) -> (Vec<Invitation>, Option<String>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| Invitation::from_row(r, now))
+        .collect();
+    (items, next)
+}
+
+/// Revokes a pending invitation. Needs `invitations:manage` in its workspace; an invitation of
+/// a workspace the caller is not in is not found.
+pub async fn revoke(db: &Db, actor: &Actor, id: &str) -> AppResult<Invitation> {
+    let row = db::invitations::find(db.read(), &actor.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound("invitation"))?;
+    access::workspace_access(db, actor, &row.workspace_id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("invitation"),
+            other => other,
+        })?
+        .require(permission::INVITATIONS_MANAGE)?;
+    let now = now_ms();
+    if effective_status(&row, now) != InvitationStatus::Pending {
+        return Err(not_pending());
+    }
+    let mut tx = db.begin().await?;
+    if !db::invitations::respond(
+        &mut *tx,
+        &actor.tenant_id,
+        id,
+        InvitationStatus::Revoked.as_str(),
+        now,
+    )
+    .await?
+    {
+        return Err(not_pending());
+    }
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &row.workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "invitation.revoked",
+            subject_type: "invitation",
+            subject_id: id,
+            payload: json!({"email": row.email}),
+        },
+    )
+    .await?;
+    let row = db::invitations::find(&mut *tx, &actor.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound("invitation"))?;
+    tx.commit().await?;
+    Ok(Invitation::from_row(row, now))
+}
+
+/// The caller's email, normalised as invitations store it.
+async fn caller_email(db: &Db, actor: &Actor) -> AppResult<String> {
+    let user = db::users::find(db.read(), &actor.tenant_id, &actor.user_id)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    Ok(user.email.trim().to_lowercase())
+}
+
+/// The invitation, if it is addressed to the caller; anyone else's is not found.
+async fn find_addressed_to_caller(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    email: &str,
+    id: &str,
+) -> AppResult<InvitationRow> {
+    db::invitations::find(&mut *conn, &actor.tenant_id, id)
+        .await?
+        .filter(|row| row.email_normalized == email)
+        .ok_or(AppError::NotFound("invitation"))
+}
+
+/// Accepts an invitation addressed to the caller: marks it accepted and adds the membership
+/// with the invited role, in one transaction.
+pub async fn accept(db: &Db, actor: &Actor, id: &str) -> AppResult<Accepted> {
+    let email = caller_email(db, actor).await?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let row = find_addressed_to_caller(&mut tx, actor, &email, id).await?;
+    answerable(&row, now)?;
+    if !db::invitations::respond(
+        &mut *tx,
+        &actor.tenant_id,
+        id,
+        InvitationStatus::Accepted.as_str(),
+        now,
+    )
+    .await?
+    {
+        return Err(not_pending());
+    }
+    let role = WorkspaceRole::from_db(&row.role);
+    members::add_in(
+        &mut tx,
+        actor,
+        &row.workspace_id,
+        &actor.user_id,
+        role,
+        row.custom_role_id.as_deref(),
+    )
+    .await?;
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &row.workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "invitation.accepted",
+            subject_type: "invitation",
+            subject_id: id,
+            payload: json!({"role": role}),
+        },
+    )
+    .await?;
+    let row = db::invitations::find(&mut *tx, &actor.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound("invitation"))?;
+    let member = db::workspace_members::find_with_user(
+        &mut *tx,
+        &actor.tenant_id,
+        &row.workspace_id,
+        &actor.user_id,
+    )
+    .await?
+    .ok_or(AppError::NotFound("member"))?;
+    tx.commit().await?;
+    Ok(Accepted {
+        invitation: Invitation::from_row(row, now),
+        member: Member::from(member),
+    })
+}
+
+/// Rejects an invitation addressed to the caller.
+pub async fn reject(db: &Db, actor: &Actor, id: &str) -> AppResult<Invitation> {
+    let email = caller_email(db, actor).await?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let row = find_addressed_to_caller(&mut tx, actor, &email, id).await?;
+    answerable(&row, now)?;
+    if !db::invitations::respond(
+        &mut *tx,
+        &actor.tenant_id,
+        id,
+        InvitationStatus::Rejected.as_str(),
+        now,
+    )
+    .await?
+    {
+        return Err(not_pending());
+    }
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &row.workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "invitation.rejected",
+            subject_type: "invitation",
+            subject_id: id,
+            payload: json!({}),
+        },
+    )
+    .await?;
+    let row = db::invitations::find(&mut *tx, &actor.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound("invitation"))?;
+    tx.commit().await?;
+    Ok(Invitation::from_row(row, now))
+}

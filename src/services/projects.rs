@@ -1,0 +1,488 @@
+//! Projects in a workspace, their members, and who may see and change them.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::clock::{now_ms, parse_time, to_rfc3339};
+use crate::db::project_members::ProjectMemberRow;
+use crate::db::projects::{ProjectChanges, ProjectRow};
+use crate::db::{self, Db, is_unique_violation};
+use crate::domain::enums::{Priority, ProjectStatus};
+use crate::domain::permission;
+use crate::domain::workspace::Name;
+use crate::domain::{FieldError, Validator};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::services::access::{self, Actor, ProjectAccess, WorkspaceAccess};
+use crate::services::activity::{self, Event};
+use crate::services::members::{UserRef, resolve_user};
+
+const MAX_DESCRIPTION_CHARS: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Project {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub status: ProjectStatus,
+    pub priority: Priority,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub team_lead_id: Option<String>,
+    pub created_by: Option<String>,
+    pub archived: bool,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(r: ProjectRow) -> Self {
+        Self {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            name: r.name,
+            description: r.description,
+            status: ProjectStatus::from_db(&r.status),
+            priority: Priority::from_db(&r.priority),
+            start_date: r.start_date.map(to_rfc3339),
+            end_date: r.end_date.map(to_rfc3339),
+            team_lead_id: r.team_lead_id,
+            created_by: r.created_by,
+            archived: r.archived_at.is_some(),
+            archived_at: r.archived_at.map(to_rfc3339),
+            created_at: to_rfc3339(r.created_at),
+            updated_at: to_rfc3339(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProjectMember {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub image_url: Option<String>,
+    pub added_at: String,
+}
+
+impl From<ProjectMemberRow> for ProjectMember {
+    fn from(r: ProjectMemberRow) -> Self {
+        Self {
+            user_id: r.user_id,
+            email: r.email,
+            name: r.name,
+            image_url: r.image_url,
+            added_at: to_rfc3339(r.created_at),
+        }
+    }
+}
+
+/// A project's fields as sent by a client, all optional; `create` requires a name.
+#[derive(Debug, Default)]
+pub struct ProjectInput<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<Option<&'a str>>,
+    pub status: Option<&'a str>,
+    pub priority: Option<&'a str>,
+    pub start_date: Option<Option<&'a str>>,
+    pub end_date: Option<Option<&'a str>>,
+    pub team_lead: Option<Option<UserRef<'a>>>,
+    pub archived: Option<bool>,
+    /// Minimum name length (the seed's projects need three characters).
+    pub min_name_chars: usize,
+}
+
+fn parse_description(input: &str) -> Result<Option<String>, FieldError> {
+    let trimmed = input.trim();
+    if trimmed.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(FieldError::new(
+            "description",
+            "must be at most 10000 characters",
+        ));
+    }
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
+}
+
+/// Parses everything but the team lead (which needs the database) into column changes.
+fn parse_changes(input: &ProjectInput<'_>) -> AppResult<ProjectChanges> {
+    let mut v = Validator::default();
+    let name = input
+        .name
+        .map(|n| v.field(Name::parse_bounded("name", n, input.min_name_chars)));
+    let description = input
+        .description
+        .map(|d| d.map(|d| v.field(parse_description(d))));
+    let status = input
+        .status
+        .map(|s| v.field(ProjectStatus::parse("status", s)));
+    let priority = input
+        .priority
+        .map(|p| v.field(Priority::parse("priority", p)));
+    let start = input
+        .start_date
+        .map(|d| d.map(|d| v.field(parse_time("start_date", d))));
+    let end = input
+        .end_date
+        .map(|d| d.map(|d| v.field(parse_time("end_date", d))));
+    v.finish()?;
+    Ok(ProjectChanges {
+        name: name.flatten().map(|n| n.as_str().to_string()),
+        description: description.map(|d| d.and_then(|d| d.flatten())),
+        status: status.flatten().map(|s| s.as_str().to_string()),
+        priority: priority.flatten().map(|p| p.as_str().to_string()),
+        start_date: start.map(Option::flatten),
+        end_date: end.map(Option::flatten),
+        team_lead_id: None,
+        archived_at: input.archived.map(|a| a.then(now_ms)),
+    })
+}
+
+fn check_dates(start: Option<i64>, end: Option<i64>) -> AppResult<()> {
+    match (start, end) {
+        (Some(s), Some(e)) if e < s => {
+            Err(FieldError::new("end_date", "must not be before start_date").into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A team lead or member must already belong to the workspace.
+async fn workspace_member(
+    db: &Db,
+    ws: &WorkspaceAccess,
+    user: &UserRef<'_>,
+    field: &str,
+) -> AppResult<String> {
+    let user_id = resolve_user(db, &ws.tenant_id, user)
+        .await
+        .map_err(|_| AppError::from(FieldError::new(field, "no such user")))?;
+    if db::workspace_members::find(db.read(), &ws.tenant_id, &ws.workspace_id, &user_id)
+        .await?
+        .is_none()
+    {
+        return Err(FieldError::new(field, "must be a member of the workspace").into());
+    }
+    Ok(user_id)
+}
+
+/// Creates a project. Admins only; the team lead (the creator when not given) and the listed
+/// members must belong to the workspace, and the lead becomes a project member.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    input: ProjectInput<'_>,
+    members: &[UserRef<'_>],
+) -> AppResult<Project> {
+    let ws = access::workspace_access(db, actor, workspace_id).await?;
+    ws.require(permission::PROJECTS_CREATE)?;
+    if input.name.is_none() {
+        return Err(FieldError::new("name", "is required").into());
+    }
+    let changes = parse_changes(&input)?;
+    let start = changes.start_date.flatten();
+    let end = changes.end_date.flatten();
+    check_dates(start, end)?;
+    let lead = match &input.team_lead {
+        Some(Some(user)) => workspace_member(db, &ws, user, "team_lead").await?,
+        _ => actor.user_id.clone(),
+    };
+    let mut member_ids = vec![lead.clone()];
+    for user in members {
+        let id = workspace_member(db, &ws, user, "members").await?;
+        if member_ids.contains(&id) && id != lead {
+            return Err(FieldError::new("members", "lists a user twice").into());
+        }
+        if !member_ids.contains(&id) {
+            member_ids.push(id);
+        }
+    }
+    let now = now_ms();
+    let row = ProjectRow {
+        id: new_id(),
+        tenant_id: actor.tenant_id.clone(),
+        workspace_id: workspace_id.to_string(),
+        name: changes.name.expect("checked above"),
+        description: changes.description.flatten(),
+        status: changes
+            .status
+            .unwrap_or_else(|| ProjectStatus::Planning.as_str().into()),
+        priority: changes
+            .priority
+            .unwrap_or_else(|| Priority::Medium.as_str().into()),
+        start_date: start,
+        end_date: end,
+        team_lead_id: Some(lead),
+        created_by: Some(actor.user_id.clone()),
+        archived_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = db.begin().await?;
+    db::projects::insert(&mut *tx, &row).await?;
+    for user_id in &member_ids {
+        db::project_members::insert(&mut *tx, &actor.tenant_id, &row.id, user_id, now).await?;
+    }
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id,
+            project_id: Some(&row.id),
+            actor_id: Some(&actor.user_id),
+            kind: "project.created",
+            subject_type: "project",
+            subject_id: &row.id,
+            payload: json!({"name": row.name, "members": member_ids}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+pub async fn get(db: &Db, actor: &Actor, project_id: &str) -> AppResult<Project> {
+    access::project_access(db, actor, project_id).await?;
+    load(db, &actor.tenant_id, project_id).await
+}
+
+async fn load(db: &Db, tenant_id: &str, project_id: &str) -> AppResult<Project> {
+    db::projects::find(db.read(), tenant_id, project_id)
+        .await?
+        .map(Project::from)
+        .ok_or(AppError::NotFound("project"))
+}
+
+/// The workspace's projects the caller may see: all of them for admins, otherwise the ones
+/// they belong to or lead.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Project>, Option<String>)> {
+    let ws = access::workspace_access(db, actor, workspace_id).await?;
+    let visible_to = (!ws.can(permission::PROJECTS_READ)).then_some(actor.user_id.as_str());
+    let limit = i64::from(limit);
+    let mut rows = db::projects::list_page(
+        db.read(),
+        &actor.tenant_id,
+        workspace_id,
+        visible_to,
+        after,
+        limit + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(Project::from).collect(), next))
+}
+
+/// Partial update by the team lead or an admin. Only the sent fields are written.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    input: ProjectInput<'_>,
+) -> AppResult<Project> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::PROJECTS_UPDATE)?;
+    let mut changes = parse_changes(&input)?;
+    changes.team_lead_id = match &input.team_lead {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(user)) => Some(Some(
+            workspace_member(db, &access.workspace, user, "team_lead").await?,
+        )),
+    };
+    let mut tx = db.begin().await?;
+    db::projects::lock(&mut *tx, &actor.tenant_id, project_id).await?;
+    let current = db::projects::find(&mut *tx, &actor.tenant_id, project_id)
+        .await?
+        .ok_or(AppError::NotFound("project"))?;
+    check_dates(
+        changes.start_date.unwrap_or(current.start_date),
+        changes.end_date.unwrap_or(current.end_date),
+    )?;
+    db::projects::update(&mut *tx, &actor.tenant_id, project_id, &changes, now_ms()).await?;
+    if let Some(Some(lead)) = &changes.team_lead_id
+        && !db::project_members::is_member(&mut *tx, project_id, lead).await?
+    {
+        db::project_members::insert(&mut *tx, &actor.tenant_id, project_id, lead, now_ms()).await?;
+    }
+    let kind = match input.archived {
+        Some(true) => "project.archived",
+        Some(false) => "project.unarchived",
+        None => "project.updated",
+    };
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &current.workspace_id,
+            project_id: Some(project_id),
+            actor_id: Some(&actor.user_id),
+            kind,
+            subject_type: "project",
+            subject_id: project_id,
+            payload: json!({"fields": changed_fields(&changes)}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    load(db, &actor.tenant_id, project_id).await
+}
+
+fn changed_fields(c: &ProjectChanges) -> Vec<&'static str> {
+    [
+        ("name", c.name.is_some()),
+        ("description", c.description.is_some()),
+        ("status", c.status.is_some()),
+        ("priority", c.priority.is_some()),
+        ("start_date", c.start_date.is_some()),
+        ("end_date", c.end_date.is_some()),
+        ("team_lead_id", c.team_lead_id.is_some()),
+        ("archived", c.archived_at.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
+}
+
+/// Deletes the project with its tasks, comments, members and activity. Admins only.
+pub async fn delete(db: &Db, actor: &Actor, project_id: &str) -> AppResult<()> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::PROJECTS_DELETE)?;
+    let mut tx = db.begin().await?;
+    db::projects::delete(&mut *tx, &actor.tenant_id, project_id).await?;
+    activity::record(
+        &mut tx,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &access.workspace.workspace_id,
+            project_id: None,
+            actor_id: Some(&actor.user_id),
+            kind: "project.deleted",
+            subject_type: "project",
+            subject_id: project_id,
+            payload: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_members(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<ProjectMember>, Option<String>)> {
+    access::project_access(db, actor, project_id).await?;
+    let limit = i64::from(limit);
+    let mut rows =
+        db::project_members::list_page(db.read(), &actor.tenant_id, project_id, after, limit + 1)
+            .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| r.user_id.clone())
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(ProjectMember::from).collect(), next))
+}
+
+/// Adds a workspace member to the project (team lead or admin). Twice is a conflict.
+pub async fn add_member(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    user: UserRef<'_>,
+) -> AppResult<ProjectMember> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::PROJECTS_MEMBERS)?;
+    let user_id = workspace_member(db, &access.workspace, &user, "user").await?;
+    let mut tx = db.begin().await?;
+    db::project_members::insert(&mut *tx, &actor.tenant_id, project_id, &user_id, now_ms())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict {
+                    code: "already_member",
+                    message: "this user is already a member of the project".into(),
+                }
+            } else {
+                e.into()
+            }
+        })?;
+    record_member_change(&mut tx, actor, &access, "project.member_added", &user_id).await?;
+    tx.commit().await?;
+    db::project_members::find_with_user(db.read(), &actor.tenant_id, project_id, &user_id)
+        .await?
+        .map(ProjectMember::from)
+        .ok_or(AppError::NotFound("member"))
+}
+
+/// A page of the project's activity, oldest first, after event `after_id`.
+pub async fn activity(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    after_id: i64,
+    limit: u32,
+) -> AppResult<(Vec<activity::ActivityEvent>, Option<i64>)> {
+    access::project_access(db, actor, project_id).await?;
+    activity::list_for_project(db, &actor.tenant_id, project_id, after_id, limit).await
+}
+
+pub async fn remove_member(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    user_id: &str,
+) -> AppResult<()> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::PROJECTS_MEMBERS)?;
+    let mut tx = db.begin().await?;
+    if !db::project_members::delete(&mut *tx, &actor.tenant_id, project_id, user_id).await? {
+        return Err(AppError::NotFound("member"));
+    }
+    record_member_change(&mut tx, actor, &access, "project.member_removed", user_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_member_change(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    access: &ProjectAccess,
+    kind: &str,
+    user_id: &str,
+) -> AppResult<()> {
+    activity::record(
+        conn,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &access.workspace.workspace_id,
+            project_id: Some(&access.project_id),
+            actor_id: Some(&actor.user_id),
+            kind,
+            subject_type: "user",
+            subject_id: user_id,
+            payload: json!({}),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,640 @@
+//! Tasks: create, read, partial update (with optimistic concurrency on request), move, delete,
+//! bulk status change and filtered, sorted, cursor-paged lists.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::clock::{now_ms, parse_time, to_rfc3339};
+use crate::db::tasks::{SortField, SortKey, TaskChanges, TaskDetail, TaskFilter, TaskRow};
+use crate::db::{self, Db};
+use crate::domain::enums::{Priority, TaskStatus, TaskType};
+use crate::domain::permission;
+use crate::domain::task::{Title, parse_text, position_between};
+use crate::domain::{FieldError, Validator};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::services::access::{self, Actor, ProjectAccess};
+use crate::services::activity::{self, Event};
+
+pub const MAX_BULK: usize = 100;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Assignee {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub image_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Task {
+    pub id: String,
+    pub project_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: TaskStatus,
+    #[serde(rename = "type")]
+    pub kind: TaskType,
+    pub priority: Priority,
+    pub assignee_id: Option<String>,
+    pub assignee: Option<Assignee>,
+    pub due_date: Option<String>,
+    /// Opaque board-order key; tasks sort by it.
+    pub position: String,
+    pub created_by: Option<String>,
+    pub completed_at: Option<String>,
+    pub comments_count: i64,
+    /// Attachments arrive with the files feature; always present so clients can rely on it.
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<serde_json::Value>,
+    /// Increases with every change; send it back as `version` to update only if unchanged.
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<TaskDetail> for Task {
+    fn from(d: TaskDetail) -> Self {
+        let t = d.task;
+        let assignee = match (&t.assignee_id, d.assignee_name, d.assignee_email) {
+            (Some(id), Some(name), Some(email)) => Some(Assignee {
+                id: id.clone(),
+                name,
+                email,
+                image_url: d.assignee_image_url,
+            }),
+            _ => None,
+        };
+        Self {
+            id: t.id,
+            project_id: t.project_id,
+            title: t.title,
+            description: t.description,
+            status: TaskStatus::from_db(&t.status),
+            kind: TaskType::from_db(&t.kind),
+            priority: Priority::from_db(&t.priority),
+            assignee_id: t.assignee_id,
+            assignee,
+            due_date: t.due_date.map(to_rfc3339),
+            position: t.position,
+            created_by: t.created_by,
+            completed_at: t.completed_at.map(to_rfc3339),
+            comments_count: d.comments_count,
+            attachments: Vec::new(),
+            version: t.version,
+            created_at: to_rfc3339(t.created_at),
+            updated_at: to_rfc3339(t.updated_at),
+        }
+    }
+}
+
+/// A task's fields as a client sends them. On create, `title` is required.
+#[derive(Debug, Default)]
+pub struct TaskInput<'a> {
+    pub title: Option<&'a str>,
+    pub description: Option<Option<&'a str>>,
+    pub status: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub priority: Option<&'a str>,
+    pub assignee_id: Option<Option<&'a str>>,
+    pub due_date: Option<Option<&'a str>>,
+    /// Place the task right after this task…
+    pub after_id: Option<&'a str>,
+    /// …or right before this one.
+    pub before_id: Option<&'a str>,
+    /// Update only if the stored version is still this one.
+    pub version: Option<i64>,
+}
+
+fn parse_changes(input: &TaskInput<'_>) -> AppResult<TaskChanges> {
+    let mut v = Validator::default();
+    let title = input.title.map(|t| v.field(Title::parse("title", t)));
+    let description = input
+        .description
+        .map(|d| d.map(|d| v.field(parse_text("description", d, false))));
+    let status = input
+        .status
+        .map(|s| v.field(TaskStatus::parse("status", s)));
+    let kind = input.kind.map(|k| v.field(TaskType::parse("type", k)));
+    let priority = input
+        .priority
+        .map(|p| v.field(Priority::parse("priority", p)));
+    let due = input
+        .due_date
+        .map(|d| d.map(|d| v.field(parse_time("due_date", d))));
+    if input.after_id.is_some() && input.before_id.is_some() {
+        v.field::<()>(Err(FieldError::new(
+            "after_id",
+            "give after_id or before_id, not both",
+        )));
+    }
+    v.finish()?;
+    Ok(TaskChanges {
+        title: title.flatten().map(|t| t.as_str().to_string()),
+        description: description.map(|d| d.and_then(Option::flatten)),
+        status: status.flatten().map(|s| s.as_str().to_string()),
+        kind: kind.flatten().map(|k| k.as_str().to_string()),
+        priority: priority.flatten().map(|p| p.as_str().to_string()),
+        assignee_id: input.assignee_id.map(|a| a.map(str::to_string)),
+        due_date: due.map(Option::flatten),
+        position: None,
+        completed_at: None,
+    })
+}
+
+/// An assignee must be a member of the project.
+async fn check_assignee(
+    conn: &mut sqlx::AnyConnection,
+    project_id: &str,
+    assignee: Option<&str>,
+) -> AppResult<()> {
+    if let Some(user_id) = assignee
+        && !db::project_members::is_member(&mut *conn, project_id, user_id).await?
+    {
+        return Err(FieldError::new("assignee_id", "must be a member of the project").into());
+    }
+    Ok(())
+}
+
+/// The position for a task placed after/before a neighbour, or at the end.
+async fn place(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    project_id: &str,
+    after_id: Option<&str>,
+    before_id: Option<&str>,
+) -> AppResult<String> {
+    let (lower, upper) = match (after_id, before_id) {
+        (Some(id), _) => {
+            let lower = neighbour_position(conn, tenant_id, project_id, id, "after_id").await?;
+            let upper = db::tasks::next_position(&mut *conn, project_id, &lower).await?;
+            (Some(lower), upper)
+        }
+        (None, Some(id)) => {
+            let upper = neighbour_position(conn, tenant_id, project_id, id, "before_id").await?;
+            let lower = db::tasks::previous_position(&mut *conn, project_id, &upper).await?;
+            (lower, Some(upper))
+        }
+        (None, None) => (
+            db::tasks::last_position(&mut *conn, project_id).await?,
+            None,
+        ),
+    };
+    position_between(lower.as_deref(), upper.as_deref()).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "no position between {lower:?} and {upper:?}"
+        ))
+    })
+}
+
+async fn neighbour_position(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    project_id: &str,
+    task_id: &str,
+    field: &'static str,
+) -> AppResult<String> {
+    db::tasks::find(&mut *conn, tenant_id, task_id)
+        .await?
+        .filter(|t| t.project_id == project_id)
+        .map(|t| t.position)
+        .ok_or_else(|| FieldError::new(field, "is not a task of this project").into())
+}
+
+fn completed_at(status: Option<&str>, was_done: bool, now: i64) -> Option<Option<i64>> {
+    match status {
+        Some("DONE") if !was_done => Some(Some(now)),
+        Some(s) if s != "DONE" && was_done => Some(None),
+        _ => None,
+    }
+}
+
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    input: TaskInput<'_>,
+) -> AppResult<Task> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::TASKS_CREATE)?;
+    if input.title.is_none() {
+        return Err(FieldError::new("title", "is required").into());
+    }
+    let changes = parse_changes(&input)?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    // Serialises appends per project so two creates never take the same last position.
+    db::projects::lock(&mut *tx, &actor.tenant_id, project_id).await?;
+    let assignee = changes.assignee_id.clone().flatten();
+    check_assignee(&mut tx, project_id, assignee.as_deref()).await?;
+    let position = place(
+        &mut tx,
+        &actor.tenant_id,
+        project_id,
+        input.after_id,
+        input.before_id,
+    )
+    .await?;
+    let status = changes
+        .status
+        .unwrap_or_else(|| TaskStatus::Todo.as_str().into());
+    let row = TaskRow {
+        id: new_id(),
+        tenant_id: actor.tenant_id.clone(),
+        project_id: project_id.to_string(),
+        title: changes.title.expect("checked above"),
+        description: changes.description.flatten(),
+        completed_at: (status == "DONE").then_some(now),
+        status,
+        kind: changes
+            .kind
+            .unwrap_or_else(|| TaskType::Task.as_str().into()),
+        priority: changes
+            .priority
+            .unwrap_or_else(|| Priority::Medium.as_str().into()),
+        assignee_id: assignee,
+        due_date: changes.due_date.flatten(),
+        position,
+        created_by: Some(actor.user_id.clone()),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    db::tasks::insert(&mut *tx, &row).await?;
+    record(
+        &mut tx,
+        actor,
+        &access,
+        "task.created",
+        &row.id,
+        task_payload(&row),
+    )
+    .await?;
+    tx.commit().await?;
+    get_unchecked(db, &actor.tenant_id, &row.id).await
+}
+
+fn task_payload(t: &TaskRow) -> serde_json::Value {
+    json!({
+        "id": t.id, "projectId": t.project_id, "title": t.title, "status": t.status,
+        "assignee_id": t.assignee_id, "due_date": t.due_date.map(to_rfc3339),
+    })
+}
+
+async fn record(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    access: &ProjectAccess,
+    kind: &str,
+    task_id: &str,
+    payload: serde_json::Value,
+) -> AppResult<i64> {
+    activity::record(
+        conn,
+        Event {
+            tenant_id: &actor.tenant_id,
+            workspace_id: &access.workspace.workspace_id,
+            project_id: Some(&access.project_id),
+            actor_id: Some(&actor.user_id),
+            kind,
+            subject_type: "task",
+            subject_id: task_id,
+            payload,
+        },
+    )
+    .await
+}
+
+async fn get_unchecked(db: &Db, tenant_id: &str, task_id: &str) -> AppResult<Task> {
+    db::tasks::find_detail(db.read(), tenant_id, task_id)
+        .await?
+        .map(Task::from)
+        .ok_or(AppError::NotFound("task"))
+}
+
+/// The project a task is in, and the caller's standing there. Not found when the caller may
+/// not see it.
+pub async fn task_access(
+    db: &Db,
+    actor: &Actor,
+    task_id: &str,
+) -> AppResult<(TaskRow, ProjectAccess)> {
+    let task = db::tasks::find(db.read(), &actor.tenant_id, task_id)
+        .await?
+        .ok_or(AppError::NotFound("task"))?;
+    let access = access::project_access(db, actor, &task.project_id)
+        .await
+        .map_err(|_| AppError::NotFound("task"))?;
+    Ok((task, access))
+}
+
+pub async fn get(db: &Db, actor: &Actor, task_id: &str) -> AppResult<Task> {
+    let (_, access) = task_access(db, actor, task_id).await?;
+    access.require(permission::TASKS_READ)?;
+    get_unchecked(db, &actor.tenant_id, task_id).await
+}
+
+/// Partial update: only the sent fields are written, so concurrent edits of different fields
+/// both survive; with `version`, the update applies only if nobody changed the task since.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    task_id: &str,
+    input: TaskInput<'_>,
+) -> AppResult<Task> {
+    let (_, access) = task_access(db, actor, task_id).await?;
+    access.require(permission::TASKS_UPDATE)?;
+    let mut changes = parse_changes(&input)?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let current = db::tasks::find(&mut *tx, &actor.tenant_id, task_id)
+        .await?
+        .ok_or(AppError::NotFound("task"))?;
+    if let Some(Some(assignee)) = &changes.assignee_id {
+        check_assignee(&mut tx, &current.project_id, Some(assignee)).await?;
+    }
+    if input.after_id.is_some() || input.before_id.is_some() {
+        if input.after_id == Some(task_id) || input.before_id == Some(task_id) {
+            return Err(FieldError::new("after_id", "cannot place a task next to itself").into());
+        }
+        db::projects::lock(&mut *tx, &actor.tenant_id, &current.project_id).await?;
+        changes.position = Some(
+            place(
+                &mut tx,
+                &actor.tenant_id,
+                &current.project_id,
+                input.after_id,
+                input.before_id,
+            )
+            .await?,
+        );
+    }
+    changes.completed_at = completed_at(changes.status.as_deref(), current.status == "DONE", now);
+    if !db::tasks::update(
+        &mut *tx,
+        &actor.tenant_id,
+        task_id,
+        &changes,
+        input.version,
+        now,
+    )
+    .await?
+    {
+        return Err(AppError::Conflict {
+            code: "version_conflict",
+            message: "the task was changed by someone else; reload it and try again".into(),
+        });
+    }
+    let updated = db::tasks::find(&mut *tx, &actor.tenant_id, task_id)
+        .await?
+        .ok_or(AppError::NotFound("task"))?;
+    let mut payload = task_payload(&updated);
+    payload["changes"] = json!(changed_fields(&changes));
+    let kind = if changes.assignee_id.is_some() && updated.assignee_id != current.assignee_id {
+        "task.assigned"
+    } else if changed_fields(&changes) == ["position"] {
+        "task.moved"
+    } else {
+        "task.updated"
+    };
+    record(&mut tx, actor, &access, kind, task_id, payload).await?;
+    tx.commit().await?;
+    get_unchecked(db, &actor.tenant_id, task_id).await
+}
+
+fn changed_fields(c: &TaskChanges) -> Vec<&'static str> {
+    [
+        ("title", c.title.is_some()),
+        ("description", c.description.is_some()),
+        ("status", c.status.is_some()),
+        ("type", c.kind.is_some()),
+        ("priority", c.priority.is_some()),
+        ("assignee_id", c.assignee_id.is_some()),
+        ("due_date", c.due_date.is_some()),
+        ("position", c.position.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
+}
+
+pub async fn delete(db: &Db, actor: &Actor, task_id: &str) -> AppResult<()> {
+    let (task, access) = task_access(db, actor, task_id).await?;
+    access.require(permission::TASKS_DELETE)?;
+    let mut tx = db.begin().await?;
+    db::tasks::delete(&mut *tx, &actor.tenant_id, task_id).await?;
+    record(
+        &mut tx,
+        actor,
+        &access,
+        "task.deleted",
+        task_id,
+        json!({"id": task.id, "title": task.title}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets one status on up to 100 tasks of a project, all or nothing.
+pub async fn bulk_status(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    task_ids: &[String],
+    status: &str,
+) -> AppResult<Vec<Task>> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::TASKS_UPDATE)?;
+    let status = TaskStatus::parse("status", status)?;
+    if task_ids.is_empty() || task_ids.len() > MAX_BULK {
+        return Err(FieldError::new("task_ids", "must list 1–100 task ids").into());
+    }
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    for id in task_ids {
+        let task = db::tasks::find(&mut *tx, &actor.tenant_id, id)
+            .await?
+            .filter(|t| t.project_id == project_id)
+            .ok_or_else(|| {
+                AppError::from(FieldError::new(
+                    "task_ids",
+                    format!("{id} is not a task of this project"),
+                ))
+            })?;
+        let changes = TaskChanges {
+            status: Some(status.as_str().to_string()),
+            completed_at: completed_at(Some(status.as_str()), task.status == "DONE", now),
+            ..TaskChanges::default()
+        };
+        db::tasks::update(&mut *tx, &actor.tenant_id, id, &changes, None, now).await?;
+        let mut payload = task_payload(&task);
+        payload["status"] = json!(status);
+        payload["changes"] = json!(["status"]);
+        record(&mut tx, actor, &access, "task.updated", id, payload).await?;
+    }
+    tx.commit().await?;
+    let mut out = Vec::with_capacity(task_ids.len());
+    for id in task_ids {
+        out.push(get_unchecked(db, &actor.tenant_id, id).await?);
+    }
+    Ok(out)
+}
+
+/// A list's sort: field and direction, from `position`, `-due_date`, `priority`, …
+#[derive(Debug, Clone, Copy)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Sort {
+    pub fn parse(input: Option<&str>) -> Result<Self, FieldError> {
+        let raw = input.unwrap_or("position").trim();
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        let field = match name {
+            "position" => SortField::Position,
+            "due_date" => SortField::DueDate,
+            "priority" => SortField::Priority,
+            "created_at" | "created" => SortField::CreatedAt,
+            "updated_at" | "updated" => SortField::UpdatedAt,
+            _ => {
+                return Err(FieldError::new(
+                    "sort",
+                    "must be one of position, due_date, priority, created_at, updated_at (prefix - for descending)",
+                ));
+            }
+        };
+        Ok(Self { field, descending })
+    }
+}
+
+/// Where a page ends: the sort it belongs to, the last row's key and id.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TaskCursor {
+    pub sort: String,
+    pub key: SortKey,
+    pub id: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ListQuery<'a> {
+    pub status: Option<&'a str>,
+    pub assignee_id: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub priority: Option<&'a str>,
+    pub due_before: Option<&'a str>,
+    pub due_after: Option<&'a str>,
+    pub q: Option<&'a str>,
+    pub sort: Option<&'a str>,
+}
+
+fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A page of a project's tasks and the cursor for the next one.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    query: &ListQuery<'_>,
+    cursor: Option<TaskCursor>,
+    limit: u32,
+) -> AppResult<(Vec<Task>, Option<TaskCursor>)> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::TASKS_READ)?;
+    let mut v = Validator::default();
+    let sort = v.field(Sort::parse(query.sort));
+    let status = query
+        .status
+        .map(|s| v.field(TaskStatus::parse("status", s)));
+    let kind = query.kind.map(|k| v.field(TaskType::parse("type", k)));
+    let priority = query
+        .priority
+        .map(|p| v.field(Priority::parse("priority", p)));
+    let due_before = query
+        .due_before
+        .map(|d| v.field(parse_time("due_before", d)));
+    let due_after = query.due_after.map(|d| v.field(parse_time("due_after", d)));
+    if query.q.is_some_and(|q| q.chars().count() > 200) {
+        v.field::<()>(Err(FieldError::new("q", "must be at most 200 characters")));
+    }
+    v.finish()?;
+    let sort = sort.expect("validated");
+    let sort_name = query.sort.unwrap_or("position").trim().to_string();
+    if let Some(c) = &cursor
+        && (c.sort != sort_name || matches!(c.key, SortKey::Text(_)) != sort.field.is_text())
+    {
+        return Err(FieldError::new("cursor", "belongs to another sort order").into());
+    }
+    let filter = TaskFilter {
+        status: status.flatten().map(|s| s.as_str().to_string()),
+        assignee_id: query.assignee_id.map(str::to_string),
+        kind: kind.flatten().map(|k| k.as_str().to_string()),
+        priority: priority.flatten().map(|p| p.as_str().to_string()),
+        due_before: due_before.flatten(),
+        due_after: due_after.flatten(),
+        text_pattern: query.q.filter(|q| !q.trim().is_empty()).map(like_pattern),
+    };
+    let limit = i64::from(limit);
+    let after = cursor.as_ref().map(|c| (&c.key, c.id.as_str()));
+    let mut rows = db::tasks::list_page(
+        db.read(),
+        &actor.tenant_id,
+        project_id,
+        &filter,
+        sort.field,
+        sort.descending,
+        after,
+        limit + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|r| TaskCursor {
+            sort: sort_name.clone(),
+            key: sort.field.key_of(&r.task, sort.descending),
+            id: r.task.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(Task::from).collect(), next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_parse() {
+        assert!(Sort::parse(None).is_ok());
+        assert!(Sort::parse(Some("-due_date")).unwrap().descending);
+        assert!(Sort::parse(Some("title; DROP TABLE tasks")).is_err());
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
+        assert_eq!(like_pattern(" Login "), "%login%");
+    }
+
+    #[test]
+    fn completion_follows_done() {
+        assert_eq!(completed_at(Some("DONE"), false, 5), Some(Some(5)));
+        assert_eq!(completed_at(Some("DONE"), true, 5), None);
+        assert_eq!(completed_at(Some("TODO"), true, 5), Some(None));
+        assert_eq!(completed_at(None, true, 5), None);
+    }
+}
