@@ -134,14 +134,15 @@ CREATE TABLE activity (
 CREATE INDEX activity_project ON activity (project_id, id);
 CREATE INDEX activity_workspace ON activity (workspace_id, id);
 
--- A create's first response, replayed for a retry with the same key.
+-- A create's first response, replayed for a retry with the same key. `scope` is a hash of the
+-- caller's credentials, so keys of different callers never collide.
 CREATE TABLE idempotency_keys (
-    tenant_id     TEXT NOT NULL,
     scope         TEXT NOT NULL,
     key           TEXT NOT NULL,
     request_hash  TEXT NOT NULL,
     status_code   INTEGER,
     response      TEXT,
     created_at    INTEGER NOT NULL,
-    PRIMARY KEY (tenant_id, scope, key)
+    PRIMARY KEY (scope, key)
 );
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);

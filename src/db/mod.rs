@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod api_keys;
 pub mod comments;
+pub mod idempotency;
 pub mod invitations;
 pub mod project_members;
 pub mod projects;

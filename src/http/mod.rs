@@ -6,6 +6,7 @@ pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod pagination;
 pub mod request_id;
 
@@ -68,6 +69,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::invitations::routes())
         .merge(api::seed_organizations::routes())
         .merge(api::seed_workspace::routes())
+        .merge(api::seed_projects::routes())
         .merge(api::projects::routes())
         .merge(api::tasks::routes())
 }
@@ -85,6 +87,10 @@ pub fn router(mut state: AppState) -> Router {
     routes
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

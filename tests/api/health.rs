@@ -150,6 +150,15 @@ async fn openapi_document_lists_every_route() {
         ("/organizations/{id}/members/{userId}", "delete"),
         ("/api/workspace", "get"),
         ("/api/workspace/add-member", "post"),
+        ("/api/create-project", "post"),
+        ("/api/list-projects", "get"),
+        ("/api/create-task", "post"),
+        ("/api/projects/workspace/{workspaceId}/projects", "get"),
+        ("/api/projects", "post"),
+        ("/api/projects/{projectId}", "patch"),
+        ("/api/projects/{projectId}/add-member", "post"),
+        ("/api/tasks/project/{projectId}/tasks", "get"),
+        ("/api/comments/task/{taskId}/comments", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -169,7 +178,10 @@ async fn openapi_document_lists_every_route() {
         let path = path
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
             .replace("{user_id}", "u")
-            .replace("{userId}", "u");
+            .replace("{userId}", "u")
+            .replace("{workspaceId}", "w")
+            .replace("{projectId}", "p")
+            .replace("{taskId}", "t");
         let res = app
             .request(
                 Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),

@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod projects;
 pub mod roles;
 pub mod seed_organizations;
+pub mod seed_projects;
 pub mod seed_workspace;
 pub mod tasks;
 pub mod workspaces;

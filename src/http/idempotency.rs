@@ -1,0 +1,264 @@
+//! `Idempotency-Key` on creates: the first successful response to a (caller, key) pair is
+//! stored and replayed for retries with the same request; the same key with a different request
+//! is refused. Without the header, requests pass straight through.
+//!
+//! The caller is identified by a hash of the credentials it sent, so this layer needs no
+//! database read of its own before the handler authenticates. Sign-in and sign-up routes are
+//! excluded: their responses carry session tokens, which must never be stored.
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::clock::now_ms;
+use crate::db::idempotency::{self, IdempotencyRow};
+use crate::error::AppError;
+
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+const MAX_KEY_LEN: usize = 255;
+/// Stored responses are kept this long.
+const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+/// Largest response body stored for replay.
+const MAX_STORED_RESPONSE: usize = 1024 * 1024;
+
+/// What to do with a request whose key was seen before.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// Same request, finished: send the stored response again.
+    Replay(u16, String),
+    /// Same key, different request.
+    Mismatch,
+    /// The first request is still running.
+    InProgress,
+    /// Expired, or abandoned by a request that never finished: start afresh.
+    Stale,
+}
+
+/// Decides from the stored row; `abandon_after_ms` is how long an unfinished claim is honoured.
+pub fn classify(row: &IdempotencyRow, request_hash: &str, now: i64, abandon_after_ms: i64) -> Seen {
+    let age = now - row.created_at;
+    match (&row.status_code, &row.response) {
+        _ if age > RETENTION_MS => Seen::Stale,
+        (None, _) if age > abandon_after_ms => Seen::Stale,
+        _ if row.request_hash != request_hash => Seen::Mismatch,
+        (None, _) => Seen::InProgress,
+        (Some(status), Some(body)) => {
+            Seen::Replay(u16::try_from(*status).unwrap_or(200), body.clone())
+        }
+        (Some(_), None) => Seen::Stale,
+    }
+}
+
+fn valid_key(value: &HeaderValue) -> Option<String> {
+    let s = value.to_str().ok()?;
+    (!s.is_empty() && s.len() <= MAX_KEY_LEN && s.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| s.to_string())
+}
+
+fn is_excluded(path: &str) -> bool {
+    path.starts_with("/v1/auth/") || path.starts_with("/auth/")
+}
+
+fn hash_parts(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn replay(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (
+        status,
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (REPLAYED.clone(), HeaderValue::from_static("true")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: &'static str) -> Response {
+    let body = super::envelope::error_body(code, message, &[]);
+    (status, body).into_response()
+}
+
+pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(raw_key) = req.headers().get(&IDEMPOTENCY_KEY).cloned() else {
+        return next.run(req).await;
+    };
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
+    if req.method() != Method::POST || is_excluded(&path) {
+        return next.run(req).await;
+    }
+    let Some(key) = valid_key(&raw_key) else {
+        return ApiError::App(AppError::validation(
+            "Idempotency-Key",
+            "must be 1–255 visible ASCII characters",
+        ))
+        .into_response();
+    };
+    let scope = {
+        let header = |name: &HeaderName| req.headers().get(name).map_or(&b""[..], |v| v.as_bytes());
+        hash_parts(&[
+            header(&AUTHORIZATION),
+            header(&HeaderName::from_static("x-api-key")),
+        ])
+    };
+
+    let (parts, body) = req.into_parts();
+    let body = match to_bytes(body, state.config.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    };
+    let target = parts.uri.path_and_query().map_or("", |p| p.as_str());
+    let request_hash = hash_parts(&[parts.method.as_str().as_bytes(), target.as_bytes(), &body]);
+
+    match claim(&state, &scope, &key, &request_hash).await {
+        Ok(None) => {}
+        Ok(Some(response)) => return response,
+        Err(error) => return ApiError::from(error).into_response(),
+    }
+
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if !response.status().is_success() {
+        // Nothing was created; let a retry run again.
+        if let Err(error) = idempotency::release(state.db.write(), &scope, &key).await {
+            tracing::warn!(%error, "could not release an idempotency key");
+        }
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes: Bytes = match to_bytes(body, MAX_STORED_RESPONSE).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR, "response too large")
+                .into_response();
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    if let Err(error) = idempotency::complete(
+        state.db.write(),
+        &scope,
+        &key,
+        i64::from(parts.status.as_u16()),
+        &text,
+    )
+    .await
+    {
+        tracing::warn!(%error, "could not store an idempotent response");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Claims the key for this request. `Some(response)` answers the request without running it.
+async fn claim(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+) -> sqlx::Result<Option<Response>> {
+    let db = state.db.write();
+    let abandon_after = i64::try_from(state.config.request_timeout.as_millis() * 2)
+        .unwrap_or(i64::MAX)
+        .max(60_000);
+    for _ in 0..2 {
+        let now = now_ms();
+        if idempotency::reserve(db, scope, key, request_hash, now).await? {
+            return Ok(None);
+        }
+        let Some(row) = idempotency::find(db, scope, key).await? else {
+            continue; // released in between: try to claim again
+        };
+        match classify(&row, request_hash, now, abandon_after) {
+            Seen::Replay(status, body) => return Ok(Some(replay(status, body))),
+            Seen::Mismatch => {
+                return Ok(Some(refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request",
+                )));
+            }
+            Seen::InProgress => {
+                return Ok(Some(refuse(
+                    StatusCode::CONFLICT,
+                    "idempotency_in_progress",
+                    "a request with this Idempotency-Key is still being processed",
+                )));
+            }
+            Seen::Stale => {
+                idempotency::delete_if_older(db, scope, key, row.created_at + 1).await?;
+            }
+        }
+    }
+    Ok(Some(refuse(
+        StatusCode::CONFLICT,
+        "idempotency_in_progress",
+        "a request with this Idempotency-Key is still being processed",
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(hash: &str, status: Option<i64>, created_at: i64) -> IdempotencyRow {
+        IdempotencyRow {
+            request_hash: hash.into(),
+            status_code: status,
+            response: status.map(|_| "{}".into()),
+            created_at,
+        }
+    }
+
+    #[test]
+    fn classifies_seen_keys() {
+        assert_eq!(
+            classify(&row("a", Some(201), 0), "a", 10, 60_000),
+            Seen::Replay(201, "{}".into())
+        );
+        assert_eq!(
+            classify(&row("a", Some(201), 0), "b", 10, 60_000),
+            Seen::Mismatch
+        );
+        assert_eq!(
+            classify(&row("a", None, 0), "a", 10, 60_000),
+            Seen::InProgress
+        );
+        assert_eq!(
+            classify(&row("a", None, 0), "a", 60_001, 60_000),
+            Seen::Stale
+        );
+        assert_eq!(
+            classify(&row("a", Some(201), 0), "a", RETENTION_MS + 1, 60_000),
+            Seen::Stale
+        );
+    }
+
+    #[test]
+    fn keys_are_bounded_visible_ascii() {
+        assert!(valid_key(&HeaderValue::from_static("order-123")).is_some());
+        assert!(valid_key(&HeaderValue::from_static("")).is_none());
+        assert!(valid_key(&HeaderValue::from_static("has space")).is_none());
+        assert!(valid_key(&HeaderValue::from_str(&"k".repeat(256)).unwrap()).is_none());
+    }
+
+    #[test]
+    fn hashing_separates_parts() {
+        assert_ne!(hash_parts(&[b"ab", b"c"]), hash_parts(&[b"a", b"bc"]));
+    }
+}
