@@ -13,6 +13,7 @@ use crate::domain::password::Verification;
 use crate::domain::{Email, Password, SecretToken, UserName, Validator};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::ids::new_id;
+use crate::services::page;
 use crate::services::passwords::Passwords;
 
 /// A user as the API shows it: never the password hash.
@@ -219,15 +220,9 @@ pub async fn list_users(
     after_id: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<User>, Option<String>)> {
-    let limit = i64::from(limit);
-    let mut rows = db::users::list_page(db.read(), tenant_id, after_id, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
+    let rows =
+        db::users::list_page(db.read(), tenant_id, after_id, page::fetch_size(limit)).await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
     Ok((rows.into_iter().map(User::from).collect(), next))
 }
 

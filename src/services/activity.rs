@@ -7,6 +7,7 @@ use crate::clock::{now_ms, to_rfc3339};
 use crate::db::activity::{ActivityRow, NewActivity};
 use crate::db::{self, Db};
 use crate::error::AppResult;
+use crate::services::page;
 
 /// What happened, to what, by whom.
 pub struct Event<'a> {
@@ -80,16 +81,14 @@ pub async fn list_for_project(
     after_id: i64,
     limit: u32,
 ) -> AppResult<(Vec<ActivityEvent>, Option<i64>)> {
-    let limit = i64::from(limit);
-    let mut rows =
-        db::activity::list_for_project(db.read(), tenant_id, project_id, after_id, limit + 1)
-            .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let rows = db::activity::list_for_project(
+        db.read(),
+        tenant_id,
+        project_id,
+        after_id,
+        page::fetch_size(limit),
+    )
+    .await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id);
     Ok((rows.into_iter().map(ActivityEvent::from).collect(), next))
 }

@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::services::access::{Actor, ProjectAccess};
 use crate::services::activity::{self, Event};
+use crate::services::page;
 use crate::services::tasks::task_access;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -123,16 +124,15 @@ pub async fn list(
 ) -> AppResult<(Vec<Comment>, Option<String>)> {
     let (_, access) = task_access(db, actor, task_id).await?;
     access.require(permission::COMMENTS_READ)?;
-    let limit = i64::from(limit);
-    let mut rows =
-        db::comments::list_page(db.read(), &actor.tenant_id, task_id, after, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.comment.id.clone())
-    } else {
-        None
-    };
+    let rows = db::comments::list_page(
+        db.read(),
+        &actor.tenant_id,
+        task_id,
+        after,
+        page::fetch_size(limit),
+    )
+    .await?;
+    let (rows, next) = page::split(rows, limit, |r| r.comment.id.clone());
     Ok((rows.into_iter().map(Comment::from).collect(), next))
 }
 

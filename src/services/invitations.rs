@@ -278,7 +278,6 @@ pub async fn list_for_workspace(
         Some(other) => StatusFilter::Stored(other.as_str()),
     };
     let now = now_ms();
-    let limit = i64::from(limit);
     let rows = db::invitations::list_for_workspace(
         db.read(),
         &actor.tenant_id,
@@ -286,7 +285,7 @@ pub async fn list_for_workspace(
         filter,
         now,
         after,
-        limit + 1,
+        crate::services::page::fetch_size(limit),
     )
     .await?;
     Ok(page(rows, limit, now))
@@ -301,27 +300,20 @@ pub async fn list_mine(
 ) -> AppResult<(Vec<Invitation>, Option<String>)> {
     let email = caller_email(db, actor).await?;
     let now = now_ms();
-    let limit = i64::from(limit);
     let rows = db::invitations::list_pending_for_email(
         db.read(),
         &actor.tenant_id,
         &email,
         now,
         after,
-        limit + 1,
+        crate::services::page::fetch_size(limit),
     )
     .await?;
     Ok(page(rows, limit, now))
 }
 
-fn page(mut rows: Vec<InvitationRow>, limit: i64, now: i64) -> (Vec<Invitation>, Option<String>) {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
+fn page(rows: Vec<InvitationRow>, limit: u32, now: i64) -> (Vec<Invitation>, Option<String>) {
+    let (rows, next) = crate::services::page::split(rows, limit, |r| r.id.clone());
     let items = rows
         .into_iter()
         .map(|r| Invitation::from_row(r, now))

@@ -12,6 +12,7 @@ use crate::domain::{Email, FieldError};
 use crate::error::{AppError, AppResult};
 use crate::services::access::{self, Actor, WorkspaceAccess};
 use crate::services::activity::{self, Event};
+use crate::services::page;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Member {
@@ -69,22 +70,15 @@ pub async fn list(
     access::workspace_access(db, actor, workspace_id)
         .await?
         .require(permission::MEMBERS_READ)?;
-    let limit = i64::from(limit);
-    let mut rows = db::workspace_members::list_page(
+    let rows = db::workspace_members::list_page(
         db.read(),
         &actor.tenant_id,
         workspace_id,
         after,
-        limit + 1,
+        page::fetch_size(limit),
     )
     .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.user_id.clone())
-    } else {
-        None
-    };
+    let (rows, next) = page::split(rows, limit, |r| r.user_id.clone());
     Ok((rows.into_iter().map(Member::from).collect(), next))
 }
 

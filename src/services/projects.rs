@@ -16,6 +16,7 @@ use crate::ids::new_id;
 use crate::services::access::{self, Actor, ProjectAccess, WorkspaceAccess};
 use crate::services::activity::{self, Event};
 use crate::services::members::{UserRef, resolve_user};
+use crate::services::page;
 
 const MAX_DESCRIPTION_CHARS: usize = 10_000;
 
@@ -266,23 +267,16 @@ pub async fn list(
 ) -> AppResult<(Vec<Project>, Option<String>)> {
     let ws = access::workspace_access(db, actor, workspace_id).await?;
     let visible_to = (!ws.can(permission::PROJECTS_READ)).then_some(actor.user_id.as_str());
-    let limit = i64::from(limit);
-    let mut rows = db::projects::list_page(
+    let rows = db::projects::list_page(
         db.read(),
         &actor.tenant_id,
         workspace_id,
         visible_to,
         after,
-        limit + 1,
+        page::fetch_size(limit),
     )
     .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
+    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
     Ok((rows.into_iter().map(Project::from).collect(), next))
 }
 
@@ -389,17 +383,15 @@ pub async fn list_members(
     limit: u32,
 ) -> AppResult<(Vec<ProjectMember>, Option<String>)> {
     access::project_access(db, actor, project_id).await?;
-    let limit = i64::from(limit);
-    let mut rows =
-        db::project_members::list_page(db.read(), &actor.tenant_id, project_id, after, limit + 1)
-            .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.user_id.clone())
-    } else {
-        None
-    };
+    let rows = db::project_members::list_page(
+        db.read(),
+        &actor.tenant_id,
+        project_id,
+        after,
+        page::fetch_size(limit),
+    )
+    .await?;
+    let (rows, next) = page::split(rows, limit, |r| r.user_id.clone());
     Ok((rows.into_iter().map(ProjectMember::from).collect(), next))
 }
 

@@ -15,6 +15,7 @@ use crate::domain::permission::parse_patterns;
 use crate::domain::{FieldError, Validator};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+use crate::services::page;
 
 const MAX_NAME_CHARS: usize = 100;
 
@@ -117,15 +118,9 @@ pub async fn list(
     after_id: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Role>, Option<String>)> {
-    let limit = i64::from(limit);
-    let mut rows = db::roles::list_page(db.read(), tenant_id, after_id, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
+    let rows =
+        db::roles::list_page(db.read(), tenant_id, after_id, page::fetch_size(limit)).await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
     let roles = rows
         .into_iter()
         .map(Role::try_from)

@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::services::access::{self, Actor};
 use crate::services::activity::{self, Event};
+use crate::services::page;
 
 const MAX_IMAGE_URL: usize = 2048;
 
@@ -221,22 +222,15 @@ pub async fn list_mine(
     after_id: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Workspace>, Option<String>)> {
-    let limit = i64::from(limit);
-    let mut rows = db::workspaces::list_for_user(
+    let rows = db::workspaces::list_for_user(
         db.read(),
         &actor.tenant_id,
         &actor.user_id,
         after_id,
-        limit + 1,
+        page::fetch_size(limit),
     )
     .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| r.workspace.id.clone())
-    } else {
-        None
-    };
+    let (rows, next) = page::split(rows, limit, |r| r.workspace.id.clone());
     Ok((rows.into_iter().map(Workspace::from).collect(), next))
 }
 

@@ -37,7 +37,8 @@ use crate::services::access::Actor;
 use crate::services::comments::{self, Author, Comment};
 use crate::services::members::UserRef;
 use crate::services::projects::{self, Project, ProjectInput};
-use crate::services::tasks::{self, ListQuery, Task, TaskInput};
+use crate::services::task_list::{self, ListQuery};
+use crate::services::tasks::{self, Task, TaskInput};
 use crate::services::workspaces;
 
 /// The most items a whole-list seed route returns.
@@ -600,7 +601,8 @@ async fn all_tasks(db: &Db, actor: &Actor, project_id: &str) -> AppResult<Vec<Ta
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
-        let (items, next) = tasks::list(db, actor, project_id, &query, cursor, MAX_LIMIT).await?;
+        let (items, next) =
+            task_list::list(db, actor, project_id, &query, cursor, MAX_LIMIT).await?;
         all.extend(items);
         match next {
             Some(next) if all.len() < SEED_LIST_CAP => cursor = Some(next),

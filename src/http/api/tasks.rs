@@ -17,7 +17,8 @@ use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query, nullable};
 use crate::http::pagination::{PageParams, encode_cursor};
 use crate::services::comments::{self, Comment};
-use crate::services::tasks::{self, ListQuery, Task, TaskCursor, TaskInput};
+use crate::services::task_list::{self, ListQuery, TaskCursor};
+use crate::services::tasks::{self, Task, TaskInput};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -182,7 +183,7 @@ pub async fn list_tasks(
     Query(params): Query<TaskListParams>,
 ) -> ApiResult<Envelope<Page<Task>>> {
     let (cursor, limit) = params.page()?;
-    let (items, next) = tasks::list(
+    let (items, next) = task_list::list(
         &state.db,
         &user.actor(),
         &project_id,
