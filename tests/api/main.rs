@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod idempotency;
 mod invitations;
+mod matrix;
 mod projects;
 mod properties;
 mod roles;
