@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::jobs::runner::{KindRunner, schedule_housekeeping};
+use crate::jobs::{Queue, worker};
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
 
@@ -20,6 +22,7 @@ pub struct AppState {
     pub db: Db,
     pub passwords: Arc<Passwords>,
     pub key_usage: Arc<KeyUsage>,
+    pub queue: Queue,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -33,9 +36,11 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = Db::connect(&config).await?;
         db.migrate().await?;
+        let queue = Queue::new(db.clone(), config.jobs.clone());
         Ok(Self {
             state: AppState {
                 config: Arc::new(config),
+                queue,
                 db,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
@@ -48,6 +53,17 @@ impl App {
         &self.state.db
     }
 
+    pub fn queue(&self) -> &Queue {
+        &self.state.queue
+    }
+
+    /// The runner for this application's job kinds.
+    pub fn runner(&self) -> Arc<KindRunner> {
+        Arc::new(KindRunner {
+            db: self.state.db.clone(),
+        })
+    }
+
     /// Serves until `shutdown` completes, then drains in-flight requests, records pending key
     /// usage and closes the database.
     pub async fn serve(
@@ -55,8 +71,13 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let runner = self.runner();
         let state = self.state;
         let stop = CancellationToken::new();
+        let mut workers = worker::spawn(&state.queue, runner, state.config.workers, &stop);
+        if state.config.workers > 0 {
+            workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));
+        }
         let flusher = state.key_usage.clone().spawn_flusher(
             state.db.clone(),
             state.config.key_usage_flush,
@@ -69,11 +90,31 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await?;
         stop.cancel();
+        workers.join_all().await;
         flusher.await?;
         db.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Runs job workers only (no HTTP) until `shutdown` completes: `kanri worker`.
+pub async fn run_workers(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let count = config.workers.max(1);
+    let app = App::build(config).await?;
+    let stop = CancellationToken::new();
+    let mut workers = worker::spawn(app.queue(), app.runner(), count, &stop);
+    workers.spawn(schedule_housekeeping(app.queue().clone(), stop.clone()));
+    tracing::info!(workers = count, "job workers running");
+    shutdown.await;
+    stop.cancel();
+    workers.join_all().await;
+    app.db().close().await;
+    tracing::info!("workers stopped");
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -49,10 +49,16 @@ struct RawConfig {
     session_ttl_secs: u64,
     invitation_ttl_secs: u64,
     app_url: Option<String>,
+    mail_url: Option<Secret<String>>,
+    mail_from: String,
     cors_origins: String,
     max_body_bytes: usize,
     request_timeout_secs: u64,
     key_usage_flush_secs: u64,
+    workers: usize,
+    job_lease_secs: u64,
+    job_poll_ms: u64,
+    job_shutdown_grace_secs: u64,
     log: String,
     log_format: LogFormat,
 }
@@ -67,10 +73,16 @@ impl Default for RawConfig {
             session_ttl_secs: 604_800,
             invitation_ttl_secs: 604_800,
             app_url: None,
+            mail_url: None,
+            mail_from: "Kanri <kanri@localhost>".into(),
             cors_origins: String::new(),
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_secs: 30,
             key_usage_flush_secs: 30,
+            workers: 4,
+            job_lease_secs: 60,
+            job_poll_ms: 1000,
+            job_shutdown_grace_secs: 10,
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -96,11 +108,19 @@ pub struct Config {
     /// How long an invitation can be accepted.
     pub invitation_ttl: Duration,
     pub app_url: String,
+    /// Where mail goes (`file://`, `smtp://`, `resend://`; see `mail::MailUrl`). Default
+    /// `file://<data_dir>/mail`. Checked at load, so `mail::from_config` can parse it.
+    pub mail_url: Secret<String>,
+    /// The sender mailbox, e.g. `Kanri <kanri@example.com>`; checked at load.
+    pub mail_from: String,
     /// Empty: no cross-origin access. `["*"]`: any origin (without credentials).
     pub cors_origins: Vec<String>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub key_usage_flush: Duration,
+    /// Job workers inside `kanri serve`; 0 runs none (use `kanri worker` processes).
+    pub workers: usize,
+    pub jobs: crate::jobs::QueueSettings,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -174,6 +194,18 @@ impl Config {
             Some(url) => parse_http_url("KANRI_APP_URL", &url)?,
             None => format!("http://{bind}"),
         };
+        let mail_url = match raw.mail_url {
+            Some(url) => url,
+            None => Secret::new(format!("file://{}", raw.data_dir.join("mail").display())),
+        };
+        crate::mail::MailUrl::parse(mail_url.expose()).map_err(|e| invalid("KANRI_MAIL_URL", e))?;
+        let mail_from = raw.mail_from.trim().to_string();
+        mail_from.parse::<lettre::message::Mailbox>().map_err(|e| {
+            invalid(
+                "KANRI_MAIL_FROM",
+                format!("{mail_from:?} is not a mailbox like \"Kanri <kanri@example.com>\": {e}"),
+            )
+        })?;
         let cors_origins = parse_cors_origins(&raw.cors_origins)?;
         if raw.max_body_bytes < 1024 {
             return Err(invalid("KANRI_MAX_BODY_BYTES", "must be at least 1024"));
@@ -190,6 +222,15 @@ impl Config {
                 "must be greater than 0",
             ));
         }
+        if raw.workers > 256 {
+            return Err(invalid("KANRI_WORKERS", "must be at most 256"));
+        }
+        if raw.job_lease_secs < 2 {
+            return Err(invalid("KANRI_JOB_LEASE_SECS", "must be at least 2"));
+        }
+        if raw.job_poll_ms < 10 {
+            return Err(invalid("KANRI_JOB_POLL_MS", "must be at least 10"));
+        }
         tracing_subscriber::EnvFilter::try_new(&raw.log)
             .map_err(|e| invalid("KANRI_LOG", e.to_string()))?;
         Ok(Self {
@@ -201,10 +242,18 @@ impl Config {
             session_ttl: Duration::from_secs(raw.session_ttl_secs),
             invitation_ttl: Duration::from_secs(raw.invitation_ttl_secs),
             app_url,
+            mail_url,
+            mail_from,
             cors_origins,
             max_body_bytes: raw.max_body_bytes,
             request_timeout: Duration::from_secs(raw.request_timeout_secs),
             key_usage_flush: Duration::from_secs(raw.key_usage_flush_secs),
+            workers: raw.workers,
+            jobs: crate::jobs::QueueSettings {
+                lease: Duration::from_secs(raw.job_lease_secs),
+                poll: Duration::from_millis(raw.job_poll_ms),
+                shutdown_grace: Duration::from_secs(raw.job_shutdown_grace_secs),
+            },
             log: raw.log,
             log_format: raw.log_format,
         })
@@ -221,10 +270,16 @@ impl Config {
             "session_ttl_secs": self.session_ttl.as_secs(),
             "invitation_ttl_secs": self.invitation_ttl.as_secs(),
             "app_url": self.app_url,
+            "mail_url": crate::mail::redact_mail_url(self.mail_url.expose()),
+            "mail_from": self.mail_from,
             "cors_origins": self.cors_origins,
             "max_body_bytes": self.max_body_bytes,
             "request_timeout_secs": self.request_timeout.as_secs(),
             "key_usage_flush_secs": self.key_usage_flush.as_secs(),
+            "workers": self.workers,
+            "job_lease_secs": self.jobs.lease.as_secs(),
+            "job_poll_ms": self.jobs.poll.as_millis(),
+            "job_shutdown_grace_secs": self.jobs.shutdown_grace.as_secs(),
             "log": self.log,
             "log_format": self.log_format,
         })
@@ -372,6 +427,52 @@ mod tests {
         let mut r = raw();
         r.cors_origins = "not a url".into();
         assert!(Config::from_raw(r).is_err());
+    }
+
+    #[test]
+    fn mail_settings_default_validate_and_redact() {
+        let c = Config::from_raw(raw()).unwrap();
+        assert_eq!(c.mail_url.expose(), "file://./data/mail");
+        assert_eq!(c.mail_from, "Kanri <kanri@localhost>");
+
+        let mut r = raw();
+        r.mail_url = Some(Secret::new(
+            "smtp://me%40example.com:hunter2@smtp.example.com:587?tls=starttls".into(),
+        ));
+        let c = Config::from_raw(r).unwrap();
+        let shown = c.redacted().to_string();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("me%40example.com"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("smtp://***:***@smtp.example.com:587"),
+            "{shown}"
+        );
+
+        let mut r = raw();
+        r.mail_url = Some(Secret::new("resend://re_hunter2".into()));
+        let shown = Config::from_raw(r).unwrap().redacted().to_string();
+        assert!(
+            shown.contains("resend://***") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+
+        for bad in ["mailto:x", "smtp://", "smtp://h?tls=sometimes", "resend://"] {
+            let mut r = raw();
+            r.mail_url = Some(Secret::new(bad.into()));
+            let err = Config::from_raw(r).unwrap_err().to_string();
+            assert!(err.contains("KANRI_MAIL_URL"), "{bad}: {err}");
+        }
+        let mut r = raw();
+        r.mail_from = " kanri@example.com ".into();
+        assert_eq!(Config::from_raw(r).unwrap().mail_from, "kanri@example.com");
+        for bad in ["", "kanri", "Kanri <nobody>", "a@b\r\nBcc: c@d.e"] {
+            let mut r = raw();
+            r.mail_from = bad.into();
+            let err = Config::from_raw(r).unwrap_err().to_string();
+            assert!(err.contains("KANRI_MAIL_FROM"), "{bad:?}: {err}");
+        }
     }
 
     #[test]

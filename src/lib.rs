@@ -12,6 +12,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod jobs;
+pub mod mail;
 pub mod services;
 pub mod telemetry;
 

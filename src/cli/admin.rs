@@ -5,7 +5,7 @@ use std::io::BufRead;
 use anyhow::Context;
 use serde_json::json;
 
-use super::{ApikeyCommand, Command, TenantCommand, UserCommand};
+use super::{ApikeyCommand, Command, JobStateArg, JobsCommand, TenantCommand, UserCommand};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::secret_token::random_base62;
@@ -16,6 +16,10 @@ use crate::services::passwords::Passwords;
 use crate::services::tenants;
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    // Mail needs no database, so it works before one is set up.
+    if let Command::Mail(cmd) = command {
+        return mail(&config, cmd).await;
+    }
     let db = Db::connect(&config)
         .await
         .context("cannot open the database")?;
@@ -28,7 +32,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant(&db, cmd).await,
         Command::Apikey(cmd) => apikey(&db, cmd).await,
         Command::User(cmd) => user(&db, cmd).await,
-        Command::Serve | Command::Config => unreachable!("handled by the caller"),
+        Command::Mail(_) => unreachable!("handled before the database opens"),
+        Command::Jobs(cmd) => jobs(&db, cmd).await,
+        Command::Serve | Command::Worker | Command::Config => unreachable!("handled by the caller"),
     };
     db.close().await;
     result
@@ -181,4 +187,71 @@ fn generate_password() -> String {
             return candidate;
         }
     }
+}
+
+async fn jobs(db: &Db, cmd: JobsCommand) -> anyhow::Result<()> {
+    use crate::services::jobs as admin_jobs;
+    match cmd {
+        JobsCommand::List { state, limit, json } => {
+            let filter = state.map(|s| match s {
+                JobStateArg::Queued => "queued",
+                JobStateArg::Scheduled => "scheduled",
+                JobStateArg::Running => "running",
+                JobStateArg::Succeeded => "succeeded",
+                JobStateArg::Dead => "dead",
+                JobStateArg::Cancelled => "cancelled",
+            });
+            let (jobs, _) = admin_jobs::list(db, None, filter, None, None, limit.clamp(1, 1000))
+                .await
+                .map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string(&jobs)?);
+            } else {
+                for j in jobs {
+                    let error = j.last_error.as_deref().unwrap_or("");
+                    println!(
+                        "{}\t{}\t{}\tattempt {}/{}\trun_at {}\t{}",
+                        j.id, j.kind, j.state, j.attempts, j.max_attempts, j.run_at, error
+                    );
+                }
+            }
+        }
+        JobsCommand::Retry { id, all_dead } => {
+            if all_dead {
+                let n = admin_jobs::retry_all_dead(db, None)
+                    .await
+                    .map_err(explain)?;
+                println!("queued {n} dead job(s) again");
+            } else {
+                let id = id.expect("clap requires an id without --all-dead");
+                admin_jobs::retry(db, None, &id).await.map_err(explain)?;
+                println!("queued {id} again");
+            }
+        }
+        JobsCommand::Cancel { id } => {
+            admin_jobs::cancel(db, None, &id).await.map_err(explain)?;
+            println!("cancelled {id}");
+        }
+        JobsCommand::Stats { json } => {
+            let stats = admin_jobs::stats(db).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string(&stats)?);
+            } else {
+                for (state, n) in stats {
+                    println!("{state}\t{n}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn mail(config: &Config, cmd: super::MailCommand) -> anyhow::Result<()> {
+    let super::MailCommand::Test { address } = cmd;
+    let mailer = crate::mail::from_config(config)?;
+    let to = crate::mail::Recipient::new(&address, None)?;
+    let message = crate::mail::templates::test_message(&config.app_url, to);
+    let delivery = mailer.send(&message).await?;
+    println!("test message {delivery}");
+    Ok(())
 }

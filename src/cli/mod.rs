@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service (the default when no command is given).
     Serve,
+    /// Run background job workers only (KANRI_WORKERS of them, at least one).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the effective configuration, secrets redacted.
@@ -37,6 +39,12 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Check the mail settings.
+    #[command(subcommand)]
+    Mail(MailCommand),
+    /// Inspect and steer background jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +99,49 @@ pub enum ApikeyCommand {
     },
     /// Revoke a key by id.
     Revoke { id: String },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum JobStateArg {
+    Queued,
+    Scheduled,
+    Running,
+    Succeeded,
+    Dead,
+    Cancelled,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs, newest last.
+    List {
+        #[arg(long, value_enum)]
+        state: Option<JobStateArg>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a dead or cancelled job again (or every dead job).
+    Retry {
+        #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        id: Option<String>,
+        #[arg(long)]
+        all_dead: bool,
+    },
+    /// Cancel a job that has not run yet.
+    Cancel { id: String },
+    /// Show queue depth by state.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send a test message to ADDRESS through KANRI_MAIL_URL and say where it went.
+    Test { address: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +208,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve => {
             crate::telemetry::init(&config);
             serve(config).await
+        }
+        Command::Worker => {
+            crate::telemetry::init(&config);
+            crate::app::run_workers(config, crate::app::shutdown_signal()).await
         }
         Command::Config => {
             println!("{}", serde_json::to_string_pretty(&config.redacted())?);

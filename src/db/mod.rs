@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod comments;
 pub mod idempotency;
 pub mod invitations;
+pub mod jobs;
 pub mod project_members;
 pub mod projects;
 pub mod roles;

@@ -69,3 +69,15 @@ pub async fn delete<'c>(
         .await?;
     Ok(())
 }
+
+/// Deletes sessions that expired before `now`; returns how many.
+pub async fn delete_expired<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
+}

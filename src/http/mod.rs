@@ -64,6 +64,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::health::routes())
         .merge(api::auth::routes())
         .merge(api::admin_users::routes())
+        .merge(api::admin_jobs::routes())
         .merge(api::workspaces::routes())
         .merge(api::roles::routes())
         .merge(api::invitations::routes())

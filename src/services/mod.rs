@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activity;
 pub mod comments;
 pub mod invitations;
+pub mod jobs;
 pub mod key_usage;
 pub mod members;
 pub mod page;

@@ -310,3 +310,34 @@ async fn serve_answers_healthz_and_stops_on_sigterm() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
 }
+
+#[tokio::test]
+async fn mail_test_writes_a_file_with_the_default_mailer() {
+    let cli = Cli::new().await;
+    let out = cli.ok(&["mail", "test", "you@example.com"]);
+    let path = out
+        .trim()
+        .strip_prefix("test message written to ")
+        .unwrap_or_else(|| panic!("{out}"));
+    let path = std::path::Path::new(path);
+    assert_eq!(
+        path.parent(),
+        Some(cli.data_dir.path().join("mail").as_path())
+    );
+    let eml = std::fs::read_to_string(path).unwrap();
+    assert!(eml.contains("To: you@example.com"), "{eml}");
+    assert!(eml.contains("Subject: Kanri test message"), "{eml}");
+    assert!(
+        eml.contains("text/plain") && eml.contains("text/html"),
+        "{eml}"
+    );
+
+    let out = cli.run(&["mail", "test", "not an address"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("address"),
+        "{err}"
+    );
+}

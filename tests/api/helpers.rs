@@ -20,6 +20,8 @@ pub const PASSWORD: &str = "correct-horse-1";
 
 pub struct TestApp {
     pub base: String,
+    pub queue: kanri::jobs::Queue,
+    pub runner: std::sync::Arc<kanri::jobs::runner::KindRunner>,
     pub client: reqwest::Client,
     pub config: Config,
     pub db: Db,
@@ -63,6 +65,8 @@ pub async fn test_config() -> (Config, TempDir) {
     let mut config = Config::for_data_dir(dir.path(), fresh_database_url().await);
     config.bind = "127.0.0.1:0".parse().unwrap();
     config.log = std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into());
+    // Tests drive the queue themselves (`TestApp::run_due_jobs`) instead of waiting on workers.
+    config.workers = 0;
     (config, dir)
 }
 
@@ -86,12 +90,16 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = kanri::App::build(config.clone()).await.expect("app builds");
         let db = app.db().clone();
+        let queue = app.queue().clone();
+        let runner = app.runner();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
         Self {
             base,
+            queue,
+            runner,
             client: reqwest::Client::new(),
             config,
             db,
@@ -114,6 +122,14 @@ impl TestApp {
         }
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         (self.config.clone(), dir)
+    }
+
+    /// Runs every job due at `as_of` (epoch ms) with the application's own handlers.
+    pub async fn run_due_jobs(&self, as_of: i64) -> usize {
+        self.queue
+            .run_due(self.runner.as_ref(), as_of)
+            .await
+            .expect("jobs run")
     }
 
     pub fn sqlite_files(&self) -> Vec<PathBuf> {

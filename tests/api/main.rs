@@ -8,6 +8,8 @@ mod health;
 mod helpers;
 mod idempotency;
 mod invitations;
+mod jobs;
+mod mail;
 mod matrix;
 mod projects;
 mod properties;

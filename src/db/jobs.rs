@@ -1,0 +1,295 @@
+//! The job table. Claiming is the one place the engines differ: Postgres skips rows other
+//! workers have locked; SQLite has a single writer, so the claiming statement is atomic as is.
+
+use sqlx::{Any, Executor, FromRow};
+
+use super::Db;
+use crate::config::Engine;
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct JobRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub kind: String,
+    pub args: String,
+    pub state: String,
+    pub dedupe_key: Option<String>,
+    pub run_at: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub locked_by: Option<String>,
+    pub lease_until: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, tenant_id, kind, args, state, dedupe_key, run_at, attempts, max_attempts, last_error, locked_by, lease_until, created_at, updated_at, finished_at";
+
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub tenant_id: &'a str,
+    pub kind: &'a str,
+    pub args: &'a str,
+    pub dedupe_key: Option<&'a str>,
+    pub run_at: i64,
+    pub max_attempts: i64,
+    pub now: i64,
+}
+
+/// Inserts a job unless one with the same dedupe key exists; returns whether it was inserted.
+pub async fn insert<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    j: &NewJob<'_>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO jobs (id, tenant_id, kind, args, state, dedupe_key, run_at, attempts, max_attempts, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, 0, $7, $8, $8)
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(j.id)
+    .bind(j.tenant_id)
+    .bind(j.kind)
+    .bind(j.args)
+    .bind(j.dedupe_key)
+    .bind(j.run_at)
+    .bind(j.max_attempts)
+    .bind(j.now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Claims up to `limit` jobs that are due, or whose lease has run out (their worker died), for
+/// `worker` until `lease_until`. Each claim counts as an attempt.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<JobRow>> {
+    let skip_locked = match db.engine() {
+        Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', locked_by = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+         WHERE id IN (
+             SELECT id FROM jobs
+             WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
+             ORDER BY run_at, id LIMIT $4 {skip_locked})
+         RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db.write())
+        .await
+}
+
+/// Extends a running job's lease; false when this worker no longer holds it.
+pub async fn renew(
+    db: &Db,
+    id: &str,
+    worker: &str,
+    lease_until: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND locked_by = $4 AND state = 'running'",
+    )
+    .bind(lease_until)
+    .bind(now)
+    .bind(id)
+    .bind(worker)
+    .execute(db.write())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn succeed(db: &Db, id: &str, worker: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'succeeded', finished_at = $1, updated_at = $1, locked_by = NULL, lease_until = NULL, last_error = NULL
+         WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(worker)
+    .execute(db.write())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Puts a failed job back in the queue to run again at `run_at`.
+pub async fn retry_later(
+    db: &Db,
+    id: &str,
+    worker: &str,
+    error: &str,
+    run_at: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', run_at = $1, last_error = $2, updated_at = $3, locked_by = NULL, lease_until = NULL
+         WHERE id = $4 AND locked_by = $5 AND state = 'running'",
+    )
+    .bind(run_at)
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .bind(worker)
+    .execute(db.write())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Gives up on a job: it stays as dead, with its last error, until someone retries it.
+pub async fn bury(db: &Db, id: &str, worker: &str, error: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'dead', last_error = $1, finished_at = $2, updated_at = $2, locked_by = NULL, lease_until = NULL
+         WHERE id = $3 AND locked_by = $4 AND state = 'running'",
+    )
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .bind(worker)
+    .execute(db.write())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Returns an unfinished job to the queue without counting the attempt (graceful shutdown).
+pub async fn release(db: &Db, id: &str, worker: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = attempts - 1, updated_at = $1, locked_by = NULL, lease_until = NULL
+         WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(worker)
+    .execute(db.write())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Cancels a job that has not run yet; false when it is not queued.
+pub async fn cancel<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: Option<&str>,
+    id: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'cancelled', finished_at = $1, updated_at = $1
+         WHERE id = $2 AND state = 'queued' AND ($3 IS NULL OR tenant_id = $3)",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(tenant_id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Cancels the queued job with this dedupe key, if any (e.g. a reminder whose due date moved).
+pub async fn cancel_by_dedupe_key<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'cancelled', finished_at = $1, updated_at = $1 WHERE dedupe_key = $2 AND state = 'queued'",
+    )
+    .bind(now)
+    .bind(key)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Queues a dead or cancelled job again, with a fresh set of attempts.
+pub async fn retry<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: Option<&str>,
+    id: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL
+         WHERE id = $2 AND state IN ('dead', 'cancelled') AND ($3 IS NULL OR tenant_id = $3)",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(tenant_id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Queues every dead job again; returns how many.
+pub async fn retry_all_dead<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: Option<&str>,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL
+         WHERE state = 'dead' AND ($2 IS NULL OR tenant_id = $2)",
+    )
+    .bind(now)
+    .bind(tenant_id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn find<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM jobs WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Jobs in id order after `after_id`. `state` filters by stored state; `scheduled` means queued
+/// with `run_at` in the future.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_page<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: Option<&str>,
+    state: Option<&str>,
+    kind: Option<&str>,
+    scheduled_after: Option<i64>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<JobRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM jobs
+         WHERE ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR kind = $3)
+           AND ($4 IS NULL OR run_at > $4) AND id > $5
+         ORDER BY id LIMIT $6"
+    )))
+    .bind(tenant_id)
+    .bind(state)
+    .bind(kind)
+    .bind(scheduled_after)
+    .bind(after_id.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// How many jobs are in each state.
+pub async fn counts<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+        .fetch_all(ex)
+        .await
+}

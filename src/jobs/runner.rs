@@ -1,0 +1,64 @@
+//! The production runner: one handler per job kind.
+
+use serde_json::json;
+
+use super::{Job, JobError, JobFuture, NewJobSpec, Runner};
+use crate::clock::now_ms;
+use crate::db::{self, Db};
+
+/// Deletes expired sessions (and, as more arrive, other expired rows).
+pub const HOUSEKEEPING: &str = "housekeeping.purge";
+
+pub struct KindRunner {
+    pub db: Db,
+}
+
+impl Runner for KindRunner {
+    fn run<'a>(&'a self, job: &'a Job) -> JobFuture<'a> {
+        Box::pin(async move {
+            match job.kind.as_str() {
+                HOUSEKEEPING => self.housekeeping().await,
+                other => Err(JobError::Fatal(format!(
+                    "no handler for job kind {other:?}"
+                ))),
+            }
+        })
+    }
+}
+
+impl KindRunner {
+    async fn housekeeping(&self) -> Result<(), JobError> {
+        let purged = db::sessions::delete_expired(self.db.write(), now_ms()).await?;
+        tracing::info!(sessions = purged, "purged expired rows");
+        Ok(())
+    }
+}
+
+/// The housekeeping job for the current hour. Every instance enqueues it; the dedupe key makes
+/// it run once per hour across all of them.
+pub fn housekeeping_spec(now: i64) -> NewJobSpec<'static> {
+    let hour = now / 3_600_000;
+    NewJobSpec::new(db::tenants::DEFAULT_TENANT_ID, HOUSEKEEPING, json!({}))
+        .dedupe(format!("{HOUSEKEEPING}:{hour}"))
+}
+
+/// Every ten minutes, makes sure this hour's housekeeping job exists.
+pub async fn schedule_housekeeping(queue: super::Queue, stop: tokio_util::sync::CancellationToken) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        let result = async {
+            let mut tx = queue.db.begin().await?;
+            super::enqueue(&mut tx, housekeeping_spec(now_ms())).await?;
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => queue.wake(),
+            Err(error) => tracing::warn!(%error, "could not schedule housekeeping"),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! `file://DIR`: each message becomes one RFC 5322 `.eml` file, for development and for
+//! installs without a mail provider. Names sort by time: `20260131T170000.123Z-<uuidv7>.eml`.
+
+use std::path::{Path, PathBuf};
+
+use lettre::message::Mailbox;
+
+use super::{Delivery, MailError, Mailer, Message, SendFuture};
+
+pub struct FileMailer {
+    dir: PathBuf,
+    from: Mailbox,
+}
+
+impl FileMailer {
+    pub fn new(dir: PathBuf, from: Mailbox) -> Self {
+        Self { dir, from }
+    }
+}
+
+impl Mailer for FileMailer {
+    fn send<'a>(&'a self, msg: &'a Message) -> SendFuture<'a> {
+        Box::pin(async move {
+            let bytes = msg.to_lettre(&self.from)?.formatted();
+            let name = format!(
+                "{}-{}.eml",
+                chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+                crate::ids::new_id()
+            );
+            let dir = self.dir.clone();
+            let path = tokio::task::spawn_blocking(move || write_new(&dir, &name, &bytes))
+                .await
+                .map_err(|e| MailError::Transient(format!("the writer task failed: {e}")))?
+                .map_err(|e| {
+                    MailError::Transient(format!("cannot write to {}: {e}", self.dir.display()))
+                })?;
+            tracing::info!(path = %path.display(), "mail written to file");
+            Ok(Delivery::File(path))
+        })
+    }
+}
+
+/// Writes under a temporary name first, so a reader of the directory never sees half a file.
+fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(name);
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}

@@ -1,0 +1,149 @@
+//! Job administration for operators (CLI, all tenants) and tenants (secret-key API, their own
+//! jobs): list, retry, cancel, queue depth.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::clock::{now_ms, to_rfc3339};
+use crate::db::jobs::JobRow;
+use crate::db::{self, Db};
+use crate::domain::FieldError;
+use crate::error::{AppError, AppResult};
+use crate::services::page;
+
+const STATES: &[&str] = &[
+    "queued",
+    "scheduled",
+    "running",
+    "succeeded",
+    "dead",
+    "cancelled",
+];
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobView {
+    pub id: String,
+    pub kind: String,
+    /// queued, scheduled (queued with a future `run_at`), running, succeeded, dead or cancelled.
+    pub state: String,
+    #[schema(value_type = Object)]
+    pub args: Value,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub run_at: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl JobView {
+    fn from_row(row: JobRow, now: i64) -> Self {
+        let state = if row.state == "queued" && row.run_at > now {
+            "scheduled".into()
+        } else {
+            row.state
+        };
+        Self {
+            id: row.id,
+            kind: row.kind,
+            state,
+            args: serde_json::from_str(&row.args).unwrap_or(Value::Null),
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            last_error: row.last_error,
+            run_at: to_rfc3339(row.run_at),
+            created_at: to_rfc3339(row.created_at),
+            finished_at: row.finished_at.map(to_rfc3339),
+        }
+    }
+}
+
+/// A page of jobs. `tenant_id` limits it to one tenant; `state` may be any of `STATES`.
+pub async fn list(
+    db: &Db,
+    tenant_id: Option<&str>,
+    state: Option<&str>,
+    kind: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<JobView>, Option<String>)> {
+    if let Some(s) = state
+        && !STATES.contains(&s)
+    {
+        return Err(
+            FieldError::new("state", format!("must be one of {}", STATES.join(", "))).into(),
+        );
+    }
+    let now = now_ms();
+    // "scheduled" and "queued" are both stored as queued, told apart by run_at.
+    let (stored, scheduled_after) = match state {
+        Some("scheduled") => (Some("queued"), Some(now)),
+        other => (other, None),
+    };
+    let rows = db::jobs::list_page(
+        db.read(),
+        tenant_id,
+        stored,
+        kind,
+        scheduled_after,
+        after,
+        page::fetch_size(limit),
+    )
+    .await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
+    let mut items: Vec<JobView> = rows
+        .into_iter()
+        .map(|r| JobView::from_row(r, now))
+        .collect();
+    if state == Some("queued") {
+        items.retain(|j| j.state == "queued");
+    }
+    Ok((items, next))
+}
+
+pub async fn retry(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<()> {
+    if db::jobs::retry(db.write(), tenant_id, id, now_ms()).await? {
+        Ok(())
+    } else {
+        Err(not_retryable(db, tenant_id, id).await)
+    }
+}
+
+pub async fn retry_all_dead(db: &Db, tenant_id: Option<&str>) -> AppResult<u64> {
+    Ok(db::jobs::retry_all_dead(db.write(), tenant_id, now_ms()).await?)
+}
+
+pub async fn cancel(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<()> {
+    if db::jobs::cancel(db.write(), tenant_id, id, now_ms()).await? {
+        return Ok(());
+    }
+    match visible(db, tenant_id, id).await {
+        Ok(_) => Err(AppError::Conflict {
+            code: "job_not_queued",
+            message: "only a job that has not started can be cancelled".into(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Jobs by stored state.
+pub async fn stats(db: &Db) -> AppResult<Vec<(String, i64)>> {
+    Ok(db::jobs::counts(db.read()).await?)
+}
+
+async fn visible(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<JobRow> {
+    db::jobs::find(db.read(), id)
+        .await?
+        .filter(|j| tenant_id.is_none_or(|t| j.tenant_id == t))
+        .ok_or(AppError::NotFound("job"))
+}
+
+async fn not_retryable(db: &Db, tenant_id: Option<&str>, id: &str) -> AppError {
+    match visible(db, tenant_id, id).await {
+        Ok(_) => AppError::Conflict {
+            code: "job_not_retryable",
+            message: "only a dead or cancelled job can be retried".into(),
+        },
+        Err(e) => e,
+    }
+}
