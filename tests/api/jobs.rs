@@ -400,7 +400,7 @@ async fn housekeeping_purges_expired_sessions_once_per_hour() {
         !enqueue(&app.queue, kanri::jobs::runner::housekeeping_spec(now)).await,
         "one per hour"
     );
-    assert_eq!(app.run_due_jobs(now).await, 1);
+    assert_eq!(app.run_due_jobs(now_ms()).await, 1);
     let left: Vec<String> = sqlx::query_scalar("SELECT user_id FROM sessions")
         .fetch_all(app.db.read())
         .await
