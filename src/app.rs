@@ -12,17 +12,19 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
 use crate::jobs::{Queue, worker};
+use crate::mail::Mailer;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
 
 /// Everything a handler may need, cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub passwords: Arc<Passwords>,
     pub key_usage: Arc<KeyUsage>,
     pub queue: Queue,
+    pub mailer: Arc<dyn Mailer>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -37,10 +39,12 @@ impl App {
         let db = Db::connect(&config).await?;
         db.migrate().await?;
         let queue = Queue::new(db.clone(), config.jobs.clone());
+        let mailer = crate::mail::from_config(&config)?;
         Ok(Self {
             state: AppState {
                 config: Arc::new(config),
                 queue,
+                mailer,
                 db,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
@@ -61,6 +65,8 @@ impl App {
     pub fn runner(&self) -> Arc<KindRunner> {
         Arc::new(KindRunner {
             db: self.state.db.clone(),
+            mailer: self.state.mailer.clone(),
+            app_url: self.state.config.app_url.clone(),
         })
     }
 

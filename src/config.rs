@@ -59,6 +59,7 @@ struct RawConfig {
     job_lease_secs: u64,
     job_poll_ms: u64,
     job_shutdown_grace_secs: u64,
+    reminder_lead_secs: u64,
     log: String,
     log_format: LogFormat,
 }
@@ -83,6 +84,7 @@ impl Default for RawConfig {
             job_lease_secs: 60,
             job_poll_ms: 1000,
             job_shutdown_grace_secs: 10,
+            reminder_lead_secs: 0,
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -121,6 +123,8 @@ pub struct Config {
     /// Job workers inside `kanri serve`; 0 runs none (use `kanri worker` processes).
     pub workers: usize,
     pub jobs: crate::jobs::QueueSettings,
+    /// How long before a task's due date its reminder goes out (0: at the due time).
+    pub reminder_lead: Duration,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -141,6 +145,11 @@ fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// The reminder lead time in the milliseconds the task services take.
+    pub fn reminder_lead_ms(&self) -> i64 {
+        i64::try_from(self.reminder_lead.as_millis()).unwrap_or(i64::MAX)
+    }
+
     /// Loads defaults, then `kanri.toml` (or the file named by `KANRI_CONFIG`), then `KANRI_*`.
     pub fn load() -> Result<Self, ConfigError> {
         let file = std::env::var_os("KANRI_CONFIG")
@@ -254,6 +263,7 @@ impl Config {
                 poll: Duration::from_millis(raw.job_poll_ms),
                 shutdown_grace: Duration::from_secs(raw.job_shutdown_grace_secs),
             },
+            reminder_lead: Duration::from_secs(raw.reminder_lead_secs),
             log: raw.log,
             log_format: raw.log_format,
         })
@@ -280,6 +290,7 @@ impl Config {
             "job_lease_secs": self.jobs.lease.as_secs(),
             "job_poll_ms": self.jobs.poll.as_millis(),
             "job_shutdown_grace_secs": self.jobs.shutdown_grace.as_secs(),
+            "reminder_lead_secs": self.reminder_lead.as_secs(),
             "log": self.log,
             "log_format": self.log_format,
         })

@@ -191,3 +191,20 @@ pub async fn respond<'c>(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Replaces the invitation's token (the email job makes a fresh one to send, so the plaintext
+/// never rests in the database).
+pub async fn set_token_hash<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+    token_hash: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE invitations SET token_hash = $1 WHERE tenant_id = $2 AND id = $3 AND status = 'PENDING'")
+        .bind(token_hash)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

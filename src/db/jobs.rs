@@ -293,3 +293,23 @@ pub async fn counts<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Result<V
         .fetch_all(ex)
         .await
 }
+
+/// Brings back a cancelled job with this dedupe key (a due date moved away and back), to run
+/// at `run_at`; false when there is none.
+pub async fn requeue_cancelled<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+    run_at: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $2, finished_at = NULL
+         WHERE dedupe_key = $3 AND state = 'cancelled'",
+    )
+    .bind(run_at)
+    .bind(now)
+    .bind(key)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

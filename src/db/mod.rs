@@ -18,7 +18,10 @@ pub mod users;
 pub mod workspace_members;
 pub mod workspaces;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -46,6 +49,8 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     engine: Engine,
+    /// Rung after a commit that enqueued jobs, so idle workers in this process look at once.
+    jobs_waiting: Arc<Notify>,
 }
 
 impl Db {
@@ -62,6 +67,7 @@ impl Db {
                     read,
                     write,
                     engine: Engine::Sqlite,
+                    jobs_waiting: Arc::default(),
                 })
             }
             Engine::Postgres => {
@@ -74,6 +80,7 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     engine: Engine::Postgres,
+                    jobs_waiting: Arc::default(),
                 })
             }
         }
@@ -81,6 +88,15 @@ impl Db {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// Tells idle job workers in this process that new jobs were committed.
+    pub fn wake_jobs(&self) {
+        self.jobs_waiting.notify_waiters();
+    }
+
+    pub fn jobs_waiting(&self) -> &Notify {
+        &self.jobs_waiting
     }
 
     /// Pool for queries that only read.

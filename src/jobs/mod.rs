@@ -5,6 +5,7 @@
 //! arguments, and re-read what they need when they run.
 
 mod backoff;
+pub mod email;
 pub mod runner;
 pub mod worker;
 
@@ -172,7 +173,6 @@ impl Default for QueueSettings {
 pub struct Queue {
     pub db: Db,
     pub settings: QueueSettings,
-    wake: Arc<Notify>,
     pub outcomes: Arc<Outcomes>,
 }
 
@@ -181,18 +181,17 @@ impl Queue {
         Self {
             db,
             settings,
-            wake: Arc::new(Notify::new()),
             outcomes: Arc::new(Outcomes::default()),
         }
     }
 
     /// Tells idle workers in this process that work has arrived.
     pub fn wake(&self) {
-        self.wake.notify_waiters();
+        self.db.wake_jobs();
     }
 
     pub(crate) fn wake_signal(&self) -> &Notify {
-        &self.wake
+        self.db.jobs_waiting()
     }
 
     /// Runs, one after another on this task, every job due at `as_of` (an injectable "now"):

@@ -1,22 +1,34 @@
 //! The production runner: one handler per job kind.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
-use super::{Job, JobError, JobFuture, NewJobSpec, Runner};
+use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
+use crate::mail::Mailer;
 
 /// Deletes expired sessions (and, as more arrive, other expired rows).
-pub const HOUSEKEEPING: &str = "housekeeping.purge";
+pub const HOUSEKEEPING: &str = "housekeeping:purge";
 
+/// Runs every job kind the application enqueues.
 pub struct KindRunner {
     pub db: Db,
+    pub mailer: Arc<dyn Mailer>,
+    /// Base of the links in emails (`KANRI_APP_URL`).
+    pub app_url: String,
 }
 
 impl Runner for KindRunner {
     fn run<'a>(&'a self, job: &'a Job) -> JobFuture<'a> {
         Box::pin(async move {
+            let (db, mailer, url) = (&self.db, &self.mailer, self.app_url.as_str());
+            let (tenant, args) = (job.tenant_id.as_str(), &job.args);
             match job.kind.as_str() {
+                email::TASK_ASSIGNED => email::task_assigned(db, mailer, url, tenant, args).await,
+                email::DUE_REMINDER => email::due_reminder(db, mailer, url, tenant, args).await,
+                email::INVITATION => email::invitation(db, mailer, url, tenant, args).await,
                 HOUSEKEEPING => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(
                     "no handler for job kind {other:?}"

@@ -246,7 +246,13 @@ pub async fn create(
     let row = db::invitations::find(&mut *tx, &actor.tenant_id, &id)
         .await?
         .ok_or(AppError::NotFound("invitation"))?;
+    crate::jobs::enqueue(
+        &mut tx,
+        crate::jobs::email::invitation_spec(&actor.tenant_id, &id),
+    )
+    .await?;
     tx.commit().await?;
+    db.wake_jobs();
     Ok(CreatedInvitation {
         invitation: Invitation::from_row(row, now),
         token: token.expose().to_string(),

@@ -13,6 +13,7 @@ use crate::domain::task::{Title, parse_text, position_between};
 use crate::domain::{FieldError, Validator};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+use crate::jobs::{self, email};
 use crate::services::access::{self, Actor, ProjectAccess};
 use crate::services::activity::{self, Event};
 
@@ -209,11 +210,14 @@ fn completed_at(status: Option<&str>, was_done: bool, now: i64) -> Option<Option
     }
 }
 
+/// Creates a task. With an assignee other than the caller, the assignment email is enqueued in
+/// the same transaction; with a due date, the reminder (sent `reminder_lead_ms` before it).
 pub async fn create(
     db: &Db,
     actor: &Actor,
     project_id: &str,
     input: TaskInput<'_>,
+    reminder_lead_ms: i64,
 ) -> AppResult<Task> {
     let access = access::project_access(db, actor, project_id).await?;
     access.require(permission::TASKS_CREATE)?;
@@ -261,7 +265,7 @@ pub async fn create(
         updated_at: now,
     };
     db::tasks::insert(&mut *tx, &row).await?;
-    record(
+    let event = record(
         &mut tx,
         actor,
         &access,
@@ -270,7 +274,24 @@ pub async fn create(
         task_payload(&row),
     )
     .await?;
+    if let Some(assignee) = row.assignee_id.as_deref().filter(|a| *a != actor.user_id) {
+        jobs::enqueue(
+            &mut tx,
+            email::assignment_spec(&actor.tenant_id, &row.id, assignee, event),
+        )
+        .await?;
+    }
+    email::reschedule_reminder(
+        &mut tx,
+        &actor.tenant_id,
+        &row.id,
+        None,
+        row.due_date,
+        reminder_lead_ms,
+    )
+    .await?;
     tx.commit().await?;
+    db.wake_jobs();
     get_unchecked(db, &actor.tenant_id, &row.id).await
 }
 
@@ -341,6 +362,7 @@ pub async fn update(
     actor: &Actor,
     task_id: &str,
     input: TaskInput<'_>,
+    reminder_lead_ms: i64,
 ) -> AppResult<Task> {
     let (_, access) = task_access(db, actor, task_id).await?;
     access.require(permission::TASKS_UPDATE)?;
@@ -397,8 +419,30 @@ pub async fn update(
     } else {
         "task.updated"
     };
-    record(&mut tx, actor, &access, kind, task_id, payload).await?;
+    let event = record(&mut tx, actor, &access, kind, task_id, payload).await?;
+    if kind == "task.assigned"
+        && let Some(assignee) = updated
+            .assignee_id
+            .as_deref()
+            .filter(|a| *a != actor.user_id)
+    {
+        jobs::enqueue(
+            &mut tx,
+            email::assignment_spec(&actor.tenant_id, task_id, assignee, event),
+        )
+        .await?;
+    }
+    email::reschedule_reminder(
+        &mut tx,
+        &actor.tenant_id,
+        task_id,
+        current.due_date,
+        updated.due_date,
+        reminder_lead_ms,
+    )
+    .await?;
     tx.commit().await?;
+    db.wake_jobs();
     get_unchecked(db, &actor.tenant_id, task_id).await
 }
 

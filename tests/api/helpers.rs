@@ -323,3 +323,22 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// The messages the default file mailer has written, oldest first, read back as MIME.
+    pub fn sent_mail(&self) -> Vec<crate::mail::Parsed> {
+        let dir = self.dir.path().join("mail");
+        let mut files: Vec<_> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect(),
+            Err(_) => return Vec::new(),
+        };
+        files.sort();
+        files
+            .iter()
+            .map(|f| crate::mail::parse(&std::fs::read(f).unwrap()))
+            .collect()
+    }
+}

@@ -44,17 +44,17 @@ fn alice() -> Recipient {
 }
 
 /// A message read back by `mail-parser`.
-struct Parsed {
-    subject: String,
-    from: String,
-    to: String,
-    to_name: Option<String>,
-    content_types: Vec<String>,
-    text: String,
-    html: String,
+pub struct Parsed {
+    pub subject: String,
+    pub from: String,
+    pub to: String,
+    pub to_name: Option<String>,
+    pub content_types: Vec<String>,
+    pub text: String,
+    pub html: String,
 }
 
-fn parse(raw: &[u8]) -> Parsed {
+pub fn parse(raw: &[u8]) -> Parsed {
     let msg = MessageParser::default()
         .parse(raw)
         .expect("a parseable RFC 5322 message");

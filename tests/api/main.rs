@@ -4,6 +4,7 @@
 mod admin_users;
 mod auth;
 mod cli;
+mod emails;
 mod health;
 mod helpers;
 mod idempotency;

@@ -269,12 +269,18 @@ pub async fn seed_create_task(
     };
     // The seed answers "Project not found or access denied" alike: a project the caller may
     // see but not add tasks to is not found here too.
-    let task = tasks::create(&state.db, &user.actor(), &body.project_id, input)
-        .await
-        .map_err(|e| match e {
-            AppError::Forbidden(_) => AppError::NotFound("project"),
-            e => e,
-        })?;
+    let task = tasks::create(
+        &state.db,
+        &user.actor(),
+        &body.project_id,
+        input,
+        state.config.reminder_lead_ms(),
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::Forbidden(_) => AppError::NotFound("project"),
+        e => e,
+    })?;
     Ok(RawJson(SeedTaskCreated {
         success: true,
         task: SeedTask {

@@ -168,7 +168,14 @@ pub async fn create_task(
         version: None,
     };
     Ok(Envelope::created(
-        tasks::create(&state.db, &user.actor(), &project_id, input).await?,
+        tasks::create(
+            &state.db,
+            &user.actor(),
+            &project_id,
+            input,
+            state.config.reminder_lead_ms(),
+        )
+        .await?,
     ))
 }
 
@@ -258,7 +265,14 @@ pub async fn update_task(
         version: body.version,
     };
     Ok(Envelope::ok(
-        tasks::update(&state.db, &user.actor(), &id, input).await?,
+        tasks::update(
+            &state.db,
+            &user.actor(),
+            &id,
+            input,
+            state.config.reminder_lead_ms(),
+        )
+        .await?,
     ))
 }
 
