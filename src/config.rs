@@ -60,6 +60,7 @@ struct RawConfig {
     job_poll_ms: u64,
     job_shutdown_grace_secs: u64,
     reminder_lead_secs: u64,
+    identity_webhook_secret: Option<Secret<String>>,
     log: String,
     log_format: LogFormat,
 }
@@ -85,6 +86,7 @@ impl Default for RawConfig {
             job_poll_ms: 1000,
             job_shutdown_grace_secs: 10,
             reminder_lead_secs: 0,
+            identity_webhook_secret: None,
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -125,6 +127,9 @@ pub struct Config {
     pub jobs: crate::jobs::QueueSettings,
     /// How long before a task's due date its reminder goes out (0: at the due time).
     pub reminder_lead: Duration,
+    /// Signs identity-provider webhooks (`whsec_<base64>`, Svix's format); webhooks answer 503
+    /// without it. Checked at load, so `services::identity::WebhookKey::parse` succeeds on it.
+    pub identity_webhook_secret: Option<Secret<String>>,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -240,6 +245,10 @@ impl Config {
         if raw.job_poll_ms < 10 {
             return Err(invalid("KANRI_JOB_POLL_MS", "must be at least 10"));
         }
+        if let Some(secret) = &raw.identity_webhook_secret {
+            crate::services::identity::WebhookKey::parse(secret.expose())
+                .map_err(|e| invalid("KANRI_IDENTITY_WEBHOOK_SECRET", e))?;
+        }
         tracing_subscriber::EnvFilter::try_new(&raw.log)
             .map_err(|e| invalid("KANRI_LOG", e.to_string()))?;
         Ok(Self {
@@ -264,6 +273,7 @@ impl Config {
                 shutdown_grace: Duration::from_secs(raw.job_shutdown_grace_secs),
             },
             reminder_lead: Duration::from_secs(raw.reminder_lead_secs),
+            identity_webhook_secret: raw.identity_webhook_secret,
             log: raw.log,
             log_format: raw.log_format,
         })
@@ -291,6 +301,7 @@ impl Config {
             "job_poll_ms": self.jobs.poll.as_millis(),
             "job_shutdown_grace_secs": self.jobs.shutdown_grace.as_secs(),
             "reminder_lead_secs": self.reminder_lead.as_secs(),
+            "identity_webhook_secret": self.identity_webhook_secret.as_ref().map(|_| "***"),
             "log": self.log,
             "log_format": self.log_format,
         })
@@ -483,6 +494,40 @@ mod tests {
             r.mail_from = bad.into();
             let err = Config::from_raw(r).unwrap_err().to_string();
             assert!(err.contains("KANRI_MAIL_FROM"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn identity_webhook_secret_is_checked_and_redacted() {
+        assert!(
+            Config::from_raw(raw())
+                .unwrap()
+                .identity_webhook_secret
+                .is_none()
+        );
+        let mut r = raw();
+        r.identity_webhook_secret =
+            Some(Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()));
+        let c = Config::from_raw(r).unwrap();
+        let shown = c.redacted().to_string();
+        assert!(
+            !shown.contains("MfKQ9r8") && shown.contains("\"identity_webhook_secret\":\"***\""),
+            "{shown}"
+        );
+        assert!(!format!("{c:?}").contains("MfKQ9r8"));
+        for bad in [
+            "",
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_",
+            "whsec_not base64!",
+        ] {
+            let mut r = raw();
+            r.identity_webhook_secret = Some(Secret::new(bad.into()));
+            let err = Config::from_raw(r).unwrap_err().to_string();
+            assert!(
+                err.contains("KANRI_IDENTITY_WEBHOOK_SECRET") && !err.contains("MfKQ"),
+                "{bad:?}: {err}"
+            );
         }
     }
 

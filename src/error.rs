@@ -14,6 +14,8 @@ pub enum AuthFailure {
     InvalidToken,
     /// Wrong email or password; deliberately the same for both.
     InvalidCredentials,
+    /// A signed webhook whose signature is missing, wrong or too old.
+    InvalidSignature,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A feature that needs configuration this server does not have.
+    #[error("{0}")]
+    NotConfigured(&'static str),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -208,3 +208,15 @@ pub async fn set_token_hash<'c>(
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Deletes pending invitations that expired before `before`; returns how many.
+pub async fn purge_expired<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    before: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM invitations WHERE status = 'PENDING' AND expires_at <= $1")
+        .bind(before)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -6,8 +6,10 @@ pub mod activity;
 pub mod api_keys;
 pub mod comments;
 pub mod idempotency;
+pub mod identity;
 pub mod invitations;
 pub mod jobs;
+pub mod password_resets;
 pub mod project_members;
 pub mod projects;
 pub mod roles;
@@ -15,6 +17,7 @@ pub mod sessions;
 pub mod tasks;
 pub mod tenants;
 pub mod users;
+pub mod webhook_receipts;
 pub mod workspace_members;
 pub mod workspaces;
 

@@ -81,3 +81,17 @@ pub async fn delete_expired<'c>(
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Ends every session of a user (after a password reset).
+pub async fn delete_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    user_id: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -149,3 +149,77 @@ pub async fn exists<'c>(
             .await?;
     Ok(found.is_some())
 }
+
+pub async fn find_by_external_id<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    external_id: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND external_id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(external_id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// A user's profile as an identity provider states it.
+pub struct ExternalProfile<'a> {
+    pub external_id: &'a str,
+    pub email: &'a str,
+    pub email_normalized: &'a str,
+    pub name: &'a str,
+    pub image_url: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Creates a user known to an identity provider, without a password.
+pub async fn insert_external<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    tenant_id: &str,
+    p: &ExternalProfile<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, email, email_normalized, name, image_url, external_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(p.email)
+    .bind(p.email_normalized)
+    .bind(p.name)
+    .bind(p.image_url)
+    .bind(p.external_id)
+    .bind(p.now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Writes the provider's profile onto user `id` and links it to the external id, unless the
+/// user is linked to another external id meanwhile. Returns whether a row changed.
+pub async fn apply_external_profile<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+    p: &ExternalProfile<'_>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET email = $1, email_normalized = $2, name = $3, image_url = $4,
+                external_id = $5, updated_at = $6
+         WHERE tenant_id = $7 AND id = $8 AND (external_id IS NULL OR external_id = $5)",
+    )
+    .bind(p.email)
+    .bind(p.email_normalized)
+    .bind(p.name)
+    .bind(p.image_url)
+    .bind(p.external_id)
+    .bind(p.now)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -54,6 +54,9 @@ impl ApiError {
                     (S::NOT_FOUND, "not_found", format!("{what} not found"))
                 }
                 AppError::Conflict { code, message } => (S::CONFLICT, code, message.clone()),
+                AppError::NotConfigured(message) => {
+                    (S::SERVICE_UNAVAILABLE, "not_configured", (*message).into())
+                }
                 AppError::Database(_) | AppError::Internal(_) => (
                     S::INTERNAL_SERVER_ERROR,
                     "internal_error",
@@ -87,6 +90,10 @@ fn auth_failure(failure: AuthFailure) -> (&'static str, &'static str) {
         AuthFailure::InvalidApiKey => ("invalid_api_key", "the API key is invalid or revoked"),
         AuthFailure::InvalidToken => ("invalid_token", "the session token is invalid or expired"),
         AuthFailure::InvalidCredentials => ("invalid_credentials", "invalid email or password"),
+        AuthFailure::InvalidSignature => (
+            "invalid_signature",
+            "the webhook signature is missing, invalid or expired",
+        ),
     }
 }
 

@@ -73,6 +73,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::seed_projects::routes())
         .merge(api::projects::routes())
         .merge(api::tasks::routes())
+        .merge(api::webhooks::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

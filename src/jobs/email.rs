@@ -244,3 +244,46 @@ pub async fn reschedule_reminder(
     }
     Ok(())
 }
+
+#[derive(Deserialize)]
+struct Reset {
+    user_id: String,
+}
+
+/// Mints a reset token (superseding unused ones), stores its hash, and emails the link.
+pub async fn password_reset(
+    db: &Db,
+    mailer: &Arc<dyn Mailer>,
+    app_url: &str,
+    tenant_id: &str,
+    a: &serde_json::Value,
+) -> Result<(), JobError> {
+    use crate::db::password_resets::{self, NewReset};
+    let r: Reset = args(a)?;
+    let Some(user) = db::users::find(db.read(), tenant_id, &r.user_id).await? else {
+        return Ok(());
+    };
+    let token = SecretToken::generate();
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    password_resets::delete_unused_for_user(&mut *tx, tenant_id, &user.id).await?;
+    password_resets::insert(
+        &mut *tx,
+        &NewReset {
+            id: &crate::ids::new_id(),
+            tenant_id,
+            user_id: &user.id,
+            token_hash: &token.hash(),
+            now,
+            expires_at: now + crate::services::password_reset::TOKEN_TTL_MS,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let to = recipient(&user.email, &user.name)?;
+    send(
+        mailer,
+        templates::password_reset(app_url, to, token.expose()),
+    )
+    .await
+}

@@ -6,6 +6,7 @@
 
 mod backoff;
 pub mod email;
+pub mod identity;
 pub mod runner;
 pub mod worker;
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::identity;
 use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
@@ -11,6 +12,12 @@ use crate::mail::Mailer;
 
 /// Deletes expired sessions (and, as more arrive, other expired rows).
 pub const HOUSEKEEPING: &str = "housekeeping:purge";
+
+/// Expired invitations stay listable (as EXPIRED) this long before they are purged.
+const INVITATION_RETENTION_MS: i64 = 30 * 24 * 3_600_000;
+
+/// Webhook receipts outlive the provider's retries (Svix retries for about a day and a half).
+const RECEIPT_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
 
 /// Runs every job kind the application enqueues.
 pub struct KindRunner {
@@ -29,6 +36,10 @@ impl Runner for KindRunner {
                 email::TASK_ASSIGNED => email::task_assigned(db, mailer, url, tenant, args).await,
                 email::DUE_REMINDER => email::due_reminder(db, mailer, url, tenant, args).await,
                 email::INVITATION => email::invitation(db, mailer, url, tenant, args).await,
+                crate::services::password_reset::EMAIL_JOB => {
+                    email::password_reset(db, mailer, url, tenant, args).await
+                }
+                identity::SYNC => identity::sync(db, tenant, args).await,
                 HOUSEKEEPING => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(
                     "no handler for job kind {other:?}"
@@ -40,8 +51,20 @@ impl Runner for KindRunner {
 
 impl KindRunner {
     async fn housekeeping(&self) -> Result<(), JobError> {
-        let purged = db::sessions::delete_expired(self.db.write(), now_ms()).await?;
-        tracing::info!(sessions = purged, "purged expired rows");
+        let now = now_ms();
+        let sessions = db::sessions::delete_expired(self.db.write(), now).await?;
+        let resets = db::password_resets::purge(self.db.write(), now).await?;
+        let invitations =
+            db::invitations::purge_expired(self.db.write(), now - INVITATION_RETENTION_MS).await?;
+        let receipts =
+            db::webhook_receipts::purge(self.db.write(), now - RECEIPT_RETENTION_MS).await?;
+        tracing::info!(
+            sessions,
+            resets,
+            invitations,
+            receipts,
+            "purged expired rows"
+        );
         Ok(())
     }
 }

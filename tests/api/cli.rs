@@ -341,3 +341,70 @@ async fn mail_test_writes_a_file_with_the_default_mailer() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn jobs_commands_list_retry_and_cancel() {
+    use kanri::jobs::NewJobSpec;
+    let cli = Cli::new().await;
+    // A job with a kind no handler knows dies on its first run; another waits for tomorrow.
+    let app = cli.app().await;
+    let mut tx = app.db.begin().await.unwrap();
+    kanri::jobs::enqueue(
+        &mut tx,
+        NewJobSpec::new("default", "no.such.kind", json!({})),
+    )
+    .await
+    .unwrap();
+    let tomorrow = kanri::clock::now_ms() + 24 * 3_600_000;
+    kanri::jobs::enqueue(
+        &mut tx,
+        NewJobSpec::new("default", "later", json!({})).at(tomorrow),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    app.run_due_jobs(kanri::clock::now_ms()).await;
+    let (config, dir) = app.stop().await;
+    let cli = Cli {
+        data_dir: dir,
+        database_url: config
+            .database_url
+            .expose()
+            .starts_with("postgres")
+            .then(|| config.database_url.expose().to_string()),
+    };
+
+    let dead: Value = serde_json::from_str(
+        cli.ok(&["jobs", "list", "--state", "dead", "--json"])
+            .trim(),
+    )
+    .unwrap();
+    let dead = dead.as_array().unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no handler")
+    );
+    let dead_id = dead[0]["id"].as_str().unwrap().to_string();
+    let scheduled: Value = serde_json::from_str(
+        cli.ok(&["jobs", "list", "--state", "scheduled", "--json"])
+            .trim(),
+    )
+    .unwrap();
+    let scheduled_id = scheduled[0]["id"].as_str().unwrap().to_string();
+
+    assert!(cli.ok(&["jobs", "retry", &dead_id]).contains("queued"));
+    assert!(
+        !cli.run(&["jobs", "retry", &dead_id]).status.success(),
+        "only dead or cancelled jobs"
+    );
+    cli.ok(&["jobs", "cancel", &scheduled_id]);
+    assert!(!cli.run(&["jobs", "cancel", &scheduled_id]).status.success());
+    assert!(cli.ok(&["jobs", "retry", "--all-dead"]).contains("0 dead"));
+    let stats: Value = serde_json::from_str(cli.ok(&["jobs", "stats", "--json"]).trim()).unwrap();
+    assert!(stats.to_string().contains("cancelled"), "{stats}");
+    let out = cli.run(&["jobs", "list", "--state", "nonsense"]);
+    assert!(!out.status.success());
+}

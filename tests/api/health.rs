@@ -99,6 +99,10 @@ async fn openapi_document_lists_every_route() {
         ("/auth/register", "post"),
         ("/auth/login", "post"),
         ("/auth/logout", "post"),
+        ("/v1/auth/password-reset/request", "post"),
+        ("/v1/auth/password-reset/complete", "post"),
+        ("/auth/password-reset/request", "post"),
+        ("/auth/password-reset/complete", "post"),
         ("/v1/admin/users", "get"),
         ("/v1/admin/users", "post"),
         ("/v1/admin/users/{id}", "get"),
@@ -164,6 +168,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/projects/{projectId}/add-member", "post"),
         ("/api/tasks/project/{projectId}/tasks", "get"),
         ("/api/comments/task/{taskId}/comments", "get"),
+        ("/v1/webhooks/identity", "post"),
+        ("/api/webhooks/clerk", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

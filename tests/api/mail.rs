@@ -3,6 +3,7 @@
 //! parser.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -97,59 +98,84 @@ pub fn parse(raw: &[u8]) -> Parsed {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal SMTP server: enough of RFC 5321 for lettre, recording what it receives.
+// A minimal SMTP server: enough of RFC 5321 for lettre, recording what it receives. Also used
+// by `worker_process`, which needs a server that leaves its first session hanging.
 
 #[derive(Debug, Clone, Default)]
-struct Received {
-    auth_plain: Option<String>,
-    mail_from: String,
-    rcpt_to: Vec<String>,
-    data: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) auth_plain: Option<String>,
+    pub(crate) mail_from: String,
+    pub(crate) rcpt_to: Vec<String>,
+    pub(crate) data: Vec<u8>,
 }
 
-struct SmtpServer {
-    port: u16,
+pub(crate) struct SmtpServer {
+    pub(crate) port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    stalled: Arc<AtomicUsize>,
 }
 
 /// The server's replies to RCPT TO and to the end of DATA; the rest always succeed.
 #[derive(Clone, Copy)]
-struct Replies {
+pub(crate) struct Replies {
     rcpt: &'static str,
     data: &'static str,
 }
 
-const ACCEPT: Replies = Replies {
+pub(crate) const ACCEPT: Replies = Replies {
     rcpt: "250 2.1.5 ok",
     data: "250 2.0.0 queued",
 };
 
 impl SmtpServer {
-    async fn start(replies: Replies) -> Self {
+    pub(crate) async fn start(replies: Replies) -> Self {
+        Self::start_stalling(replies, 0).await
+    }
+
+    /// A server whose first `stall` sessions go as far as the DATA command and then get no
+    /// reply at all, until the client hangs up (as a wedged relay would behave).
+    pub(crate) async fn start_stalling(replies: Replies, stall: usize) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let store = received.clone();
+        let stalled = Arc::new(AtomicUsize::new(0));
+        let (store, stalls) = (received.clone(), stalled.clone());
         tokio::spawn(async move {
+            let mut accepted = 0;
             while let Ok((socket, _)) = listener.accept().await {
+                let stall = (accepted < stall).then(|| stalls.clone());
+                accepted += 1;
                 let store = store.clone();
                 tokio::spawn(async move {
-                    let _ = session(socket, replies, store).await;
+                    let _ = session(socket, replies, store, stall).await;
                 });
             }
         });
-        Self { port, received }
+        Self {
+            port,
+            received,
+            stalled,
+        }
     }
 
-    fn received(&self) -> Vec<Received> {
+    /// Complete messages received, in order.
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// How many sessions have been left hanging at DATA so far.
+    pub(crate) fn stalled(&self) -> usize {
+        self.stalled.load(Ordering::SeqCst)
     }
 }
 
+/// One SMTP session. With `stall`, the session counts itself there on reaching DATA and then
+/// only reads (and discards) until the client closes the connection.
 async fn session(
     socket: tokio::net::TcpStream,
     replies: Replies,
     store: Arc<Mutex<Vec<Received>>>,
+    stall: Option<Arc<AtomicUsize>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read);
@@ -184,6 +210,14 @@ async fn session(
             }
             replies.rcpt.into()
         } else if upper == "DATA" {
+            if let Some(stalled) = &stall {
+                stalled.fetch_add(1, Ordering::SeqCst);
+                let mut sink = Vec::new();
+                while lines.read_until(b'\n', &mut sink).await? > 0 {
+                    sink.clear();
+                }
+                return Ok(());
+            }
             write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
             let mut data = Vec::new();
             loop {

@@ -1,6 +1,7 @@
 //! Sign-up, sign-in, sign-out and "who am I", under `/v1/auth` and the seed's `/auth`.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,6 +15,7 @@ use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::Json;
 use crate::services::accounts::{self, Registration, SignedIn, User};
+use crate::services::password_reset;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,6 +26,94 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(seed_register))
         .routes(routes!(seed_login))
         .routes(routes!(seed_logout))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(complete_password_reset))
+        .routes(routes!(seed_request_password_reset))
+        .routes(routes!(seed_complete_password_reset))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetCompletion {
+    /// The token from the reset email.
+    pub token: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetRequested {
+    /// Always true: the answer never says whether the address has an account.
+    pub requested: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordChanged {
+    pub password_reset: bool,
+}
+
+#[utoipa::path(post, path = "/v1/auth/password-reset/request", tag = "auth",
+    request_body = ResetRequest,
+    responses((status = 202, description = "Accepted whether or not the address has an account", body = Success<ResetRequested>)))]
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    tenant: TenantContext,
+    Json(body): Json<ResetRequest>,
+) -> ApiResult<(StatusCode, Envelope<ResetRequested>)> {
+    password_reset::request(&state.db, &tenant.tenant_id, &body.email).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Envelope::ok(ResetRequested { requested: true }),
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/auth/password-reset/complete", tag = "auth",
+    request_body = ResetCompletion,
+    responses(
+        (status = 200, description = "Password set; every session of the user ended", body = Success<PasswordChanged>),
+        (status = 422, description = "Weak password, or a token that is invalid, expired or used", body = ErrorBody),
+    ))]
+pub async fn complete_password_reset(
+    State(state): State<AppState>,
+    tenant: TenantContext,
+    Json(body): Json<ResetCompletion>,
+) -> ApiResult<Envelope<PasswordChanged>> {
+    password_reset::complete(
+        &state.db,
+        &state.passwords,
+        &tenant.tenant_id,
+        &body.token,
+        &body.password,
+    )
+    .await?;
+    Ok(Envelope::ok(PasswordChanged {
+        password_reset: true,
+    }))
+}
+
+#[utoipa::path(post, path = "/auth/password-reset/request", tag = "seed",
+    request_body = ResetRequest,
+    responses((status = 202, description = "Same as /v1/auth/password-reset/request", body = Success<ResetRequested>)))]
+pub async fn seed_request_password_reset(
+    state: State<AppState>,
+    tenant: TenantContext,
+    body: Json<ResetRequest>,
+) -> ApiResult<(StatusCode, Envelope<ResetRequested>)> {
+    request_password_reset(state, tenant, body).await
+}
+
+#[utoipa::path(post, path = "/auth/password-reset/complete", tag = "seed",
+    request_body = ResetCompletion,
+    responses((status = 200, description = "Same as /v1/auth/password-reset/complete", body = Success<PasswordChanged>)))]
+pub async fn seed_complete_password_reset(
+    state: State<AppState>,
+    tenant: TenantContext,
+    body: Json<ResetCompletion>,
+) -> ApiResult<Envelope<PasswordChanged>> {
+    complete_password_reset(state, tenant, body).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,6 +12,7 @@ pub mod seed_organizations;
 pub mod seed_projects;
 pub mod seed_workspace;
 pub mod tasks;
+pub mod webhooks;
 pub mod workspaces;
 
 use serde::Serialize;

@@ -1,0 +1,65 @@
+//! Password reset: a request always answers the same way (no account enumeration) and, for a
+//! known address, enqueues the reset email; the email job mints the single-use token, so its
+//! plaintext exists only in the email. Completing sets the password and ends every session.
+
+use serde_json::json;
+
+use crate::clock::now_ms;
+use crate::db::{self, Db};
+use crate::domain::{Email, Password, SecretToken};
+use crate::error::{AppError, AppResult};
+use crate::jobs::{self, NewJobSpec};
+use crate::services::passwords::Passwords;
+
+pub const EMAIL_JOB: &str = "password_reset:email";
+/// At most one reset email per address per window.
+const RATE_WINDOW_MS: i64 = 10 * 60 * 1000;
+pub const TOKEN_TTL_MS: i64 = 60 * 60 * 1000;
+
+/// Enqueues a reset email for a known address; does nothing visible for an unknown or malformed
+/// one. Repeated requests within the window enqueue nothing more (the job's dedupe key).
+pub async fn request(db: &Db, tenant_id: &str, email: &str) -> AppResult<()> {
+    let Ok(email) = Email::parse("email", email) else {
+        return Ok(());
+    };
+    let Some(user_id) =
+        db::users::find_id_by_email(db.read(), tenant_id, email.normalized()).await?
+    else {
+        return Ok(());
+    };
+    let window = now_ms() / RATE_WINDOW_MS;
+    let spec = NewJobSpec::new(tenant_id, EMAIL_JOB, json!({"user_id": user_id}))
+        .dedupe(format!("{EMAIL_JOB}:{tenant_id}:{user_id}:{window}"));
+    let mut tx = db.begin().await?;
+    jobs::enqueue(&mut tx, spec).await?;
+    tx.commit().await?;
+    db.wake_jobs();
+    Ok(())
+}
+
+fn invalid_token() -> AppError {
+    AppError::validation("token", "is invalid, expired or already used")
+}
+
+/// Sets a new password with a valid token, uses the token up, and ends every session of the user.
+pub async fn complete(
+    db: &Db,
+    passwords: &Passwords,
+    tenant_id: &str,
+    token: &str,
+    password: &str,
+) -> AppResult<()> {
+    let password = Password::parse("password", password)?;
+    let token = SecretToken::parse(token.trim()).ok_or_else(invalid_token)?;
+    let hash = passwords.hash(password).await?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let reset = db::password_resets::take(&mut *tx, tenant_id, &token.hash(), now)
+        .await?
+        .ok_or_else(invalid_token)?;
+    db::users::set_password_hash(&mut *tx, tenant_id, &reset.user_id, &hash, now).await?;
+    db::sessions::delete_for_user(&mut *tx, tenant_id, &reset.user_id).await?;
+    db::password_resets::delete_unused_for_user(&mut *tx, tenant_id, &reset.user_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
