@@ -61,8 +61,8 @@ pub async fn insert<'c>(
     Ok(done.rows_affected() > 0)
 }
 
-/// Claims up to `limit` jobs that are due, or whose lease has run out (their worker died), for
-/// `worker` until `lease_until`. Each claim counts as an attempt.
+/// Claims up to `limit` jobs that are due, or whose lease has run out (their worker died) with
+/// attempts left, for `worker` until `lease_until`. Each claim counts as an attempt.
 pub async fn claim(
     db: &Db,
     worker: &str,
@@ -78,7 +78,8 @@ pub async fn claim(
         "UPDATE jobs SET state = 'running', locked_by = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
          WHERE id IN (
              SELECT id FROM jobs
-             WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)
+             WHERE (state = 'queued' AND run_at <= $3)
+                OR (state = 'running' AND lease_until < $3 AND attempts < max_attempts)
              ORDER BY run_at, id LIMIT $4 {skip_locked})
          RETURNING {COLUMNS}"
     );
@@ -312,4 +313,21 @@ pub async fn requeue_cancelled<'c>(
     .execute(ex)
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Buries running jobs whose lease ran out with no attempts left: their workers died on every
+/// try (a crash or an abort the worker could not record), so claiming them again would loop.
+pub async fn bury_abandoned<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'dead', last_error = 'its worker stopped before finishing, on every attempt',
+                finished_at = $1, updated_at = $1, locked_by = NULL, lease_until = NULL
+         WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts",
+    )
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::{Job, JobError, Outcomes, Queue, Runner, backoff_ms};
 use crate::clock::now_ms;
@@ -56,7 +57,7 @@ async fn work(queue: Queue, runner: Arc<dyn Runner>, worker_id: String, stop: Ca
         {
             Ok(jobs) if !jobs.is_empty() => {
                 for row in jobs {
-                    run_one(&queue, runner.as_ref(), &worker_id, Job::from(row), &stop).await;
+                    run_one(&queue, &runner, &worker_id, Job::from(row), &stop).await;
                 }
             }
             Ok(_) => {
@@ -77,9 +78,20 @@ async fn work(queue: Queue, runner: Arc<dyn Runner>, worker_id: String, stop: Ca
     }
 }
 
+/// How a run ended.
+enum Ending {
+    Finished(Result<(), JobError>),
+    /// Shutdown came and the grace period ran out: give the job back.
+    Released,
+    /// Another worker holds the job now; its outcome is theirs to record.
+    LeaseLost,
+}
+
+/// Runs one job in its own task, so a panic becomes a failed attempt instead of a dead worker,
+/// and so the job can be stopped when its lease is lost or shutdown's grace period ends.
 async fn run_one(
     queue: &Queue,
-    runner: &dyn Runner,
+    runner: &Arc<dyn Runner>,
     worker_id: &str,
     job: Job,
     stop: &CancellationToken,
@@ -88,9 +100,12 @@ async fn run_one(
     let lease = queue.settings.lease;
     let mut renew = tokio::time::interval(lease / 3);
     renew.tick().await;
-    let mut running = pin!(runner.run(&job));
+    let mut running = {
+        let (runner, job) = (runner.clone(), job.clone());
+        tokio::spawn(async move { runner.run(&job).await }.instrument(span.clone()))
+    };
     let mut deadline: Option<tokio::time::Instant> = None;
-    let result = loop {
+    let ending = loop {
         let grace_over = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -98,30 +113,41 @@ async fn run_one(
             }
         };
         tokio::select! {
-            result = &mut running => break Some(result),
+            joined = &mut running => break Ending::Finished(match joined {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => Err(JobError::Retry("the job panicked".into())),
+                Err(e) => Err(JobError::Retry(format!("the job was stopped: {e}"))),
+            }),
             _ = renew.tick() => {
                 let now = now_ms();
                 match db::jobs::renew(&queue.db, &job.id, worker_id, now + millis(lease), now).await {
                     Ok(true) => {}
-                    Ok(false) => tracing::warn!(parent: &span, "lost the lease on a running job"),
+                    Ok(false) => break Ending::LeaseLost,
                     Err(error) => tracing::warn!(parent: &span, %error, "could not renew a job lease"),
                 }
             }
             () = stop.cancelled(), if deadline.is_none() => {
                 deadline = Some(tokio::time::Instant::now() + queue.settings.shutdown_grace);
             }
-            () = grace_over => break None,
+            () = grace_over => break Ending::Released,
         }
     };
+    if !matches!(ending, Ending::Finished(_)) {
+        running.abort();
+    }
     let now = now_ms();
-    let recorded = match result {
-        Some(result) => record_outcome(queue, worker_id, &job, result, now).await,
-        None => {
+    let recorded = match ending {
+        Ending::Finished(result) => record_outcome(queue, worker_id, &job, result, now).await,
+        Ending::Released => {
             Outcomes::add(&queue.outcomes.released);
             tracing::info!(parent: &span, "released at shutdown");
             db::jobs::release(&queue.db, &job.id, worker_id, now)
                 .await
                 .map(|_| ())
+        }
+        Ending::LeaseLost => {
+            tracing::warn!(parent: &span, "lost the lease on a running job; stopped it");
+            Ok(())
         }
     };
     if let Err(error) = recorded {

@@ -13,11 +13,23 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::{TestApp, expect_error, read};
 
-/// Counts runs per job; fails or blocks when told to.
+/// Counts runs per job; fails, panics or blocks when told to. Jobs of kind `test.ok` always
+/// succeed.
 #[derive(Default)]
 struct Probe {
     runs: Mutex<HashMap<String, usize>>,
     behaviour: Behaviour,
+    /// Set when a hanging run is dropped (stopped by its worker).
+    stopped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Flags its drop: a hanging job future was stopped.
+struct DropFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[derive(Default, Clone, Copy)]
@@ -27,12 +39,16 @@ enum Behaviour {
     Retry,
     Fatal,
     Hang,
+    Panic,
 }
 
 impl Runner for Probe {
     fn run<'a>(&'a self, job: &'a Job) -> JobFuture<'a> {
         Box::pin(async move {
             *self.runs.lock().unwrap().entry(job.id.clone()).or_default() += 1;
+            if job.kind == "test.ok" {
+                return Ok(());
+            }
             match self.behaviour {
                 Behaviour::Succeed => {
                     tokio::task::yield_now().await;
@@ -40,7 +56,11 @@ impl Runner for Probe {
                 }
                 Behaviour::Retry => Err(JobError::Retry("provider down".into())),
                 Behaviour::Fatal => Err(JobError::Fatal("bad address".into())),
-                Behaviour::Hang => std::future::pending().await,
+                Behaviour::Hang => {
+                    let _flag = DropFlag(self.stopped.clone());
+                    std::future::pending().await
+                }
+                Behaviour::Panic => panic!("a bug in a job handler"),
             }
         })
     }
@@ -407,4 +427,114 @@ async fn housekeeping_purges_expired_sessions_once_per_hour() {
         .unwrap();
     assert_eq!(left, vec![fresh.user_id.clone()]);
     assert_eq!(app.me(&fresh.token).await.0, StatusCode::OK);
+}
+
+async fn wait_for(app: &TestApp, kind: &str, state: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while state_of(app, kind).await.first().map(|s| s.0.as_str()) != Some(state) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{kind} never became {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_job_is_a_failed_attempt_not_a_dead_worker() {
+    let app = TestApp::spawn().await;
+    enqueue(&app.queue, spec("test.panic")).await;
+    let mut queue = app.queue.clone();
+    queue.settings.poll = Duration::from_millis(20);
+    let probe = Arc::new(Probe {
+        behaviour: Behaviour::Panic,
+        ..Probe::default()
+    });
+    let stop = CancellationToken::new();
+    let mut workers = worker::spawn(&queue, probe.clone(), 1, &stop);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while state_of(&app, "test.panic").await[0].2.is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the panic was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (state, attempts, error) = state_of(&app, "test.panic").await.remove(0);
+    assert_eq!(state, "queued", "retried later");
+    assert_eq!((attempts, error.as_deref()), (1, Some("the job panicked")));
+    // The same worker goes on to run other jobs.
+    enqueue(&app.queue, spec("test.ok")).await;
+    wait_for(&app, "test.ok", "succeeded").await;
+    stop.cancel();
+    while workers.join_next().await.is_some() {}
+}
+
+#[tokio::test]
+async fn a_worker_that_loses_its_lease_stops_the_job() {
+    let app = TestApp::spawn().await;
+    enqueue(&app.queue, spec("test.stolen")).await;
+    let mut queue = app.queue.clone();
+    queue.settings.poll = Duration::from_millis(20);
+    queue.settings.lease = Duration::from_millis(300);
+    let probe = Arc::new(Probe {
+        behaviour: Behaviour::Hang,
+        ..Probe::default()
+    });
+    let stop = CancellationToken::new();
+    let mut workers = worker::spawn(&queue, probe.clone(), 1, &stop);
+    wait_for(&app, "test.stolen", "running").await;
+    // Another worker took it over (as after a long pause past the lease).
+    sqlx::query("UPDATE jobs SET locked_by = 'another-worker' WHERE kind = 'test.stolen'")
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !probe.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job kept running without its lease"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    while workers.join_next().await.is_some() {}
+    let holder: Option<String> =
+        sqlx::query_scalar("SELECT locked_by FROM jobs WHERE kind = 'test.stolen'")
+            .fetch_one(app.db.read())
+            .await
+            .unwrap();
+    assert_eq!(
+        holder.as_deref(),
+        Some("another-worker"),
+        "the new holder's claim is untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_dies_on_every_attempt_is_buried_not_looped() {
+    let app = TestApp::spawn().await;
+    let mut once = spec("test.crashy");
+    once.max_attempts = 1;
+    enqueue(&app.queue, once).await;
+    let now = now_ms();
+    let claimed = kanri::db::jobs::claim(&app.db, "crashed-worker", now, now + 1_000, 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let probe = Probe::default();
+    assert_eq!(
+        app.queue.run_due(&probe, now + 5_000).await.unwrap(),
+        0,
+        "no attempts left: not claimed again"
+    );
+    assert_eq!(
+        kanri::db::jobs::bury_abandoned(app.db.write(), now + 5_000)
+            .await
+            .unwrap(),
+        1
+    );
+    let (state, attempts, error) = state_of(&app, "test.crashy").await.remove(0);
+    assert_eq!((state.as_str(), attempts), ("dead", 1));
+    assert!(error.unwrap().contains("stopped before finishing"));
 }
