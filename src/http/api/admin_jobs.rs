@@ -14,7 +14,7 @@ use crate::http::auth::SecretKey;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Path, Query};
-use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::pagination::PageParams;
 use crate::services::jobs::{self, JobView};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -70,10 +70,7 @@ pub async fn list_jobs(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(get, path = "/v1/admin/jobs/stats", tag = "admin",

@@ -12,7 +12,7 @@ use crate::http::auth::SecretKey;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query};
-use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::pagination::PageParams;
 use crate::services::accounts::{self, NewUserInput, User};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -48,10 +48,7 @@ pub async fn list_users(
         params.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(post, path = "/v1/admin/users", tag = "admin",

@@ -14,7 +14,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query};
-use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::pagination::PageParams;
 use crate::services::invitations::{
     self, Accepted, CreatedInvitation, Invitation, NewInvitationInput,
 };
@@ -113,10 +113,7 @@ pub async fn list_invitations(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(get, path = "/v1/invitations", tag = "invitations",
@@ -135,10 +132,7 @@ pub async fn list_my_invitations(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(delete, path = "/v1/invitations/{id}", tag = "invitations",

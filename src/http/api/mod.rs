@@ -32,6 +32,16 @@ pub struct Page<T: ToSchema> {
     pub next_cursor: Option<String>,
 }
 
+impl<T: ToSchema> Page<T> {
+    /// A page whose next position (a row id) is handed to the client as an opaque cursor.
+    pub fn after(items: Vec<T>, next: Option<String>) -> Self {
+        Self {
+            items,
+            next_cursor: next.as_deref().map(crate::http::pagination::encode_cursor),
+        }
+    }
+}
+
 /// The answer to a successful DELETE.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Deleted {

@@ -126,10 +126,7 @@ pub async fn list_projects(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects",
@@ -207,10 +204,7 @@ pub async fn list_project_members(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(post, path = "/v1/projects/{id}/members", tag = "projects",

@@ -19,7 +19,7 @@ use crate::http::auth::{CurrentUser, SecretKey};
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::pagination::PageParams;
 use crate::services::roles::{self, Role, RoleUpdate};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -85,10 +85,7 @@ pub async fn list_roles(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(post, path = "/v1/roles", tag = "roles",

@@ -15,7 +15,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query, nullable};
-use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::pagination::PageParams;
 use crate::services::comments::{self, Comment};
 use crate::services::task_list::{self, ListQuery, TaskCursor};
 use crate::services::tasks::{self, Task, TaskInput};
@@ -307,10 +307,7 @@ pub async fn list_comments(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(post, path = "/v1/tasks/{id}/comments", tag = "tasks",

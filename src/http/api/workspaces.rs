@@ -14,7 +14,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query, nullable};
-use crate::http::pagination::{PageParams, encode_cursor};
+use crate::http::pagination::PageParams;
 use crate::services::members::{self, Member, UserRef};
 use crate::services::workspaces::{self, NewWorkspace, Workspace, WorkspaceUpdate};
 
@@ -122,10 +122,7 @@ pub async fn list_workspaces(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(get, path = "/v1/workspaces/{id}", tag = "workspaces",
@@ -194,10 +191,7 @@ pub async fn list_members(
         page.limit()?,
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_deref().map(encode_cursor),
-    }))
+    Ok(Envelope::ok(Page::after(items, next)))
 }
 
 #[utoipa::path(post, path = "/v1/workspaces/{id}/members", tag = "workspaces",
