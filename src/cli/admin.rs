@@ -233,7 +233,7 @@ async fn jobs(db: &Db, cmd: JobsCommand) -> anyhow::Result<()> {
             println!("cancelled {id}");
         }
         JobsCommand::Stats { json } => {
-            let stats = admin_jobs::stats(db).await.map_err(explain)?;
+            let stats = admin_jobs::stats(db, None).await.map_err(explain)?;
             if json {
                 println!("{}", serde_json::to_string(&stats)?);
             } else {

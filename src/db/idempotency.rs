@@ -98,3 +98,12 @@ pub async fn delete_if_older<'c>(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Deletes stored responses older than `before`; returns how many.
+pub async fn purge<'c>(ex: impl Executor<'c, Database = Any>, before: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(before)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -288,9 +288,13 @@ pub async fn list_page<'c>(
     .await
 }
 
-/// How many jobs are in each state.
-pub async fn counts<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+/// How many jobs are in each state, for one tenant or all.
+pub async fn counts<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: Option<&str>,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT state, COUNT(*) FROM jobs WHERE ($1 IS NULL OR tenant_id = $1) GROUP BY state ORDER BY state")
+        .bind(tenant_id)
         .fetch_all(ex)
         .await
 }

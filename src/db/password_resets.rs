@@ -80,3 +80,21 @@ pub async fn purge<'c>(ex: impl Executor<'c, Database = Any>, now: i64) -> sqlx:
             .await?;
     Ok(done.rows_affected())
 }
+
+/// Is there an unused, unexpired reset with this token hash?
+pub async fn is_live<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM password_resets WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(tenant_id)
+    .bind(token_hash)
+    .bind(now)
+    .fetch_one(ex)
+    .await?;
+    Ok(n > 0)
+}

@@ -335,3 +335,18 @@ pub async fn list_page<'c>(
         .fetch_all(ex)
         .await
 }
+
+/// Takes the task row's write lock for the rest of the transaction (a portable no-op update), so
+/// a read-then-write on it (assignee, due date, completion) sees the latest committed row.
+pub async fn lock<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE tasks SET version = version WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -223,3 +223,18 @@ pub async fn apply_external_profile<'c>(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Removes a user's password, so they can sign in only through their identity provider (or
+/// after a password reset to their verified address).
+pub async fn clear_password<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = NULL WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}

@@ -111,7 +111,14 @@ async fn upsert(db: &Db, tenant_id: &str, external_id: &str, a: &SyncArgs) -> Re
     let target = match linked {
         Some(user) => Some(user.id),
         None => match db::users::find_by_email(&mut *tx, tenant_id, email.normalized()).await? {
-            Some(user) if user.external_id.is_none() => Some(user.id),
+            Some(user) if user.external_id.is_none() => {
+                // Linking a local account to the provider's identity: the provider now vouches
+                // for this address, and a password or session set by whoever registered the
+                // address first (unverified) must not survive the link.
+                db::users::clear_password(&mut *tx, tenant_id, &user.id).await?;
+                db::sessions::delete_for_user(&mut *tx, tenant_id, &user.id).await?;
+                Some(user.id)
+            }
             Some(_) => {
                 return Err(fatal(
                     "the email belongs to a user linked to another external id",

@@ -19,6 +19,9 @@ const INVITATION_RETENTION_MS: i64 = 30 * 24 * 3_600_000;
 /// Webhook receipts outlive the provider's retries (Svix retries for about a day and a half).
 const RECEIPT_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
 
+/// Stored idempotent responses are replayed for a day (`http::idempotency`).
+const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 3_600_000;
+
 /// Runs every job kind the application enqueues.
 pub struct KindRunner {
     pub db: Db,
@@ -51,19 +54,21 @@ impl Runner for KindRunner {
 
 impl KindRunner {
     async fn housekeeping(&self) -> Result<(), JobError> {
-        let now = now_ms();
-        let sessions = db::sessions::delete_expired(self.db.write(), now).await?;
-        let resets = db::password_resets::purge(self.db.write(), now).await?;
-        let invitations =
-            db::invitations::purge_expired(self.db.write(), now - INVITATION_RETENTION_MS).await?;
-        let receipts =
-            db::webhook_receipts::purge(self.db.write(), now - RECEIPT_RETENTION_MS).await?;
+        let (db, now) = (self.db.write(), now_ms());
+        let sessions = db::sessions::delete_expired(db, now).await?;
+        let resets = db::password_resets::purge(db, now).await?;
+        let invitations = db::invitations::purge_expired(db, now - INVITATION_RETENTION_MS).await?;
+        let receipts = db::webhook_receipts::purge(db, now - RECEIPT_RETENTION_MS).await?;
+        let idempotency = db::idempotency::purge(db, now - IDEMPOTENCY_RETENTION_MS).await?;
+        let abandoned = db::jobs::bury_abandoned(db, now).await?;
         tracing::info!(
             sessions,
             resets,
             invitations,
             receipts,
-            "purged expired rows"
+            idempotency,
+            abandoned,
+            "housekeeping done"
         );
         Ok(())
     }

@@ -126,9 +126,9 @@ pub async fn cancel(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<()>
     }
 }
 
-/// Jobs by stored state.
-pub async fn stats(db: &Db) -> AppResult<Vec<(String, i64)>> {
-    Ok(db::jobs::counts(db.read()).await?)
+/// Jobs by stored state, for one tenant or (operators) all.
+pub async fn stats(db: &Db, tenant_id: Option<&str>) -> AppResult<Vec<(String, i64)>> {
+    Ok(db::jobs::counts(db.read(), tenant_id).await?)
 }
 
 async fn visible(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<JobRow> {

@@ -51,6 +51,11 @@ pub async fn complete(
 ) -> AppResult<()> {
     let password = Password::parse("password", password)?;
     let token = SecretToken::parse(token.trim()).ok_or_else(invalid_token)?;
+    // Check the token before the (deliberately slow) hashing, so random tokens cannot occupy
+    // the hashing permits that sign-ins need. It is taken for good in the transaction below.
+    if !db::password_resets::is_live(db.read(), tenant_id, &token.hash(), now_ms()).await? {
+        return Err(invalid_token());
+    }
     let hash = passwords.hash(password).await?;
     let now = now_ms();
     let mut tx = db.begin().await?;

@@ -19,6 +19,8 @@ use crate::services::members::{UserRef, resolve_user};
 use crate::services::page;
 
 const MAX_DESCRIPTION_CHARS: usize = 10_000;
+/// More members are added one by one after creation.
+const MAX_MEMBERS_AT_CREATE: usize = 100;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Project {
@@ -190,6 +192,9 @@ pub async fn create(
         Some(Some(user)) => workspace_member(db, &ws, user, "team_lead").await?,
         _ => actor.user_id.clone(),
     };
+    if members.len() > MAX_MEMBERS_AT_CREATE {
+        return Err(FieldError::new("members", "must list at most 100 users").into());
+    }
     let mut member_ids = vec![lead.clone()];
     for user in members {
         let id = workspace_member(db, &ws, user, "members").await?;

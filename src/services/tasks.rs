@@ -369,6 +369,11 @@ pub async fn update(
     let mut changes = parse_changes(&input)?;
     let now = now_ms();
     let mut tx = db.begin().await?;
+    // Lock before reading, so the assignment, due-date and completion decisions below are made
+    // on the row this transaction will write (Postgres READ COMMITTED could see a stale one).
+    if !db::tasks::lock(&mut *tx, &actor.tenant_id, task_id).await? {
+        return Err(AppError::NotFound("task"));
+    }
     let current = db::tasks::find(&mut *tx, &actor.tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
@@ -497,6 +502,7 @@ pub async fn bulk_status(
     let now = now_ms();
     let mut tx = db.begin().await?;
     for id in task_ids {
+        db::tasks::lock(&mut *tx, &actor.tenant_id, id).await?;
         let task = db::tasks::find(&mut *tx, &actor.tenant_id, id)
             .await?
             .filter(|t| t.project_id == project_id)

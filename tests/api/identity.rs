@@ -295,6 +295,30 @@ async fn an_existing_account_is_linked_and_its_deletion_revokes_sessions_and_mem
     let (id, _, _, name, _) = user_by_external_id(&app, "user_ada").await.unwrap();
     assert_eq!(id, ada.user_id, "linked to the registered account");
     assert_eq!(name, "Ada Lovelace");
+    // Whoever registered the address first (unverified) loses their password and sessions:
+    // otherwise registering a victim's address early would take over their future account.
+    assert_eq!(app.me(&ada.token).await.0, StatusCode::UNAUTHORIZED);
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": "ada@example.com", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // A session the provider-backed user gets later (made directly here).
+    let token = kanri::domain::SecretToken::generate();
+    sqlx::query("INSERT INTO sessions (id, tenant_id, user_id, token_hash, created_at, expires_at) VALUES ($1, 'default', $2, $3, 0, $4)")
+        .bind(kanri::ids::new_id())
+        .bind(&ada.user_id)
+        .bind(token.hash())
+        .bind(now_ms() + 3_600_000)
+        .execute(app.db.write())
+        .await
+        .unwrap();
+    let ada = crate::helpers::SignedIn {
+        token: token.expose().to_string(),
+        user_id: ada.user_id.clone(),
+    };
     let (status, me) = app.me(&ada.token).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["data"]["user"]["external_id"], "user_ada");

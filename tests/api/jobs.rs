@@ -460,9 +460,11 @@ async fn a_panicking_job_is_a_failed_attempt_not_a_dead_worker() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Recorded as a failed attempt to retry later (it may already be running again).
     let (state, attempts, error) = state_of(&app, "test.panic").await.remove(0);
-    assert_eq!(state, "queued", "retried later");
-    assert_eq!((attempts, error.as_deref()), (1, Some("the job panicked")));
+    assert!(state == "queued" || state == "running", "{state}");
+    assert!(attempts >= 1);
+    assert_eq!(error.as_deref(), Some("the job panicked"));
     // The same worker goes on to run other jobs.
     enqueue(&app.queue, spec("test.ok")).await;
     wait_for(&app, "test.ok", "succeeded").await;
@@ -477,6 +479,7 @@ async fn a_worker_that_loses_its_lease_stops_the_job() {
     let mut queue = app.queue.clone();
     queue.settings.poll = Duration::from_millis(20);
     queue.settings.lease = Duration::from_millis(300);
+    queue.settings.shutdown_grace = Duration::from_millis(100);
     let probe = Arc::new(Probe {
         behaviour: Behaviour::Hang,
         ..Probe::default()
@@ -485,7 +488,10 @@ async fn a_worker_that_loses_its_lease_stops_the_job() {
     let mut workers = worker::spawn(&queue, probe.clone(), 1, &stop);
     wait_for(&app, "test.stolen", "running").await;
     // Another worker took it over (as after a long pause past the lease).
-    sqlx::query("UPDATE jobs SET locked_by = 'another-worker' WHERE kind = 'test.stolen'")
+    sqlx::query(
+        "UPDATE jobs SET locked_by = 'another-worker', lease_until = lease_until + 3600000, max_attempts = 1
+         WHERE kind = 'test.stolen'",
+    )
         .execute(app.db.write())
         .await
         .unwrap();
@@ -518,7 +524,8 @@ async fn a_job_whose_worker_dies_on_every_attempt_is_buried_not_looped() {
     once.max_attempts = 1;
     enqueue(&app.queue, once).await;
     let now = now_ms();
-    let claimed = kanri::db::jobs::claim(&app.db, "crashed-worker", now, now + 1_000, 1)
+    // A worker claims it with a lease that has already run out, and died.
+    let claimed = kanri::db::jobs::claim(&app.db, "crashed-worker", now, now - 1, 1)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
@@ -528,12 +535,13 @@ async fn a_job_whose_worker_dies_on_every_attempt_is_buried_not_looped() {
         0,
         "no attempts left: not claimed again"
     );
-    assert_eq!(
-        kanri::db::jobs::bury_abandoned(app.db.write(), now + 5_000)
-            .await
-            .unwrap(),
-        1
-    );
+    // The hourly housekeeping job buries it.
+    let mut tx = app.db.begin().await.unwrap();
+    kanri::jobs::enqueue(&mut tx, kanri::jobs::runner::housekeeping_spec(now))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(app.run_due_jobs(now_ms()).await, 1);
     let (state, attempts, error) = state_of(&app, "test.crashy").await.remove(0);
     assert_eq!((state.as_str(), attempts), ("dead", 1));
     assert!(error.unwrap().contains("stopped before finishing"));

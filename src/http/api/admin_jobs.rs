@@ -37,7 +37,7 @@ pub struct JobListParams {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobStats {
-    /// Jobs by state, all tenants (queue depth is a property of the shared queue).
+    /// The tenant's jobs by state.
     pub depth: std::collections::BTreeMap<String, i64>,
     /// Outcomes recorded by this instance's workers since it started.
     pub outcomes: std::collections::BTreeMap<String, u64>,
@@ -78,9 +78,12 @@ pub async fn list_jobs(
     responses((status = 200, body = Success<JobStats>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn job_stats(
     State(state): State<AppState>,
-    SecretKey(_): SecretKey,
+    SecretKey(key): SecretKey,
 ) -> ApiResult<Envelope<JobStats>> {
-    let depth = jobs::stats(&state.db).await?.into_iter().collect();
+    let depth = jobs::stats(&state.db, Some(&key.tenant_id))
+        .await?
+        .into_iter()
+        .collect();
     let o = &state.queue.outcomes;
     let outcomes = [
         ("succeeded", o.succeeded.load(Ordering::Relaxed)),
