@@ -220,3 +220,21 @@ pub async fn purge_expired<'c>(
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Does the invitation's current token have this hash?
+pub async fn token_matches<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+    token_hash: &str,
+) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invitations WHERE tenant_id = $1 AND id = $2 AND token_hash = $3",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(token_hash)
+    .fetch_one(ex)
+    .await?;
+    Ok(n > 0)
+}

@@ -1,7 +1,7 @@
 //! Invitations: a workspace invites an email address with a role; the user with that address
 //! accepts (and becomes a member) or rejects; an admin may revoke it while it is pending. An
-//! invitation expires after the configured time. Its token is shown once, at creation, and
-//! only its SHA-256 is stored.
+//! invitation expires after the configured time. Its token is minted by the email job and
+//! sent only to the invited address; only its SHA-256 is stored, and accepting needs it.
 //!
 //! The invited user is matched by email alone (case-insensitively). To anyone else an
 //! invitation does not exist: answering another person's invitation is a 404.
@@ -60,15 +60,6 @@ impl Invitation {
             responded_at: row.responded_at.map(to_rfc3339),
         }
     }
-}
-
-/// A new invitation with its token, which is shown only this once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CreatedInvitation {
-    #[serde(flatten)]
-    pub invitation: Invitation,
-    /// The secret for the invitation link. Not stored, not shown again.
-    pub token: String,
 }
 
 /// An accepted invitation and the membership it made.
@@ -168,7 +159,7 @@ pub async fn create(
     workspace_id: &str,
     input: NewInvitationInput<'_>,
     ttl: Duration,
-) -> AppResult<CreatedInvitation> {
+) -> AppResult<Invitation> {
     let access = access::workspace_access(db, actor, workspace_id).await?;
     access.require(permission::INVITATIONS_MANAGE)?;
     let mut v = Validator::default();
@@ -178,6 +169,7 @@ pub async fn create(
     let (email, message) = (email.expect("validated"), message.flatten());
     check_grantable(db, &access, input.role, input.custom_role_id).await?;
 
+    // A placeholder secret nobody sees; the email job mints the one it sends.
     let token = SecretToken::generate();
     let id = new_id();
     let now = now_ms();
@@ -253,10 +245,7 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     db.wake_jobs();
-    Ok(CreatedInvitation {
-        invitation: Invitation::from_row(row, now),
-        token: token.expose().to_string(),
-    })
+    Ok(Invitation::from_row(row, now))
 }
 
 /// Which invitations a workspace list shows; `None` shows all.
@@ -385,26 +374,35 @@ async fn caller_email(db: &Db, actor: &Actor) -> AppResult<String> {
     Ok(user.email.trim().to_lowercase())
 }
 
-/// The invitation, if it is addressed to the caller; anyone else's is not found.
+/// The invitation, if it is addressed to the caller and `token` is the one emailed to that
+/// address; anything else is not found. The token is the proof of owning the address: sign-up
+/// does not verify emails, so a matching address alone would let anyone who registers the
+/// invitee's address first take the invitation.
 async fn find_addressed_to_caller(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     email: &str,
     id: &str,
+    token: &str,
 ) -> AppResult<InvitationRow> {
+    let not_found = || AppError::NotFound("invitation");
+    let token = SecretToken::parse(token.trim()).ok_or_else(not_found)?;
+    if !db::invitations::token_matches(&mut *conn, &actor.tenant_id, id, &token.hash()).await? {
+        return Err(not_found());
+    }
     db::invitations::find(&mut *conn, &actor.tenant_id, id)
         .await?
         .filter(|row| row.email_normalized == email)
-        .ok_or(AppError::NotFound("invitation"))
+        .ok_or_else(not_found)
 }
 
 /// Accepts an invitation addressed to the caller: marks it accepted and adds the membership
 /// with the invited role, in one transaction.
-pub async fn accept(db: &Db, actor: &Actor, id: &str) -> AppResult<Accepted> {
+pub async fn accept(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<Accepted> {
     let email = caller_email(db, actor).await?;
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let row = find_addressed_to_caller(&mut tx, actor, &email, id).await?;
+    let row = find_addressed_to_caller(&mut tx, actor, &email, id, token).await?;
     answerable(&row, now)?;
     if !db::invitations::respond(
         &mut *tx,
@@ -460,11 +458,11 @@ pub async fn accept(db: &Db, actor: &Actor, id: &str) -> AppResult<Accepted> {
 }
 
 /// Rejects an invitation addressed to the caller.
-pub async fn reject(db: &Db, actor: &Actor, id: &str) -> AppResult<Invitation> {
+pub async fn reject(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<Invitation> {
     let email = caller_email(db, actor).await?;
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let row = find_addressed_to_caller(&mut tx, actor, &email, id).await?;
+    let row = find_addressed_to_caller(&mut tx, actor, &email, id, token).await?;
     answerable(&row, now)?;
     if !db::invitations::respond(
         &mut *tx,

@@ -342,3 +342,36 @@ impl TestApp {
             .collect()
     }
 }
+
+impl TestApp {
+    /// The token in the newest email for this invitation (running due jobs first, so the email
+    /// exists), or a well-formed token nobody has when no email went out.
+    pub async fn invitation_token(&self, invitation_id: &str) -> String {
+        self.run_due_jobs(kanri::clock::now_ms()).await;
+        let marker = format!("/invitations/{invitation_id}/accept?token=");
+        self.sent_mail()
+            .iter()
+            .rev()
+            .find_map(|m| {
+                m.text
+                    .split(&marker)
+                    .nth(1)
+                    .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+            })
+            .unwrap_or_else(|| "A".repeat(43))
+    }
+
+    /// Accepts or rejects (`action`) an invitation as `token`'s user, with the emailed token.
+    pub async fn answer_invitation(
+        &self,
+        path_prefix: &str,
+        invitation_id: &str,
+        action: &str,
+        session: &str,
+    ) -> (StatusCode, Value) {
+        let secret = self.invitation_token(invitation_id).await;
+        let path = format!("{path_prefix}/invitations/{invitation_id}/{action}");
+        self.call(Method::POST, &path, session, Some(json!({"token": secret})))
+            .await
+    }
+}

@@ -41,8 +41,8 @@ remove member            | 200 200 403 403 404 404 | DELETE /v1/workspaces/{ws}/
 create invitation        | 201 201 403 403 404 404 | POST /v1/workspaces/{ws}/invitations {"email":"{new_email}"}
 list invitations         | 200 200 403 403 404 404 | GET /v1/workspaces/{ws}/invitations
 revoke invitation        | 200 200 403 403 404 404 | DELETE /v1/invitations/{new_invitation}
-accept someone's invite  | 404 404 404 404 404 404 | POST /v1/invitations/{new_invitation}/accept
-reject someone's invite  | 404 404 404 404 404 404 | POST /v1/invitations/{new_invitation}/reject
+accept someone's invite  | 404 404 404 404 404 404 | POST /v1/invitations/{new_invitation}/accept {"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+reject someone's invite  | 404 404 404 404 404 404 | POST /v1/invitations/{new_invitation}/reject {"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
 list my invitations      | 200 200 200 200 200 200 | GET /v1/invitations
 list roles               | 200 200 200 200 200 200 | GET /v1/roles
 get role                 | 200 200 200 200 200 404 | GET /v1/roles/{role}

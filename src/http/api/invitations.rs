@@ -15,9 +15,7 @@ use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query};
 use crate::http::pagination::PageParams;
-use crate::services::invitations::{
-    self, Accepted, CreatedInvitation, Invitation, NewInvitationInput,
-};
+use crate::services::invitations::{self, Accepted, Invitation, NewInvitationInput};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -51,7 +49,7 @@ pub async fn create_in(
     user: &CurrentUser,
     workspace_id: &str,
     body: &CreateInvitation,
-) -> ApiResult<CreatedInvitation> {
+) -> ApiResult<Invitation> {
     let input = NewInvitationInput {
         email: &body.email,
         role: parse_role(body.role.as_deref())?,
@@ -73,7 +71,7 @@ pub async fn create_in(
     params(("id" = String, Path, description = "Workspace id")),
     request_body = CreateInvitation,
     responses(
-        (status = 201, description = "Created; `token` is shown only this once", body = Success<CreatedInvitation>),
+        (status = 201, description = "Created; the invited address receives the accept link by email", body = Success<Invitation>),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`already_member` or `invitation_exists`", body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -83,7 +81,7 @@ pub async fn create_invitation(
     user: CurrentUser,
     Path(id): Path<String>,
     Json(body): Json<CreateInvitation>,
-) -> ApiResult<Envelope<CreatedInvitation>> {
+) -> ApiResult<Envelope<Invitation>> {
     Ok(Envelope::created(
         create_in(&state, &user, &id, &body).await?,
     ))
@@ -156,35 +154,46 @@ pub async fn revoke_invitation(
 #[utoipa::path(post, path = "/v1/invitations/{id}/accept", tag = "invitations",
     security(("session" = [])),
     params(("id" = String, Path, description = "Invitation id")),
+    request_body = InvitationAnswer,
     responses(
         (status = 200, description = "Accepted; the caller is now a member", body = Success<Accepted>),
-        (status = 404, description = "No such invitation for the caller's email", body = ErrorBody),
+        (status = 404, description = "No such invitation for the caller's email and token", body = ErrorBody),
         (status = 409, description = "`invitation_not_pending`, `invitation_expired` or `already_member`", body = ErrorBody),
     ))]
 pub async fn accept_invitation(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    Json(body): Json<InvitationAnswer>,
 ) -> ApiResult<Envelope<Accepted>> {
     Ok(Envelope::ok(
-        invitations::accept(&state.db, &user.actor(), &id).await?,
+        invitations::accept(&state.db, &user.actor(), &id, &body.token).await?,
     ))
+}
+
+/// The answer to an invitation carries the token from the invitation email: it proves the
+/// caller owns the invited address.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InvitationAnswer {
+    pub token: String,
 }
 
 #[utoipa::path(post, path = "/v1/invitations/{id}/reject", tag = "invitations",
     security(("session" = [])),
     params(("id" = String, Path, description = "Invitation id")),
+    request_body = InvitationAnswer,
     responses(
         (status = 200, description = "Rejected", body = Success<Invitation>),
-        (status = 404, description = "No such invitation for the caller's email", body = ErrorBody),
+        (status = 404, description = "No such invitation for the caller's email and token", body = ErrorBody),
         (status = 409, description = "`invitation_not_pending` or `invitation_expired`", body = ErrorBody),
     ))]
 pub async fn reject_invitation(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    Json(body): Json<InvitationAnswer>,
 ) -> ApiResult<Envelope<Invitation>> {
     Ok(Envelope::ok(
-        invitations::reject(&state.db, &user.actor(), &id).await?,
+        invitations::reject(&state.db, &user.actor(), &id, &body.token).await?,
     ))
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::invitations::InvitationAnswer;
 use super::invitations::{CreateInvitation, create_in};
 use super::{Deleted, Success};
 use crate::app::AppState;
@@ -18,7 +19,7 @@ use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path};
 use crate::http::pagination::MAX_LIMIT;
 use crate::services::access::Actor;
-use crate::services::invitations::{self, Accepted, CreatedInvitation};
+use crate::services::invitations::{self, Accepted, Invitation};
 use crate::services::members;
 use crate::services::workspaces::{self, NewWorkspace, Workspace};
 
@@ -114,7 +115,7 @@ pub async fn list_user_organizations(
     params(("id" = String, Path, description = "Organization (workspace) id")),
     request_body = CreateInvitation,
     responses(
-        (status = 201, description = "Created; `token` is shown only this once", body = Success<CreatedInvitation>),
+        (status = 201, description = "Created; the invited address receives the accept link by email", body = Success<Invitation>),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
     ))]
@@ -123,7 +124,7 @@ pub async fn invite_to_organization(
     user: CurrentUser,
     Path(id): Path<String>,
     Json(body): Json<CreateInvitation>,
-) -> ApiResult<Envelope<CreatedInvitation>> {
+) -> ApiResult<Envelope<Invitation>> {
     Ok(Envelope::created(
         create_in(&state, &user, &id, &body).await?,
     ))
@@ -132,6 +133,7 @@ pub async fn invite_to_organization(
 #[utoipa::path(post, path = "/invitations/{id}/accept", tag = "seed",
     security(("session" = [])),
     params(("id" = String, Path, description = "Invitation id")),
+    request_body = InvitationAnswer,
     responses(
         (status = 200, description = "Accepted; the caller is now a member", body = Success<Accepted>),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -140,9 +142,10 @@ pub async fn accept_organization_invitation(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    Json(body): Json<InvitationAnswer>,
 ) -> ApiResult<Envelope<Accepted>> {
     Ok(Envelope::ok(
-        invitations::accept(&state.db, &user.actor(), &id).await?,
+        invitations::accept(&state.db, &user.actor(), &id, &body.token).await?,
     ))
 }
 
