@@ -134,12 +134,8 @@ async fn check_grantable(
             "you cannot grant a role above your own",
         ));
     }
-    if let Some(id) = custom_role_id
-        && db::roles::find(db.read(), &access.tenant_id, id)
-            .await?
-            .is_none()
-    {
-        return Err(FieldError::new("custom_role_id", "no such role").into());
+    if let Some(id) = custom_role_id {
+        members::check_custom_role_grantable(db, access, id).await?;
     }
     Ok(())
 }

@@ -82,6 +82,38 @@ pub async fn list(
     Ok((rows.into_iter().map(Member::from).collect(), next))
 }
 
+/// A custom role may be handed out only by someone who holds every permission it grants, so a
+/// member allowed to manage members cannot give anyone (themselves included) more than they
+/// have.
+pub(crate) async fn check_custom_role_grantable(
+    db: &Db,
+    access: &WorkspaceAccess,
+    role_id: &str,
+) -> AppResult<()> {
+    let role = db::roles::find(db.read(), &access.tenant_id, role_id)
+        .await?
+        .ok_or_else(|| AppError::from(FieldError::new("custom_role_id", "no such role")))?;
+    let patterns: Vec<String> =
+        serde_json::from_str(&role.permissions).map_err(anyhow::Error::from)?;
+    let exceeds = permission::ALL
+        .iter()
+        .any(|p| permission::grants(&patterns, p) && !access.can(p));
+    if exceeds {
+        return Err(AppError::Forbidden("that role grants more than you hold"));
+    }
+    Ok(())
+}
+
+/// Nobody changes or removes a member who ranks above them.
+fn check_target_rank(access: &WorkspaceAccess, target: WorkspaceRole) -> AppResult<()> {
+    if target.rank() > access.role.rank() {
+        return Err(AppError::Forbidden(
+            "you cannot change a member who ranks above you",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that `access` may hand out `role` (and the custom role, if any).
 async fn check_grantable(
     db: &Db,
@@ -98,12 +130,7 @@ async fn check_grantable(
         if role == WorkspaceRole::Owner {
             return Err(FieldError::new("custom_role_id", "cannot be combined with OWNER").into());
         }
-        if db::roles::find(db.read(), &access.tenant_id, id)
-            .await?
-            .is_none()
-        {
-            return Err(FieldError::new("custom_role_id", "no such role").into());
-        }
+        check_custom_role_grantable(db, access, id).await?;
     }
     Ok(())
 }
@@ -205,6 +232,7 @@ pub async fn change_role(
         .await?
         .ok_or(AppError::NotFound("member"))?;
     let current = WorkspaceRole::from_db(&target.role);
+    check_target_rank(&access, current)?;
     if current == WorkspaceRole::Owner && !access.is_owner() {
         return Err(AppError::Forbidden(
             "only an owner can change an owner's role",
@@ -257,6 +285,9 @@ pub async fn remove(db: &Db, actor: &Actor, workspace_id: &str, user_id: &str) -
         .await?
         .ok_or(AppError::NotFound("member"))?;
     let target_role = WorkspaceRole::from_db(&target.role);
+    if !leaving {
+        check_target_rank(&access, target_role)?;
+    }
     if target_role == WorkspaceRole::Owner && !leaving && !access.is_owner() {
         return Err(AppError::Forbidden("only an owner can remove an owner"));
     }

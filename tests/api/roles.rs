@@ -402,3 +402,102 @@ async fn changing_a_role_changes_what_its_members_may_do() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
+
+/// A custom role can only be handed out by someone holding all it grants, and nobody changes
+/// or removes a member who ranks above them.
+#[tokio::test]
+async fn custom_roles_cannot_be_used_to_escalate() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let (_, sk) = kanri::services::tenants::create_key(
+        &app.db,
+        "default",
+        kanri::domain::KeyKind::Secret,
+        "t",
+    )
+    .await
+    .unwrap();
+    let role = |name: &'static str, perms: serde_json::Value| {
+        let req = app
+            .request(reqwest::Method::POST, "/v1/roles")
+            .header("X-Api-Key", sk.expose().to_string())
+            .json(&serde_json::json!({"name": name, "permissions": perms}));
+        async move {
+            let (status, body) = crate::helpers::read(req.send().await.unwrap()).await;
+            assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+            body["data"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let gatekeeper = role(
+        "Gatekeeper",
+        serde_json::json!(["workspace:read", "members:*"]),
+    )
+    .await;
+    let everything = role("Everything", serde_json::json!(["*"])).await;
+    let owner = app.register("owner@example.com").await;
+    let admin = app.register("admin@example.com").await;
+    let keeper = app.register("keeper@example.com").await;
+    let other = app.register("other@example.com").await;
+    let ws = app.create_workspace(&owner.token, "Team").await;
+    app.add_member(&owner.token, &ws, &admin, "ADMIN").await;
+    let members = format!("/v1/workspaces/{ws}/members");
+    let (status, body) = app
+        .call(reqwest::Method::POST, &members, &owner.token, Some(serde_json::json!({"user_id": keeper.user_id, "role": "MEMBER", "custom_role_id": gatekeeper})))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+
+    // The gatekeeper may manage members, but not grant a role broader than its own…
+    let me = format!("{members}/{}", keeper.user_id);
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            &me,
+            &keeper.token,
+            Some(serde_json::json!({"role": "MEMBER", "custom_role_id": everything})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "self-escalation");
+    let (status, _) = app
+        .call(
+            reqwest::Method::POST,
+            &members,
+            &keeper.token,
+            Some(serde_json::json!({"user_id": other.user_id, "custom_role_id": everything})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    // …nor touch the admin above it.
+    let admin_path = format!("{members}/{}", admin.user_id);
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            &admin_path,
+            &keeper.token,
+            Some(serde_json::json!({"role": "VIEWER"})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(reqwest::Method::DELETE, &admin_path, &keeper.token, None)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    // It may hand out what it holds.
+    let (status, body) = app
+        .call(
+            reqwest::Method::POST,
+            &members,
+            &keeper.token,
+            Some(serde_json::json!({"user_id": other.user_id, "custom_role_id": gatekeeper})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    // The owner holds everything and may grant the broad role.
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("{members}/{}", other.user_id),
+            &owner.token,
+            Some(serde_json::json!({"role": "MEMBER", "custom_role_id": everything})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+}
