@@ -14,7 +14,7 @@ pub async fn insert<'c>(
     let done = sqlx::query(
         "INSERT INTO webhook_receipts (tenant_id, provider, event_id, received_at)
          VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, provider, event_id) DO NOTHING",
+         ON CONFLICT (provider, event_id) DO NOTHING",
     )
     .bind(tenant_id)
     .bind(provider)

@@ -26,8 +26,10 @@ pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed")
 const MAX_KEY_LEN: usize = 255;
 /// Stored responses are kept this long.
 const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
-/// Largest response body stored for replay.
+/// Largest response body stored for replay; larger ones are returned but not kept.
 const MAX_STORED_RESPONSE: usize = 1024 * 1024;
+/// Largest response body this layer reads to decide (far above any handler's answer).
+const MAX_BUFFERED_RESPONSE: usize = 64 * 1024 * 1024;
 
 /// What to do with a request whose key was seen before.
 #[derive(Debug, PartialEq, Eq)]
@@ -137,32 +139,41 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     if !response.status().is_success() {
         // Nothing was created; let a retry run again.
-        if let Err(error) = idempotency::release(state.db.write(), &scope, &key).await {
-            tracing::warn!(%error, "could not release an idempotency key");
-        }
+        release(&state, &scope, &key).await;
         return response;
     }
     let (parts, body) = response.into_parts();
-    let bytes: Bytes = match to_bytes(body, MAX_STORED_RESPONSE).await {
+    let bytes: Bytes = match to_bytes(body, MAX_BUFFERED_RESPONSE).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            return ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR, "response too large")
+        Err(error) => {
+            // The handler's own body failed to stream; the change is committed either way.
+            tracing::error!(%error, "could not read a response to store it");
+            release(&state, &scope, &key).await;
+            return ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR, "response unavailable")
                 .into_response();
         }
     };
-    let text = String::from_utf8_lossy(&bytes);
-    if let Err(error) = idempotency::complete(
-        state.db.write(),
-        &scope,
-        &key,
-        i64::from(parts.status.as_u16()),
-        &text,
-    )
-    .await
-    {
+    let stored = if bytes.len() <= MAX_STORED_RESPONSE {
+        let text = String::from_utf8_lossy(&bytes);
+        let status = i64::from(parts.status.as_u16());
+        idempotency::complete(state.db.write(), &scope, &key, status, &text).await
+    } else {
+        Err(sqlx::Error::Protocol(
+            "response too large to keep for replay".into(),
+        ))
+    };
+    if let Err(error) = stored {
+        // A retry will run the request again rather than wait on a claim that never finishes.
         tracing::warn!(%error, "could not store an idempotent response");
+        release(&state, &scope, &key).await;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn release(state: &AppState, scope: &str, key: &str) {
+    if let Err(error) = idempotency::release(state.db.write(), scope, key).await {
+        tracing::warn!(%error, "could not release an idempotency key");
+    }
 }
 
 /// Claims the key for this request. `Some(response)` answers the request without running it.

@@ -140,10 +140,21 @@ async fn logout_revokes_only_the_presented_token() {
 
 #[tokio::test]
 async fn sessions_expire_after_the_ttl() {
-    let app = TestApp::spawn_with(|c| c.session_ttl = Duration::from_secs(1)).await;
+    let app = TestApp::spawn_with(|c| c.session_ttl = Duration::from_secs(90)).await;
     let user = app.register("brief@example.com").await;
     assert_eq!(app.me(&user.token).await.0, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (created, expires): (i64, i64) =
+        sqlx::query_as("SELECT created_at, expires_at FROM sessions")
+            .fetch_one(app.db.read())
+            .await
+            .unwrap();
+    assert_eq!(expires - created, 90_000, "the configured TTL");
+    // Time passes (moved on in the database rather than waited for).
+    sqlx::query("UPDATE sessions SET expires_at = $1")
+        .bind(kanri::clock::now_ms())
+        .execute(app.db.write())
+        .await
+        .unwrap();
     let (status, body) = app.me(&user.token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "invalid_token");

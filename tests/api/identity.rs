@@ -628,3 +628,42 @@ async fn in_multi_tenant_mode_the_tenant_key_chooses_the_tenant() {
     let (_, tenant, ..) = user_by_external_id(&app, "user_mt").await.unwrap();
     assert_eq!(tenant, acme.id);
 }
+
+/// The signature does not cover the tenant, so a captured delivery re-sent with another
+/// tenant's (public) key must be recognised as the same message and ignored.
+#[tokio::test]
+async fn a_delivery_replayed_to_another_tenant_is_ignored() {
+    let app = TestApp::spawn_with(|c| {
+        c.identity_webhook_secret = Some(Secret::new(SECRET.into()));
+        c.multi_tenant = true;
+    })
+    .await;
+    let acme = app.create_tenant("Acme").await;
+    let evil = app.create_tenant("Evil").await;
+    let event = user_event(
+        "user.created",
+        "user_x",
+        "x@example.com",
+        "X",
+        "https://img.clerk.com/x.png",
+    );
+    deliver(
+        &app,
+        &Delivery::new(V1, "msg_once", &event).with_key(&acme.publishable_key),
+        StatusCode::ACCEPTED,
+        "queued",
+    )
+    .await;
+    deliver(
+        &app,
+        &Delivery::new(V1, "msg_once", &event).with_key(&evil.publishable_key),
+        StatusCode::OK,
+        "replayed",
+    )
+    .await;
+    let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'identity:sync'")
+        .fetch_one(app.db.read())
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1);
+}
