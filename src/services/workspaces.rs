@@ -126,25 +126,36 @@ pub async fn personal(db: &Db, actor: &Actor, user_name: &str) -> AppResult<Work
     {
         return Ok(Workspace::from_row(row, Some(WorkspaceRole::Owner)));
     }
-    let slug = Slug::from_name(&format!(
+    let base = Slug::from_name(&format!(
         "personal {}",
         &actor.user_id[actor.user_id.len().saturating_sub(12)..]
     ));
     let name = format!("{user_name}'s workspace");
-    match insert_with_owner(db, actor, &name, slug.as_str(), None, Some(&actor.user_id)).await {
-        Ok(w) => Ok(w),
-        // Made concurrently by another request: use that one.
-        Err(AppError::Conflict { .. }) => {
-            db::workspaces::find_personal(db.read(), &actor.tenant_id, &actor.user_id)
-                .await?
-                .map(|row| Workspace::from_row(row, Some(WorkspaceRole::Owner)))
-                .ok_or(AppError::Conflict {
-                    code: "slug_taken",
-                    message: "personal workspace slug is taken".into(),
-                })
+    for attempt in 0..5 {
+        let slug = if attempt == 0 {
+            base.clone()
+        } else {
+            base.with_suffix(&random_base62(4).to_lowercase())
+        };
+        match insert_with_owner(db, actor, &name, slug.as_str(), None, Some(&actor.user_id)).await {
+            Ok(w) => return Ok(w),
+            // Either made concurrently by another request (use that one) or the slug belongs to
+            // someone else's workspace (try another).
+            Err(AppError::Conflict { .. }) => {
+                if let Some(row) =
+                    db::workspaces::find_personal(db.read(), &actor.tenant_id, &actor.user_id)
+                        .await?
+                {
+                    return Ok(Workspace::from_row(row, Some(WorkspaceRole::Owner)));
+                }
+            }
+            Err(e) => return Err(e),
         }
-        Err(e) => Err(e),
     }
+    Err(AppError::Conflict {
+        code: "slug_taken",
+        message: "could not find a free slug for the personal workspace".into(),
+    })
 }
 
 async fn insert_with_owner(

@@ -327,3 +327,45 @@ async fn other_tenants_workspaces_are_invisible() {
         .await;
     assert_eq!(body["data"]["name"], "Acme WS");
 }
+
+#[tokio::test]
+async fn a_squatted_personal_slug_does_not_lock_anyone_out() {
+    let app = TestApp::spawn().await;
+    let squatter = app.register("squatter@example.com").await;
+    let victim = app.register("victim@example.com").await;
+    let tail = &victim.user_id[victim.user_id.len() - 12..];
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/v1/workspaces",
+            &squatter.token,
+            Some(json!({"name": "Mine", "slug": format!("personal-{tail}")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The seed's single-user routes still find or make the victim's personal workspace.
+    let (status, body) = read(
+        app.as_user(Method::GET, "/api/list-projects", &victim.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = read(
+        app.as_user(Method::GET, "/api/list-projects", &victim.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, list) = app
+        .call(Method::GET, "/v1/workspaces", &victim.token, None)
+        .await;
+    assert_eq!(
+        list["data"]["items"].as_array().unwrap().len(),
+        1,
+        "one personal workspace"
+    );
+}
