@@ -43,6 +43,8 @@ use crate::services::workspaces;
 
 /// The most items a whole-list seed route returns.
 pub const SEED_LIST_CAP: usize = 1000;
+/// Comments in one tasks-with-comments answer, across all its tasks (bounds its memory).
+const COMMENTS_PER_RESPONSE: usize = 5_000;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -548,13 +550,18 @@ pub async fn list_project_tasks(
     let actor = user.actor();
     let tasks = all_tasks(&state.db, &actor, &project_id).await?;
     let mut out = Vec::with_capacity(tasks.len());
+    // One response holds at most this many comments in all; past it, tasks carry an empty list
+    // (their `comments_count` still says how many there are).
+    let mut budget = COMMENTS_PER_RESPONSE;
     for task in tasks {
-        let comments = match all_comments(&state.db, &actor, &task.id).await {
+        let cap = budget.min(SEED_LIST_CAP);
+        let comments = match all_comments(&state.db, &actor, &task.id, cap).await {
             Ok(comments) => comments,
             // Deleted since the list was read.
             Err(AppError::NotFound(_)) => continue,
             Err(e) => return Err(e.into()),
         };
+        budget -= comments.len();
         out.push(TaskWithComments { task, comments });
     }
     Ok(Envelope::ok(out))
@@ -572,7 +579,7 @@ pub async fn list_task_comments(
     user: CurrentUser,
     Path(task_id): Path<String>,
 ) -> ApiResult<Envelope<Vec<CommentWithUser>>> {
-    let comments = all_comments(&state.db, &user.actor(), &task_id).await?;
+    let comments = all_comments(&state.db, &user.actor(), &task_id, SEED_LIST_CAP).await?;
     Ok(Envelope::ok(
         comments
             .into_iter()
@@ -619,18 +626,26 @@ async fn all_tasks(db: &Db, actor: &Actor, project_id: &str) -> AppResult<Vec<Ta
     Ok(all)
 }
 
-async fn all_comments(db: &Db, actor: &Actor, task_id: &str) -> AppResult<Vec<Comment>> {
+async fn all_comments(
+    db: &Db,
+    actor: &Actor,
+    task_id: &str,
+    cap: usize,
+) -> AppResult<Vec<Comment>> {
     let mut all = Vec::new();
+    if cap == 0 {
+        return Ok(all);
+    }
     let mut after: Option<String> = None;
     loop {
         let (items, next) = comments::list(db, actor, task_id, after.as_deref(), MAX_LIMIT).await?;
         all.extend(items);
         match next {
-            Some(next) if all.len() < SEED_LIST_CAP => after = Some(next),
+            Some(next) if all.len() < cap => after = Some(next),
             _ => break,
         }
     }
-    all.truncate(SEED_LIST_CAP);
+    all.truncate(cap);
     Ok(all)
 }
 
