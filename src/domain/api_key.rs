@@ -24,14 +24,6 @@ impl KeyKind {
             Self::Publishable => "publishable",
         }
     }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        match s {
-            "secret" => Some(Self::Secret),
-            "publishable" => Some(Self::Publishable),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Clone, PartialEq, Eq)]

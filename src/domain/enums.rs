@@ -95,17 +95,6 @@ impl WorkspaceRole {
     }
 }
 
-impl Priority {
-    /// For sorting: higher priority first means descending rank.
-    pub fn rank(self) -> i64 {
-        match self {
-            Self::Low => 0,
-            Self::Medium => 1,
-            Self::High => 2,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,7 +74,6 @@ impl Credentials {
 #[derive(Debug, Clone)]
 pub struct TenantContext {
     pub tenant_id: String,
-    pub key: Option<ResolvedKey>,
 }
 
 impl FromRequestParts<AppState> for TenantContext {
@@ -84,13 +83,11 @@ impl FromRequestParts<AppState> for TenantContext {
         let creds = Credentials::from_parts(parts)?;
         match creds.resolve_key(state).await? {
             Some(key) => Ok(Self {
-                tenant_id: key.tenant_id.clone(),
-                key: Some(key),
+                tenant_id: key.tenant_id,
             }),
             None if state.config.multi_tenant => Err(reject(AuthFailure::MissingAuth)),
             None => Ok(Self {
                 tenant_id: DEFAULT_TENANT_ID.to_string(),
-                key: None,
             }),
         }
     }

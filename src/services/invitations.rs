@@ -114,8 +114,8 @@ fn parse_message(input: Option<&str>) -> Result<Option<String>, FieldError> {
     Ok(Some(message.to_string()))
 }
 
-/// The inviter may hand out neither OWNER (owners are made by promotion, after joining) nor a
-/// role above their own; a custom role must be one of the tenant's.
+/// The inviter may hand out neither OWNER (owners are made by promotion, after joining) nor
+/// anything a member manager could not grant directly.
 async fn check_grantable(
     db: &Db,
     access: &WorkspaceAccess,
@@ -129,15 +129,7 @@ async fn check_grantable(
         )
         .into());
     }
-    if role.rank() > access.role.rank() {
-        return Err(AppError::Forbidden(
-            "you cannot grant a role above your own",
-        ));
-    }
-    if let Some(id) = custom_role_id {
-        members::check_custom_role_grantable(db, access, id).await?;
-    }
-    Ok(())
+    members::check_grantable(db, access, role, custom_role_id).await
 }
 
 pub struct NewInvitationInput<'a> {

@@ -85,7 +85,7 @@ pub async fn list(
 /// A custom role may be handed out only by someone who holds every permission it grants, so a
 /// member allowed to manage members cannot give anyone (themselves included) more than they
 /// have.
-pub(crate) async fn check_custom_role_grantable(
+async fn check_custom_role_grantable(
     db: &Db,
     access: &WorkspaceAccess,
     role_id: &str,
@@ -115,7 +115,7 @@ fn check_target_rank(access: &WorkspaceAccess, target: WorkspaceRole) -> AppResu
 }
 
 /// Checks that `access` may hand out `role` (and the custom role, if any).
-async fn check_grantable(
+pub(crate) async fn check_grantable(
     db: &Db,
     access: &WorkspaceAccess,
     role: WorkspaceRole,

@@ -58,7 +58,6 @@ impl From<ApiKeyRow> for KeyInfo {
 /// The tenant and kind a presented key grants.
 #[derive(Debug, Clone)]
 pub struct ResolvedKey {
-    pub key_id: String,
     pub tenant_id: String,
     pub kind: KeyKind,
 }
@@ -157,7 +156,6 @@ pub async fn resolve_key(db: &Db, usage: &KeyUsage, raw: &str) -> AppResult<Reso
         .ok_or(AppError::Unauthenticated(AuthFailure::InvalidApiKey))?;
     usage.record(&row.id);
     Ok(ResolvedKey {
-        key_id: row.id,
         tenant_id: row.tenant_id,
         kind: key.kind(),
     })
