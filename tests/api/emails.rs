@@ -37,16 +37,7 @@ async fn team(app: &TestApp) -> Team {
 }
 
 async fn create_task(app: &TestApp, t: &Team, body: Value) -> Value {
-    let (status, resp) = app
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{}/tasks", t.project),
-            &t.owner.token,
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{resp}");
-    resp["data"].clone()
+    app.create_task(&t.owner.token, &t.project, body).await
 }
 
 async fn jobs_of(app: &TestApp, kind: &str) -> Vec<(String, i64)> {

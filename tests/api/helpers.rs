@@ -301,6 +301,14 @@ impl TestApp {
         body["data"]["id"].as_str().unwrap().to_string()
     }
 
+    /// Creates a task in a project as `token` (who must be allowed to) and returns it.
+    pub async fn create_task(&self, token: &str, project_id: &str, body: Value) -> Value {
+        let path = format!("/v1/projects/{project_id}/tasks");
+        let (status, resp) = self.call(Method::POST, &path, token, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{resp}");
+        resp["data"].clone()
+    }
+
     /// Follows `next_cursor` through every page of a list route and returns all item ids.
     pub async fn collect_ids(&self, path: &str, token: &str, limit: u32) -> Vec<String> {
         let mut ids = Vec::new();

@@ -34,26 +34,11 @@ async fn board(app: &TestApp) -> Board {
     }
 }
 
-async fn create_task(app: &TestApp, token: &str, project: &str, body: Value) -> Value {
-    let (status, resp) = app
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{project}/tasks"),
-            token,
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{resp}");
-    resp["data"].clone()
-}
-
 #[tokio::test]
 async fn create_read_update_complete_delete() {
     let app = TestApp::spawn().await;
     let b = board(&app).await;
-    let task = create_task(
-        &app,
-        &b.member.token,
+    let task = app.create_task(&b.member.token,
         &b.project,
         json!({"title": "Fix login", "description": "Users cannot log in", "status": "todo", "type": "bug",
                "priority": "high", "assignee_id": b.member.user_id, "due_date": "2026-03-01"}),
@@ -188,7 +173,8 @@ async fn moving_between_two_tasks_touches_only_the_moved_one() {
     let mut ids = Vec::new();
     for title in ["a", "b", "c", "d"] {
         ids.push(
-            create_task(&app, &b.owner.token, &b.project, json!({"title": title})).await["id"]
+            app.create_task(&b.owner.token, &b.project, json!({"title": title}))
+                .await["id"]
                 .as_str()
                 .unwrap()
                 .to_string(),
@@ -237,8 +223,7 @@ async fn moving_between_two_tasks_touches_only_the_moved_one() {
     let c_after = after.iter().find(|t| t.0 == "c").unwrap();
     assert_eq!(c_before, c_after);
     // Inserting between two neighbours works too.
-    create_task(
-        &app,
+    app.create_task(
         &b.owner.token,
         &b.project,
         json!({"title": "e", "after_id": ids[1]}),
@@ -294,7 +279,7 @@ async fn filters_sorts_and_pages_survive_inserts() {
         if assigned {
             body["assignee_id"] = json!(b.member.user_id);
         }
-        let t = create_task(&app, &b.owner.token, &b.project, body).await;
+        let t = app.create_task(&b.owner.token, &b.project, body).await;
         by_title.insert(title, t["id"].as_str().unwrap().to_string());
     }
     let titles = |body: &Value| {
@@ -376,13 +361,13 @@ async fn filters_sorts_and_pages_survive_inserts() {
             );
             if seen.len() == 2 {
                 // A task inserted mid-way either shows up later or sorted before the cursor.
-                let t = create_task(
-                    &app,
-                    &b.owner.token,
-                    &b.project,
-                    json!({"title": format!("late {sort}")}),
-                )
-                .await;
+                let t = app
+                    .create_task(
+                        &b.owner.token,
+                        &b.project,
+                        json!({"title": format!("late {sort}")}),
+                    )
+                    .await;
                 all.insert(t["id"].as_str().unwrap().to_string());
             }
             match body["data"]["next_cursor"].as_str() {
@@ -409,13 +394,9 @@ async fn filters_sorts_and_pages_survive_inserts() {
 async fn concurrent_edits_of_different_fields_both_survive_and_versions_guard() {
     let app = TestApp::spawn().await;
     let b = board(&app).await;
-    let task = create_task(
-        &app,
-        &b.owner.token,
-        &b.project,
-        json!({"title": "Original"}),
-    )
-    .await;
+    let task = app
+        .create_task(&b.owner.token, &b.project, json!({"title": "Original"}))
+        .await;
     let path = format!("/v1/tasks/{}", task["id"].as_str().unwrap());
     let mut writes = tokio::task::JoinSet::new();
     for (i, body) in [
@@ -478,10 +459,14 @@ async fn concurrent_edits_of_different_fields_both_survive_and_versions_guard() 
 async fn bulk_status_is_all_or_nothing() {
     let app = TestApp::spawn().await;
     let b = board(&app).await;
-    let t1 =
-        create_task(&app, &b.owner.token, &b.project, json!({"title": "one"})).await["id"].clone();
-    let t2 =
-        create_task(&app, &b.owner.token, &b.project, json!({"title": "two"})).await["id"].clone();
+    let t1 = app
+        .create_task(&b.owner.token, &b.project, json!({"title": "one"}))
+        .await["id"]
+        .clone();
+    let t2 = app
+        .create_task(&b.owner.token, &b.project, json!({"title": "two"}))
+        .await["id"]
+        .clone();
     let bulk = format!("/v1/projects/{}/tasks/bulk-status", b.project);
     let (status, _) = app
         .call(
@@ -532,13 +517,9 @@ async fn bulk_status_is_all_or_nothing() {
 async fn comments_belong_to_their_authors() {
     let app = TestApp::spawn().await;
     let b = board(&app).await;
-    let task = create_task(
-        &app,
-        &b.owner.token,
-        &b.project,
-        json!({"title": "Discuss"}),
-    )
-    .await;
+    let task = app
+        .create_task(&b.owner.token, &b.project, json!({"title": "Discuss"}))
+        .await;
     let comments = format!("/v1/tasks/{}/comments", task["id"].as_str().unwrap());
     let (status, body) = app
         .call(
@@ -644,7 +625,9 @@ async fn other_tenants_and_outsiders_get_404_everywhere() {
     let project = app
         .create_project(&owner.token, &ws, json!({"name": "P"}))
         .await;
-    let task = create_task(&app, &owner.token, &project, json!({"title": "secret"})).await;
+    let task = app
+        .create_task(&owner.token, &project, json!({"title": "secret"}))
+        .await;
     let task_id = task["id"].as_str().unwrap();
     let (_, c) = app
         .call(
