@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub key_usage: Arc<KeyUsage>,
     pub queue: Queue,
     pub mailer: Arc<dyn Mailer>,
+    /// The response cache (the same one `db.cache()` returns, which services invalidate).
+    pub cache: Cache,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -45,6 +48,7 @@ impl App {
                 config: Arc::new(config),
                 queue,
                 mailer,
+                cache: db.cache().clone(),
                 db,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),

@@ -63,6 +63,10 @@ struct RawConfig {
     identity_webhook_secret: Option<Secret<String>>,
     log: String,
     log_format: LogFormat,
+    cache_enabled: bool,
+    cache_memory_mb: u64,
+    redis_url: Option<Secret<String>>,
+    redis_prefix: String,
 }
 
 impl Default for RawConfig {
@@ -89,6 +93,10 @@ impl Default for RawConfig {
             identity_webhook_secret: None,
             log: "info".into(),
             log_format: LogFormat::Text,
+            cache_enabled: true,
+            cache_memory_mb: 64,
+            redis_url: None,
+            redis_prefix: "kanri:".into(),
         }
     }
 }
@@ -132,6 +140,14 @@ pub struct Config {
     pub identity_webhook_secret: Option<Secret<String>>,
     pub log: String,
     pub log_format: LogFormat,
+    /// `false` turns the response cache off (every lookup misses).
+    pub cache_enabled: bool,
+    /// Size bound of the in-process cache (used when `redis_url` is unset).
+    pub cache_memory_mb: u64,
+    /// `redis://…`: cache in Redis, shared by every instance; unset: in-process. Checked at load.
+    pub redis_url: Option<Secret<String>>,
+    /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
+    pub redis_prefix: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +169,10 @@ impl Config {
     /// The reminder lead time in the milliseconds the task services take.
     pub fn reminder_lead_ms(&self) -> i64 {
         i64::try_from(self.reminder_lead.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    pub fn cache_memory_bytes(&self) -> u64 {
+        self.cache_memory_mb.saturating_mul(1024 * 1024)
     }
 
     /// Loads defaults, then `kanri.toml` (or the file named by `KANRI_CONFIG`), then `KANRI_*`.
@@ -251,6 +271,21 @@ impl Config {
         }
         tracing_subscriber::EnvFilter::try_new(&raw.log)
             .map_err(|e| invalid("KANRI_LOG", e.to_string()))?;
+        if !(1..=65_536).contains(&raw.cache_memory_mb) {
+            return Err(invalid(
+                "KANRI_CACHE_MEMORY_MB",
+                "must be between 1 and 65536",
+            ));
+        }
+        if let Some(url) = &raw.redis_url {
+            check_redis_url(url.expose())?;
+        }
+        if raw.redis_prefix.len() > 64 || raw.redis_prefix.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                "KANRI_REDIS_PREFIX",
+                "must be at most 64 characters without spaces",
+            ));
+        }
         Ok(Self {
             bind,
             data_dir: raw.data_dir,
@@ -276,6 +311,10 @@ impl Config {
             identity_webhook_secret: raw.identity_webhook_secret,
             log: raw.log,
             log_format: raw.log_format,
+            cache_enabled: raw.cache_enabled,
+            cache_memory_mb: raw.cache_memory_mb,
+            redis_url: raw.redis_url,
+            redis_prefix: raw.redis_prefix,
         })
     }
 
@@ -304,6 +343,10 @@ impl Config {
             "identity_webhook_secret": self.identity_webhook_secret.as_ref().map(|_| "***"),
             "log": self.log,
             "log_format": self.log_format,
+            "cache_enabled": self.cache_enabled,
+            "cache_memory_mb": self.cache_memory_mb,
+            "redis_url": self.redis_url.as_ref().map(|u| redact_url(u.expose())),
+            "redis_prefix": self.redis_prefix,
         })
     }
 }
@@ -323,6 +366,18 @@ fn engine_of(url: &str) -> Result<Engine, ConfigError> {
             "must start with sqlite:, postgres:// or postgresql://",
         ))
     }
+}
+
+/// A `redis://` URL the client accepts (no TLS is compiled in, so not `rediss://`). Errors never
+/// repeat the URL, which may hold a password.
+fn check_redis_url(value: &str) -> Result<(), ConfigError> {
+    let key = "KANRI_REDIS_URL";
+    let url = url::Url::parse(value).map_err(|e| invalid(key, format!("not a URL: {e}")))?;
+    if url.scheme() != "redis" {
+        return Err(invalid(key, "must be a redis:// URL"));
+    }
+    redis::Client::open(value).map_err(|_| invalid(key, "is not a valid Redis URL"))?;
+    Ok(())
 }
 
 fn parse_http_url(key: &'static str, value: &str) -> Result<String, ConfigError> {
@@ -529,6 +584,38 @@ mod tests {
                 "{bad:?}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn redis_url_is_checked_and_redacted() {
+        let c = Config::from_raw(raw()).unwrap();
+        assert!(c.cache_enabled && c.redis_url.is_none());
+        assert_eq!(c.cache_memory_bytes(), 64 * 1024 * 1024);
+        let mut r = raw();
+        r.redis_url = Some(Secret::new("redis://:hunter2@cache:6379/0".into()));
+        let c = Config::from_raw(r).unwrap();
+        let shown = c.redacted().to_string();
+        assert!(
+            !shown.contains("hunter2") && shown.contains("redis://:***@cache:6379/0"),
+            "{shown}"
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        for bad in ["rediss://:hunter2@cache", "http://cache", "hunter2"] {
+            let mut r = raw();
+            r.redis_url = Some(Secret::new(bad.into()));
+            let err = Config::from_raw(r).unwrap_err().to_string();
+            assert!(
+                err.contains("KANRI_REDIS_URL") && !err.contains("hunter2"),
+                "{bad}: {err}"
+            );
+        }
+        let mut r = raw();
+        r.redis_prefix = "has space".into();
+        assert!(Config::from_raw(r).is_err());
+        let mut r = raw();
+        r.cache_memory_mb = 0;
+        let err = Config::from_raw(r).unwrap_err().to_string();
+        assert!(err.contains("KANRI_CACHE_MEMORY_MB"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! tests can drive the same code the binary runs. See `ARCHITECTURE.md` for the map.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -30,6 +30,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use crate::cache::Cache;
 use crate::config::{Config, Engine};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -54,6 +55,9 @@ pub struct Db {
     engine: Engine,
     /// Rung after a commit that enqueued jobs, so idle workers in this process look at once.
     jobs_waiting: Arc<Notify>,
+    /// The response cache: services invalidate it right after a commit, so it travels with
+    /// the handle they already hold (like `jobs_waiting`). No SQL here touches it.
+    cache: Cache,
 }
 
 impl Db {
@@ -61,6 +65,7 @@ impl Db {
         sqlx::any::install_default_drivers();
         let url = config.database_url.expose();
         let options: AnyConnectOptions = url.parse()?;
+        let cache = Cache::from_config(config)?;
         match config.engine {
             Engine::Sqlite => {
                 std::fs::create_dir_all(&config.data_dir)?;
@@ -71,6 +76,7 @@ impl Db {
                     write,
                     engine: Engine::Sqlite,
                     jobs_waiting: Arc::default(),
+                    cache,
                 })
             }
             Engine::Postgres => {
@@ -84,6 +90,7 @@ impl Db {
                     write: pool,
                     engine: Engine::Postgres,
                     jobs_waiting: Arc::default(),
+                    cache,
                 })
             }
         }
@@ -100,6 +107,10 @@ impl Db {
 
     pub fn jobs_waiting(&self) -> &Notify {
         &self.jobs_waiting
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
     }
 
     /// Pool for queries that only read.

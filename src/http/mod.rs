@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cached;
 pub mod envelope;
 pub mod error;
 pub mod extract;
@@ -165,7 +166,7 @@ fn cors(config: &Config) -> CorsLayer {
             Method::DELETE,
         ])
         .allow_headers(AnyOrigin)
-        .expose_headers([X_REQUEST_ID.clone()]);
+        .expose_headers([X_REQUEST_ID.clone(), cached::X_CACHE.clone()]);
     if config.cors_origins.iter().any(|o| o == "*") {
         return layer.allow_origin(AnyOrigin);
     }

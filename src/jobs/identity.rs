@@ -150,6 +150,8 @@ async fn upsert(db: &Db, tenant_id: &str, external_id: &str, a: &SyncArgs) -> Re
         },
     }
     tx.commit().await?;
+    // The name, email and picture show in task and comment lists of every workspace.
+    db.cache().invalidate_tenant(tenant_id).await;
     Ok(())
 }
 
@@ -167,6 +169,7 @@ async fn remove(db: &Db, tenant_id: &str, external_id: &str) -> Result<(), JobEr
     };
     db::identity::remove_user(&mut tx, tenant_id, &user.id).await?;
     tx.commit().await?;
+    db.cache().invalidate_tenant(tenant_id).await;
     tracing::info!(user_id = %user.id, "removed a user deleted at the identity provider");
     Ok(())
 }

@@ -229,6 +229,8 @@ pub async fn list_users(
 /// Deletes a user and, through foreign keys, their sessions.
 pub async fn delete_user(db: &Db, tenant_id: &str, user_id: &str) -> AppResult<()> {
     if db::users::delete(db.write(), tenant_id, user_id).await? {
+        // Their memberships, leads and assignments went with them, in every workspace.
+        db.cache().invalidate_tenant(tenant_id).await;
         Ok(())
     } else {
         Err(AppError::NotFound("user"))

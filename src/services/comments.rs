@@ -105,6 +105,9 @@ pub async fn create(db: &Db, actor: &Actor, task_id: &str, content: &str) -> App
     db::comments::insert(&mut *tx, &actor.tenant_id, &row).await?;
     record(&mut tx, actor, &access, "comment.created", &row.id, task_id).await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_project(&actor.tenant_id, &access.project_id)
+        .await;
     load(db, &actor.tenant_id, &row.id).await
 }
 
@@ -171,6 +174,9 @@ pub async fn edit(db: &Db, actor: &Actor, comment_id: &str, content: &str) -> Ap
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_project(&actor.tenant_id, &access.project_id)
+        .await;
     load(db, &actor.tenant_id, comment_id).await
 }
 
@@ -193,5 +199,8 @@ pub async fn delete(db: &Db, actor: &Actor, comment_id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_project(&actor.tenant_id, &access.project_id)
+        .await;
     Ok(())
 }

@@ -439,6 +439,9 @@ pub async fn accept(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<
     .await?
     .ok_or(AppError::NotFound("member"))?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, &row.workspace_id)
+        .await;
     Ok(Accepted {
         invitation: Invitation::from_row(row, now),
         member: Member::from(member),

@@ -150,6 +150,9 @@ pub async fn add(
     let mut tx = db.begin().await?;
     add_in(&mut tx, actor, workspace_id, &user_id, role, custom_role_id).await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, workspace_id)
+        .await;
     find(db, &actor.tenant_id, workspace_id, &user_id).await
 }
 
@@ -268,6 +271,9 @@ pub async fn change_role(
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, workspace_id)
+        .await;
     find(db, &actor.tenant_id, workspace_id, user_id).await
 }
 
@@ -316,5 +322,8 @@ pub async fn remove(db: &Db, actor: &Actor, workspace_id: &str, user_id: &str) -
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, workspace_id)
+        .await;
     Ok(())
 }

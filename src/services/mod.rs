@@ -9,6 +9,7 @@ pub mod identity;
 pub mod invitations;
 pub mod jobs;
 pub mod key_usage;
+pub mod list_cache;
 pub mod members;
 pub mod page;
 pub mod password_reset;

@@ -246,6 +246,9 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, workspace_id)
+        .await;
     Ok(row.into())
 }
 
@@ -337,6 +340,9 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, &current.workspace_id)
+        .await;
     load(db, &actor.tenant_id, project_id).await
 }
 
@@ -377,6 +383,9 @@ pub async fn delete(db: &Db, actor: &Actor, project_id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, &access.workspace.workspace_id)
+        .await;
     Ok(())
 }
 
@@ -425,6 +434,9 @@ pub async fn add_member(
         })?;
     record_member_change(&mut tx, actor, &access, "project.member_added", &user_id).await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, &access.workspace.workspace_id)
+        .await;
     db::project_members::find_with_user(db.read(), &actor.tenant_id, project_id, &user_id)
         .await?
         .map(ProjectMember::from)
@@ -457,6 +469,9 @@ pub async fn remove_member(
     }
     record_member_change(&mut tx, actor, &access, "project.member_removed", user_id).await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, &access.workspace.workspace_id)
+        .await;
     Ok(())
 }
 

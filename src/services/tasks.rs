@@ -291,6 +291,9 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_project(&actor.tenant_id, project_id)
+        .await;
     db.wake_jobs();
     get_unchecked(db, &actor.tenant_id, &row.id).await
 }
@@ -447,6 +450,9 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_project(&actor.tenant_id, &current.project_id)
+        .await;
     db.wake_jobs();
     get_unchecked(db, &actor.tenant_id, task_id).await
 }
@@ -482,6 +488,9 @@ pub async fn delete(db: &Db, actor: &Actor, task_id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    db.cache()
+        .invalidate_project(&actor.tenant_id, &task.project_id)
+        .await;
     Ok(())
 }
 
@@ -524,6 +533,9 @@ pub async fn bulk_status(
         record(&mut tx, actor, &access, "task.updated", id, payload).await?;
     }
     tx.commit().await?;
+    db.cache()
+        .invalidate_project(&actor.tenant_id, project_id)
+        .await;
     let mut out = Vec::with_capacity(task_ids.len());
     for id in task_ids {
         out.push(get_unchecked(db, &actor.tenant_id, id).await?);

@@ -319,5 +319,8 @@ pub async fn delete(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<()>
     }
     access.require(permission::WORKSPACE_DELETE)?;
     db::workspaces::delete(db.write(), &actor.tenant_id, workspace_id).await?;
+    db.cache()
+        .invalidate_workspace(&actor.tenant_id, workspace_id)
+        .await;
     Ok(())
 }

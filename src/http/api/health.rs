@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::Success;
 use crate::app::AppState;
+use crate::cache::CacheStats;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiError;
 
@@ -32,6 +33,15 @@ pub struct Status {
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Readiness: the database answers; the cache is reported but never makes us unready (without
+/// it requests are slower, not broken).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub version: &'static str,
+    pub cache: CacheStats,
+}
+
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process is up", body = Success<Status>)))]
 pub async fn healthz() -> Envelope<Status> {
@@ -43,14 +53,15 @@ pub async fn healthz() -> Envelope<Status> {
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
-        (status = 200, description = "The database is reachable", body = Success<Status>),
+        (status = 200, description = "The database is reachable; the cache's backend, availability and counters since start", body = Success<Readiness>),
         (status = 503, description = "The database is not reachable", body = ErrorBody),
     ))]
-pub async fn readyz(State(state): State<AppState>) -> Result<Envelope<Status>, ApiError> {
+pub async fn readyz(State(state): State<AppState>) -> Result<Envelope<Readiness>, ApiError> {
     match state.db.ping().await {
-        Ok(()) => Ok(Envelope::ok(Status {
+        Ok(()) => Ok(Envelope::ok(Readiness {
             status: "ready",
             version: VERSION,
+            cache: state.cache.stats(),
         })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

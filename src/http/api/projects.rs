@@ -1,6 +1,7 @@
 //! Projects, their members and their activity log.
 
 use axum::extract::State;
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,11 +12,13 @@ use super::{Deleted, Page, Success};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::CurrentUser;
+use crate::http::cached;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query, nullable};
 use crate::http::pagination::{PageParams, encode_cursor};
 use crate::services::activity::ActivityEvent;
+use crate::services::list_cache;
 use crate::services::members::UserRef;
 use crate::services::projects::{self, Project, ProjectInput, ProjectMember};
 
@@ -111,22 +114,27 @@ pub async fn create_project(
 #[utoipa::path(get, path = "/v1/workspaces/{id}/projects", tag = "projects",
     security(("session" = [])),
     params(("id" = String, Path, description = "Workspace id"), PageParams),
-    responses((status = 200, description = "Projects the caller may see", body = Success<Page<Project>>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Projects the caller may see (served from the cache when `X-Cache: hit`)", body = Success<Page<Project>>), (status = 404, body = ErrorBody)))]
 pub async fn list_projects(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(workspace_id): Path<String>,
     Query(page): Query<PageParams>,
-) -> ApiResult<Envelope<Page<Project>>> {
-    let (items, next) = projects::list(
-        &state.db,
-        &user.actor(),
-        &workspace_id,
-        page.after()?.as_deref(),
-        page.limit()?,
-    )
-    .await?;
-    Ok(Envelope::ok(Page::after(items, next)))
+) -> ApiResult<Response> {
+    let (actor, after, limit) = (user.actor(), page.after()?, page.limit()?);
+    let lookup = list_cache::project_list(&state.db, &actor, &workspace_id, "v1-projects")
+        .await?
+        .part(after.as_deref())
+        .part(limit.to_string().as_str());
+    let (data, source) = state
+        .cache
+        .fetch(&lookup, || async {
+            let (items, next) =
+                projects::list(&state.db, &actor, &workspace_id, after.as_deref(), limit).await?;
+            cached::to_json(&Page::after(items, next))
+        })
+        .await?;
+    Ok(cached::envelope(&data, source))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects",

@@ -27,14 +27,17 @@ use crate::app::AppState;
 use crate::clock::{parse_time, to_rfc3339};
 use crate::db::Db;
 use crate::domain::FieldError;
+use crate::domain::permission;
 use crate::error::{AppError, AppResult};
 use crate::http::auth::CurrentUser;
+use crate::http::cached;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, nullable};
 use crate::http::pagination::MAX_LIMIT;
 use crate::services::access::Actor;
 use crate::services::comments::{self, Author, Comment};
+use crate::services::list_cache;
 use crate::services::members::UserRef;
 use crate::services::projects::{self, Project, ProjectInput};
 use crate::services::task_list::{self, ListQuery};
@@ -101,7 +104,7 @@ pub struct SeedProjectRow {
 pub struct SeedProjectList {
     pub success: bool,
     pub projects: Vec<SeedProjectRow>,
-    /// Always `false`: nothing is cached yet.
+    /// Whether the list came from the cache (also in the `X-Cache` header).
     pub from_cache: bool,
 }
 
@@ -222,10 +225,38 @@ pub async fn seed_create_project(
 pub async fn seed_list_projects(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> ApiResult<RawJson<SeedProjectList>> {
+) -> ApiResult<Response> {
     let actor = user.actor();
     let ws = workspaces::personal(&state.db, &actor, &user.0.user.name).await?;
-    let mut rows = all_projects(&state.db, &actor, &ws.id)
+    let lookup = list_cache::project_list(&state.db, &actor, &ws.id, "seed000-projects").await?;
+    let (projects, source) = state
+        .cache
+        .fetch(&lookup, || async {
+            cached::to_json(&seed_project_rows(&state.db, &actor, &ws.id).await?)
+        })
+        .await?;
+    // The seed's shape, around the stored list.
+    Ok(cached::wrap(
+        &[
+            br#"{"success":true,"projects":"#,
+            &projects,
+            if source.is_hit() {
+                br#","from_cache":true}"#
+            } else {
+                br#","from_cache":false}"#
+            },
+        ],
+        source,
+    ))
+}
+
+/// Seed 000's project list: every project of the workspace, most recently updated first.
+async fn seed_project_rows(
+    db: &Db,
+    actor: &Actor,
+    workspace_id: &str,
+) -> AppResult<Vec<SeedProjectRow>> {
+    let mut rows = all_projects(db, actor, workspace_id)
         .await?
         .into_iter()
         .map(|p| {
@@ -241,11 +272,7 @@ pub async fn seed_list_projects(
         .collect::<AppResult<Vec<_>>>()?;
     // Newest change first; ids (UUIDv7) break ties, newest first.
     rows.sort_by(|a, b| (b.updated_at, &b.id).cmp(&(a.updated_at, &a.id)));
-    Ok(RawJson(SeedProjectList {
-        success: true,
-        projects: rows,
-        from_cache: false,
-    }))
+    Ok(rows)
 }
 
 #[utoipa::path(post, path = "/api/create-task", tag = "seed",
@@ -410,10 +437,17 @@ pub async fn list_workspace_projects(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(workspace_id): Path<String>,
-) -> ApiResult<Envelope<Vec<Project>>> {
-    Ok(Envelope::ok(
-        all_projects(&state.db, &user.actor(), &workspace_id).await?,
-    ))
+) -> ApiResult<Response> {
+    let actor = user.actor();
+    let lookup =
+        list_cache::project_list(&state.db, &actor, &workspace_id, "seed002-projects").await?;
+    let (data, source) = state
+        .cache
+        .fetch(&lookup, || async {
+            cached::to_json(&all_projects(&state.db, &actor, &workspace_id).await?)
+        })
+        .await?;
+    Ok(cached::envelope(&data, source))
 }
 
 #[utoipa::path(post, path = "/api/projects", tag = "seed",
@@ -546,25 +580,48 @@ pub async fn list_project_tasks(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(project_id): Path<String>,
-) -> ApiResult<Envelope<Vec<TaskWithComments>>> {
+) -> ApiResult<Response> {
     let actor = user.actor();
-    let tasks = all_tasks(&state.db, &actor, &project_id).await?;
+    let lookup = list_cache::task_list(
+        &state.db,
+        &actor,
+        &project_id,
+        "seed002-tasks",
+        &[permission::TASKS_READ, permission::COMMENTS_READ],
+    )
+    .await?;
+    let (data, source) = state
+        .cache
+        .fetch(&lookup, || async {
+            cached::to_json(&tasks_with_comments(&state.db, &actor, &project_id).await?)
+        })
+        .await?;
+    Ok(cached::envelope(&data, source))
+}
+
+/// Every task of the project (board order) with its comments, within the response's budgets.
+async fn tasks_with_comments(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+) -> AppResult<Vec<TaskWithComments>> {
+    let tasks = all_tasks(db, actor, project_id).await?;
     let mut out = Vec::with_capacity(tasks.len());
     // One response holds at most this many comments in all; past it, tasks carry an empty list
     // (their `comments_count` still says how many there are).
     let mut budget = COMMENTS_PER_RESPONSE;
     for task in tasks {
         let cap = budget.min(SEED_LIST_CAP);
-        let comments = match all_comments(&state.db, &actor, &task.id, cap).await {
+        let comments = match all_comments(db, actor, &task.id, cap).await {
             Ok(comments) => comments,
             // Deleted since the list was read.
             Err(AppError::NotFound(_)) => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         budget -= comments.len();
         out.push(TaskWithComments { task, comments });
     }
-    Ok(Envelope::ok(out))
+    Ok(out)
 }
 
 #[utoipa::path(get, path = "/api/comments/task/{taskId}/comments", tag = "seed",

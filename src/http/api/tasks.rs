@@ -1,6 +1,7 @@
 //! Tasks and their comments.
 
 use axum::extract::State;
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -10,13 +11,17 @@ use utoipa_axum::routes;
 
 use super::{Deleted, Page, Success};
 use crate::app::AppState;
+use crate::cache::Lookup;
+use crate::domain::permission;
 use crate::error::AppError;
 use crate::http::auth::CurrentUser;
+use crate::http::cached;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query, nullable};
 use crate::http::pagination::PageParams;
 use crate::services::comments::{self, Comment};
+use crate::services::list_cache;
 use crate::services::task_list::{self, ListQuery, TaskCursor};
 use crate::services::tasks::{self, Task, TaskInput};
 
@@ -120,6 +125,38 @@ impl TaskListParams {
         }
     }
 
+    /// Adds every parameter that selects the page to a cache lookup (each as sent: two
+    /// spellings of one query are two entries, never one entry for two queries).
+    pub fn key_parts(&self, lookup: Lookup, limit: u32) -> Lookup {
+        let Self {
+            limit: _,
+            cursor,
+            sort,
+            status,
+            assignee_id,
+            kind,
+            priority,
+            due_before,
+            due_after,
+            q,
+        } = self;
+        [
+            cursor,
+            sort,
+            status,
+            assignee_id,
+            kind,
+            priority,
+            due_before,
+            due_after,
+            q,
+        ]
+        .into_iter()
+        .fold(lookup.part(limit.to_string().as_str()), |l, p| {
+            l.part(p.as_deref())
+        })
+    }
+
     pub fn page(&self) -> Result<(Option<TaskCursor>, u32), AppError> {
         let page = PageParams {
             limit: self.limit,
@@ -188,21 +225,36 @@ pub async fn list_tasks(
     user: CurrentUser,
     Path(project_id): Path<String>,
     Query(params): Query<TaskListParams>,
-) -> ApiResult<Envelope<Page<Task>>> {
-    let (cursor, limit) = params.page()?;
-    let (items, next) = task_list::list(
+) -> ApiResult<Response> {
+    let (actor, (cursor, limit)) = (user.actor(), params.page()?);
+    let lookup = list_cache::task_list(
         &state.db,
-        &user.actor(),
+        &actor,
         &project_id,
-        &params.query(),
-        cursor,
-        limit,
+        "v1-tasks",
+        &[permission::TASKS_READ],
     )
     .await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.as_ref().map(encode_task_cursor),
-    }))
+    let lookup = params.key_parts(lookup, limit);
+    let (data, source) = state
+        .cache
+        .fetch(&lookup, || async {
+            let (items, next) = task_list::list(
+                &state.db,
+                &actor,
+                &project_id,
+                &params.query(),
+                cursor,
+                limit,
+            )
+            .await?;
+            cached::to_json(&Page {
+                items,
+                next_cursor: next.as_ref().map(encode_task_cursor),
+            })
+        })
+        .await?;
+    Ok(cached::envelope(&data, source))
 }
 
 #[utoipa::path(post, path = "/v1/projects/{id}/tasks/bulk-status", tag = "tasks",
