@@ -246,9 +246,20 @@ impl Cache {
     /// Makes every result that depends on one of `scopes` unreachable, on every instance that
     /// shares the backend. Call it after the write commits and before answering.
     pub async fn invalidate(&self, scopes: &[Scope<'_>]) {
-        if let Some(backend) = &self.inner.backend {
-            let keys: Vec<String> = scopes.iter().map(Scope::version_key).collect();
-            backend.bump(&keys).await;
+        if self.inner.backend.is_none() {
+            return;
+        }
+        let keys: Vec<String> = scopes.iter().map(Scope::version_key).collect();
+        let cache = self.clone();
+        // In its own task: a request whose client hangs up (or times out) right after the commit
+        // drops its handler's future, and the bump must still happen.
+        let bump = tokio::spawn(async move {
+            if let Some(backend) = &cache.inner.backend {
+                backend.bump(&keys).await;
+            }
+        });
+        if let Err(error) = bump.await {
+            tracing::error!(%error, "cache invalidation task failed");
         }
     }
 
