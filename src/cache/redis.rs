@@ -299,6 +299,81 @@ mod tests {
         );
     }
 
+    /// A TCP proxy to Redis that the test can cut and restore, so a real outage and a real
+    /// reconnection happen without touching the shared Redis.
+    struct Proxy {
+        port: u16,
+        stop: tokio_util::sync::CancellationToken,
+    }
+
+    impl Proxy {
+        async fn start(port: u16, upstream: String) -> Self {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let stop = tokio_util::sync::CancellationToken::new();
+            let token = stop.clone();
+            tokio::spawn(async move {
+                loop {
+                    let (mut inbound, _) = tokio::select! {
+                        () = token.cancelled() => return,
+                        accepted = listener.accept() => accepted.unwrap(),
+                    };
+                    let (upstream, token) = (upstream.clone(), token.clone());
+                    tokio::spawn(async move {
+                        let mut outbound = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            () = token.cancelled() => {}
+                        }
+                    });
+                }
+            });
+            Self { port, stop }
+        }
+
+        fn cut(&self) {
+            self.stop.cancel();
+        }
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_survived_and_recovered_from() {
+        let Some(url) = redis_url() else { return };
+        let target = url::Url::parse(&url).unwrap();
+        let upstream = format!(
+            "{}:{}",
+            target.host_str().unwrap(),
+            target.port().unwrap_or(6379)
+        );
+        let proxy = Proxy::start(0, upstream.clone()).await;
+        let r = Redis::connect(&format!("redis://127.0.0.1:{}", proxy.port), &prefix()).unwrap();
+        let keys = vec![EPOCH.to_string(), "p".to_string()];
+        let before = r.versions(&keys).await.expect("up");
+
+        proxy.cut();
+        let port = proxy.port;
+        // Requests during the outage get nothing from Redis, quickly, and are counted.
+        assert!(r.versions(&keys).await.is_none());
+        r.bump(&keys[1..]).await;
+        assert!(r.get("k").await.is_none());
+        assert!(!r.health().available);
+        assert!(r.health().failures >= 1);
+
+        let _proxy = Proxy::start(port, upstream).await;
+        // The connection manager reconnects in the background; give it a few attempts.
+        let mut attempts = 0;
+        while !r.shared.try_recover().await {
+            attempts += 1;
+            assert!(attempts < 50, "never recovered");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(r.health().available);
+        let after = r.versions(&keys).await.expect("up again");
+        assert!(after[0] > before[0], "everything before the outage dropped");
+    }
+
     #[tokio::test]
     async fn an_unreachable_redis_fails_fast_and_counts() {
         // Nothing listens on port 1.
