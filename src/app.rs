@@ -15,6 +15,8 @@ use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
+use crate::storage::Storage;
+use crate::storage::signing::SigningKey;
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -25,6 +27,11 @@ pub struct AppState {
     pub key_usage: Arc<KeyUsage>,
     pub queue: Queue,
     pub mailer: Arc<dyn Mailer>,
+    /// Attachment bytes (a local directory or S3).
+    pub storage: Storage,
+    /// Signs expiring download links; `None` when none is configured (Postgres without
+    /// `KANRI_SIGNING_KEY`).
+    pub signing_key: Option<SigningKey>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -36,15 +43,23 @@ pub struct App {
 impl App {
     /// Connects to the database and applies pending migrations.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // One TLS provider for the process: reqwest (under object_store's S3 client) takes the
+        // process default, and ring is what sqlx, lettre and the mailer use. A second call
+        // (another app in the same test process) finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let db = Db::connect(&config).await?;
         db.migrate().await?;
         let queue = Queue::new(db.clone(), config.jobs.clone());
         let mailer = crate::mail::from_config(&config)?;
+        let storage = Storage::from_config(&config)?;
+        let signing_key = SigningKey::from_config(&config)?;
         Ok(Self {
             state: AppState {
                 config: Arc::new(config),
                 queue,
                 mailer,
+                storage,
+                signing_key,
                 db,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
@@ -66,6 +81,7 @@ impl App {
         Arc::new(KindRunner {
             db: self.state.db.clone(),
             mailer: self.state.mailer.clone(),
+            storage: self.state.storage.clone(),
             app_url: self.state.config.app_url.clone(),
         })
     }
