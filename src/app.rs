@@ -43,9 +43,11 @@ pub struct App {
 impl App {
     /// Connects to the database and applies pending migrations.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        // One TLS provider for the process: reqwest (under object_store's S3 client) takes the
-        // process default, and ring is what sqlx, lettre and the mailer use. A second call
-        // (another app in the same test process) finds it installed, which is fine.
+        // object_store's "aws" feature compiles in rustls's aws-lc-rs provider next to ring,
+        // and with two providers `rustls::ClientConfig::builder()` panics unless a process
+        // default exists. Ring is what sqlx, lettre and the mailer use, and reqwest (the S3
+        // client) takes the process default when there is one, so the whole process speaks
+        // TLS through ring. A second app in the same process finds it installed: fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = Db::connect(&config).await?;
         db.migrate().await?;

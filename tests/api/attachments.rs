@@ -854,3 +854,16 @@ async fn housekeeping_purges_files_of_a_deleted_workspace() {
     app.run_due_jobs(kanri::clock::now_ms()).await;
     assert!(stored_keys(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_process_speaks_tls_through_one_provider() {
+    let _app = spawn().await;
+    let installed = rustls::crypto::CryptoProvider::get_default().expect("a process default");
+    let ring = rustls::crypto::ring::default_provider();
+    assert_eq!(
+        format!("{:?}", installed.cipher_suites),
+        format!("{:?}", ring.cipher_suites)
+    );
+    // Panics when two providers are compiled in and none is the default.
+    let _ = rustls::ClientConfig::builder();
+}
