@@ -16,6 +16,8 @@ use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
+use crate::storage::Storage;
+use crate::storage::signing::SigningKey;
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -28,6 +30,11 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// The response cache (the same one `db.cache()` returns, which services invalidate).
     pub cache: Cache,
+    /// Attachment bytes (a local directory or S3).
+    pub storage: Storage,
+    /// Signs expiring download links; `None` when none is configured (Postgres without
+    /// `KANRI_SIGNING_KEY`).
+    pub signing_key: Option<SigningKey>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -39,16 +46,26 @@ pub struct App {
 impl App {
     /// Connects to the database and applies pending migrations.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // object_store's "aws" feature compiles in rustls's aws-lc-rs provider next to ring,
+        // and with two providers `rustls::ClientConfig::builder()` panics unless a process
+        // default exists. Ring is what sqlx, lettre and the mailer use, and reqwest (the S3
+        // client) takes the process default when there is one, so the whole process speaks
+        // TLS through ring. A second app in the same process finds it installed: fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let db = Db::connect(&config).await?;
         db.migrate().await?;
         let queue = Queue::new(db.clone(), config.jobs.clone());
         let mailer = crate::mail::from_config(&config)?;
+        let storage = Storage::from_config(&config)?;
+        let signing_key = SigningKey::from_config(&config)?;
         Ok(Self {
             state: AppState {
                 config: Arc::new(config),
                 queue,
                 mailer,
                 cache: db.cache().clone(),
+                storage,
+                signing_key,
                 db,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
@@ -70,6 +87,7 @@ impl App {
         Arc::new(KindRunner {
             db: self.state.db.clone(),
             mailer: self.state.mailer.clone(),
+            storage: self.state.storage.clone(),
             app_url: self.state.config.app_url.clone(),
         })
     }

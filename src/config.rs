@@ -67,6 +67,10 @@ struct RawConfig {
     cache_memory_mb: u64,
     redis_url: Option<Secret<String>>,
     redis_prefix: String,
+    storage_url: Option<String>,
+    max_upload_bytes: u64,
+    signing_key: Option<Secret<String>>,
+    signed_url_ttl_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -97,6 +101,10 @@ impl Default for RawConfig {
             cache_memory_mb: 64,
             redis_url: None,
             redis_prefix: "kanri:".into(),
+            storage_url: None,
+            max_upload_bytes: 25 * 1024 * 1024,
+            signing_key: None,
+            signed_url_ttl_secs: 900,
         }
     }
 }
@@ -148,6 +156,15 @@ pub struct Config {
     pub redis_url: Option<Secret<String>>,
     /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
     pub redis_prefix: String,
+    /// Where attachments are stored: `file://DIR` (default `file://<data_dir>/files`) or
+    /// `s3://bucket/prefix` (credentials and endpoint from `AWS_*`). Checked at load.
+    pub storage_url: String,
+    /// Largest attachment accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Signs expiring download links; must be the same on every instance. Without it, SQLite
+    /// installs make one in the data directory and Postgres installs offer no signed links.
+    pub signing_key: Option<Secret<String>>,
+    pub signed_url_ttl: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -286,6 +303,30 @@ impl Config {
                 "must be at most 64 characters without spaces",
             ));
         }
+        let storage_url = raw
+            .storage_url
+            .unwrap_or_else(|| format!("file://{}", raw.data_dir.join("files").display()));
+        crate::storage::StorageUrl::parse(&storage_url)
+            .map_err(|e| invalid("KANRI_STORAGE_URL", e))?;
+        if raw.max_upload_bytes == 0 {
+            return Err(invalid("KANRI_MAX_UPLOAD_BYTES", "must be greater than 0"));
+        }
+        if raw
+            .signing_key
+            .as_ref()
+            .is_some_and(|k| k.expose().len() < crate::storage::signing::MIN_KEY_CHARS)
+        {
+            return Err(invalid(
+                "KANRI_SIGNING_KEY",
+                "must be at least 32 characters",
+            ));
+        }
+        if raw.signed_url_ttl_secs == 0 || raw.signed_url_ttl_secs > 7 * 24 * 3600 {
+            return Err(invalid(
+                "KANRI_SIGNED_URL_TTL_SECS",
+                "must be between 1 and 604800 (7 days)",
+            ));
+        }
         Ok(Self {
             bind,
             data_dir: raw.data_dir,
@@ -315,6 +356,10 @@ impl Config {
             cache_memory_mb: raw.cache_memory_mb,
             redis_url: raw.redis_url,
             redis_prefix: raw.redis_prefix,
+            storage_url,
+            max_upload_bytes: raw.max_upload_bytes,
+            signing_key: raw.signing_key,
+            signed_url_ttl: Duration::from_secs(raw.signed_url_ttl_secs),
         })
     }
 
@@ -347,6 +392,10 @@ impl Config {
             "cache_memory_mb": self.cache_memory_mb,
             "redis_url": self.redis_url.as_ref().map(|u| redact_url(u.expose())),
             "redis_prefix": self.redis_prefix,
+            "storage_url": self.storage_url,
+            "max_upload_bytes": self.max_upload_bytes,
+            "signing_key": self.signing_key.as_ref().map(|_| "***"),
+            "signed_url_ttl_secs": self.signed_url_ttl.as_secs(),
         })
     }
 }
@@ -616,6 +665,40 @@ mod tests {
         r.cache_memory_mb = 0;
         let err = Config::from_raw(r).unwrap_err().to_string();
         assert!(err.contains("KANRI_CACHE_MEMORY_MB"), "{err}");
+    }
+
+    #[test]
+    fn storage_settings_default_validate_and_redact() {
+        let c = Config::from_raw(raw()).unwrap();
+        assert_eq!(c.storage_url, "file://./data/files");
+        assert_eq!(c.max_upload_bytes, 25 * 1024 * 1024);
+        assert_eq!(c.signed_url_ttl.as_secs(), 900);
+        let mut r = raw();
+        r.signing_key = Some(Secret::new("s".repeat(40)));
+        r.storage_url = Some("s3://bucket/prefix".into());
+        let c = Config::from_raw(r).unwrap();
+        let shown = c.redacted().to_string();
+        assert!(
+            !shown.contains("sssss") && shown.contains("\"signing_key\":\"***\""),
+            "{shown}"
+        );
+        assert!(!format!("{c:?}").contains("sssss"));
+        for (key, adjust) in [
+            (
+                "KANRI_STORAGE_URL",
+                (|r: &mut RawConfig| r.storage_url = Some("ftp://x".into())) as fn(&mut RawConfig),
+            ),
+            ("KANRI_SIGNING_KEY", |r| {
+                r.signing_key = Some(Secret::new("short".into()))
+            }),
+            ("KANRI_MAX_UPLOAD_BYTES", |r| r.max_upload_bytes = 0),
+            ("KANRI_SIGNED_URL_TTL_SECS", |r| r.signed_url_ttl_secs = 0),
+        ] {
+            let mut r = raw();
+            adjust(&mut r);
+            let err = Config::from_raw(r).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
     }
 
     #[test]

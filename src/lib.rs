@@ -16,6 +16,7 @@ pub mod ids;
 pub mod jobs;
 pub mod mail;
 pub mod services;
+pub mod storage;
 pub mod telemetry;
 
 pub use app::App;

@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod api_keys;
+pub mod attachments;
 pub mod comments;
 pub mod idempotency;
 pub mod identity;

@@ -74,6 +74,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::seed_projects::routes())
         .merge(api::projects::routes())
         .merge(api::tasks::routes())
+        .merge(api::attachments::routes())
         .merge(api::webhooks::routes())
 }
 
@@ -95,7 +96,11 @@ pub fn router(mut state: AppState) -> Router {
             idempotency::idempotency,
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // The largest any route takes (uploads); `DefaultBodyLimit` keeps the rest at
+        // `max_body_bytes`.
+        .layer(RequestBodyLimitLayer::new(api::attachments::largest_body(
+            &config,
+        )))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,

@@ -4,6 +4,7 @@
 //! a job whose worker died is claimed again once its lease runs out. Jobs carry ids and small
 //! arguments, and re-read what they need when they run.
 
+pub mod attachments;
 mod backoff;
 pub mod email;
 pub mod identity;

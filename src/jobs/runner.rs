@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::attachments;
 use super::identity;
 use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
 use crate::mail::Mailer;
+use crate::storage::Storage;
 
 /// Deletes expired sessions (and, as more arrive, other expired rows).
 pub const HOUSEKEEPING: &str = "housekeeping:purge";
@@ -26,6 +28,8 @@ const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 3_600_000;
 pub struct KindRunner {
     pub db: Db,
     pub mailer: Arc<dyn Mailer>,
+    /// Where attachment bytes live, for their purge.
+    pub storage: Storage,
     /// Base of the links in emails (`KANRI_APP_URL`).
     pub app_url: String,
 }
@@ -43,6 +47,9 @@ impl Runner for KindRunner {
                     email::password_reset(db, mailer, url, tenant, args).await
                 }
                 identity::SYNC => identity::sync(db, tenant, args).await,
+                attachments::PURGE => attachments::purge(db, &self.storage, tenant)
+                    .await
+                    .map(|_| ()),
                 HOUSEKEEPING => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(
                     "no handler for job kind {other:?}"
@@ -61,6 +68,7 @@ impl KindRunner {
         let receipts = db::webhook_receipts::purge(db, now - RECEIPT_RETENTION_MS).await?;
         let idempotency = db::idempotency::purge(db, now - IDEMPOTENCY_RETENTION_MS).await?;
         let abandoned = db::jobs::bury_abandoned(db, now).await?;
+        let (orphaned_files, purged_files) = attachments::sweep(&self.db, &self.storage).await?;
         tracing::info!(
             sessions,
             resets,
@@ -68,6 +76,8 @@ impl KindRunner {
             receipts,
             idempotency,
             abandoned,
+            orphaned_files,
+            purged_files,
             "housekeeping done"
         );
         Ok(())

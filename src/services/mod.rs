@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod activity;
+pub mod attachments;
 pub mod comments;
 pub mod identity;
 pub mod invitations;

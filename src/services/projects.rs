@@ -368,6 +368,12 @@ pub async fn delete(db: &Db, actor: &Actor, project_id: &str) -> AppResult<()> {
     access.require(permission::PROJECTS_DELETE)?;
     let mut tx = db.begin().await?;
     db::projects::delete(&mut *tx, &actor.tenant_id, project_id).await?;
+    crate::services::attachments::detach(
+        &mut tx,
+        &actor.tenant_id,
+        db::attachments::Scope::Project(project_id),
+    )
+    .await?;
     activity::record(
         &mut tx,
         Event {

@@ -478,6 +478,12 @@ pub async fn delete(db: &Db, actor: &Actor, task_id: &str) -> AppResult<()> {
     access.require(permission::TASKS_DELETE)?;
     let mut tx = db.begin().await?;
     db::tasks::delete(&mut *tx, &actor.tenant_id, task_id).await?;
+    crate::services::attachments::detach(
+        &mut tx,
+        &actor.tenant_id,
+        db::attachments::Scope::Task(task_id),
+    )
+    .await?;
     record(
         &mut tx,
         actor,

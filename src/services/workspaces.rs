@@ -32,6 +32,9 @@ pub struct Workspace {
     /// The caller's role here, when the workspace is shown to a member.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<WorkspaceRole>,
+    /// Bytes its attachments take; shown in a workspace's details (`GET /v1/workspaces/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_bytes: Option<i64>,
 }
 
 impl Workspace {
@@ -45,6 +48,7 @@ impl Workspace {
             created_at: to_rfc3339(row.created_at),
             updated_at: to_rfc3339(row.updated_at),
             role,
+            storage_bytes: None,
         }
     }
 }
@@ -224,7 +228,11 @@ pub async fn get(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<Worksp
     let row = db::workspaces::find(db.read(), &actor.tenant_id, workspace_id)
         .await?
         .ok_or(AppError::NotFound("workspace"))?;
-    Ok(Workspace::from_row(row, Some(access.role)))
+    let mut workspace = Workspace::from_row(row, Some(access.role));
+    workspace.storage_bytes = Some(
+        crate::services::attachments::storage_bytes(db, &actor.tenant_id, workspace_id).await?,
+    );
+    Ok(workspace)
 }
 
 pub async fn list_mine(

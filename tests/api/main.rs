@@ -2,6 +2,7 @@
 //! keeps link time down.
 
 mod admin_users;
+mod attachments;
 mod auth;
 mod cache;
 mod cli;

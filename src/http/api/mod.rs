@@ -3,6 +3,7 @@
 
 pub mod admin_jobs;
 pub mod admin_users;
+pub mod attachments;
 pub mod auth;
 pub mod health;
 pub mod invitations;

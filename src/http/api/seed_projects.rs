@@ -36,6 +36,7 @@ use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, nullable};
 use crate::http::pagination::MAX_LIMIT;
 use crate::services::access::Actor;
+use crate::services::attachments;
 use crate::services::comments::{self, Author, Comment};
 use crate::services::list_cache;
 use crate::services::members::UserRef;
@@ -50,10 +51,16 @@ pub const SEED_LIST_CAP: usize = 1000;
 const COMMENTS_PER_RESPONSE: usize = 5_000;
 
 pub fn routes() -> OpenApiRouter<AppState> {
+    // Its body may carry a base64 attachment.
+    let create_task = OpenApiRouter::new()
+        .routes(routes!(seed_create_task))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::attachments::SEED_CREATE_TASK_BODY,
+        ));
     OpenApiRouter::new()
         .routes(routes!(seed_create_project))
         .routes(routes!(seed_list_projects))
-        .routes(routes!(seed_create_task))
+        .merge(create_task)
         .routes(routes!(list_workspace_projects))
         .routes(routes!(create_workspace_project))
         .routes(routes!(update_workspace_project))
@@ -120,6 +127,18 @@ pub struct SeedCreateTask {
     #[serde(rename = "dueDate")]
     #[schema(schema_with = due_date_schema)]
     pub due_date: Option<Value>,
+    /// A file to attach (at most 10 MiB, and at most `KANRI_MAX_UPLOAD_BYTES`).
+    pub attachment: Option<SeedAttachment>,
+}
+
+/// The seed's inline file. Attached only when both `file_base64` and `filename` are given.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SeedAttachment {
+    /// Standard base64, optionally as a `data:…;base64,` URL.
+    pub file_base64: Option<String>,
+    pub filename: Option<String>,
+    /// Ignored: the type is sniffed from the bytes.
+    pub content_type: Option<String>,
 }
 
 /// `dueDate` is a number or a string.
@@ -145,7 +164,7 @@ pub struct SeedTask {
     pub title: String,
     /// Lower-case, as the seed shows it (`todo`).
     pub status: String,
-    /// Attachments arrive with the files feature; `null` until then.
+    /// The download link of the task's first attachment (needs a session), or `null`.
     #[serde(rename = "attachmentUrl")]
     pub attachment_url: Option<String>,
 }
@@ -281,14 +300,28 @@ async fn seed_project_rows(
     responses(
         (status = 200, description = "Created at the end of the project's board", body = SeedTaskCreated),
         (status = 404, description = "No project the caller may create tasks in", body = ErrorBody),
+        (status = 413, description = "The attachment is too large", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]
 pub async fn seed_create_task(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(body): Json<SeedCreateTask>,
-) -> ApiResult<RawJson<SeedTaskCreated>> {
+) -> Result<RawJson<SeedTaskCreated>, super::attachments::UploadFailure> {
     let due = due_date(body.due_date.as_ref())?;
+    // Decoded before the task exists, so a bad or oversized file creates nothing.
+    let limit = state
+        .config
+        .max_upload_bytes
+        .min(super::attachments::SEED_ATTACHMENT_MAX_BYTES);
+    let file = match &body.attachment {
+        Some(SeedAttachment {
+            file_base64: Some(data),
+            filename: Some(name),
+            ..
+        }) => Some((seed_file(data, limit)?, name.as_str())),
+        _ => None,
+    };
     let input = TaskInput {
         title: body.title.as_deref(),
         description: body.description.as_deref().map(Some),
@@ -310,6 +343,12 @@ pub async fn seed_create_task(
         AppError::Forbidden(_) => AppError::NotFound("project"),
         e => e,
     })?;
+    let files = super::attachments::files(&state);
+    if let Some((bytes, name)) = file {
+        let once = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+        attachments::upload_capped(files, &user.actor(), &task.id, Some(name), once, limit).await?;
+    }
+    let first = attachments::first_of_task(files, &user.actor(), &task.id).await?;
     Ok(RawJson(SeedTaskCreated {
         success: true,
         task: SeedTask {
@@ -317,9 +356,35 @@ pub async fn seed_create_task(
             project_id: task.project_id,
             title: task.title,
             status: task.status.as_str().to_ascii_lowercase(),
-            attachment_url: None,
+            attachment_url: first.map(|a| a.download_url),
         },
     }))
+}
+
+/// The bytes of the seed's `file_base64` (a `data:` URL prefix is allowed), or 413 past
+/// `limit`, checked on the encoded length before decoding.
+fn seed_file(data: &str, limit: u64) -> Result<bytes::Bytes, super::attachments::UploadFailure> {
+    use base64::Engine;
+    let data = match data.split_once(";base64,") {
+        Some((prefix, rest)) if prefix.starts_with("data:") => rest,
+        _ => data,
+    };
+    let data: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if data.len() as u64 / 4 * 3 > limit + 3 {
+        return Err(super::attachments::UploadFailure::TooLarge(limit));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|_| {
+            AppError::from(FieldError::new(
+                "attachment.file_base64",
+                "is not valid base64",
+            ))
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(super::attachments::UploadFailure::TooLarge(limit));
+    }
+    Ok(bytes.into())
 }
 
 // ---- seed 002 ----
