@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
 use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
+use crate::realtime::Realtime;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub key_usage: Arc<KeyUsage>,
     pub queue: Queue,
     pub mailer: Arc<dyn Mailer>,
+    /// WebSocket/SSE subscribers and the fan-out to them.
+    pub realtime: Realtime,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -42,6 +45,7 @@ impl App {
         let mailer = crate::mail::from_config(&config)?;
         Ok(Self {
             state: AppState {
+                realtime: Realtime::new(config.realtime.clone()),
                 config: Arc::new(config),
                 queue,
                 mailer,
@@ -59,6 +63,10 @@ impl App {
 
     pub fn queue(&self) -> &Queue {
         &self.state.queue
+    }
+
+    pub fn realtime(&self) -> &Realtime {
+        &self.state.realtime
     }
 
     /// The runner for this application's job kinds.
@@ -80,6 +88,10 @@ impl App {
         let runner = self.runner();
         let state = self.state;
         let stop = CancellationToken::new();
+        let events = state
+            .realtime
+            .start(&state.db, state.config.database_url.expose(), stop.clone())
+            .await?;
         let mut workers = worker::spawn(&state.queue, runner, state.config.workers, &stop);
         if state.config.workers > 0 {
             workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));
@@ -90,6 +102,11 @@ impl App {
             stop.clone(),
         );
         let db = state.db.clone();
+        let closing = state.realtime.closing.clone();
+        let shutdown = async move {
+            shutdown.await;
+            closing.cancel();
+        };
         let router = crate::http::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening");
         axum::serve(listener, router)
@@ -98,6 +115,7 @@ impl App {
         stop.cancel();
         workers.join_all().await;
         flusher.await?;
+        events.await?;
         db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -63,6 +63,16 @@ struct RawConfig {
     identity_webhook_secret: Option<Secret<String>>,
     log: String,
     log_format: LogFormat,
+    realtime_ping_secs: u64,
+    realtime_pong_timeout_secs: u64,
+    realtime_auth_timeout_secs: u64,
+    realtime_recheck_secs: u64,
+    realtime_poll_ms: u64,
+    realtime_queue: usize,
+    realtime_max_subscriptions: usize,
+    realtime_max_message_bytes: usize,
+    realtime_max_connections_per_user: usize,
+    realtime_resume_max: i64,
 }
 
 impl Default for RawConfig {
@@ -89,6 +99,16 @@ impl Default for RawConfig {
             identity_webhook_secret: None,
             log: "info".into(),
             log_format: LogFormat::Text,
+            realtime_ping_secs: 20,
+            realtime_pong_timeout_secs: 20,
+            realtime_auth_timeout_secs: 5,
+            realtime_recheck_secs: 60,
+            realtime_poll_ms: 1000,
+            realtime_queue: 1024,
+            realtime_max_subscriptions: 100,
+            realtime_max_message_bytes: 16 * 1024,
+            realtime_max_connections_per_user: 20,
+            realtime_resume_max: 10_000,
         }
     }
 }
@@ -132,6 +152,8 @@ pub struct Config {
     pub identity_webhook_secret: Option<Secret<String>>,
     pub log: String,
     pub log_format: LogFormat,
+    /// WebSocket/SSE limits and timings (`KANRI_REALTIME_*`).
+    pub realtime: crate::realtime::RealtimeSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +208,7 @@ impl Config {
     }
 
     fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
+        let realtime = realtime_settings(&raw)?;
         let bind: SocketAddr = raw
             .bind
             .parse()
@@ -276,6 +299,7 @@ impl Config {
             identity_webhook_secret: raw.identity_webhook_secret,
             log: raw.log,
             log_format: raw.log_format,
+            realtime,
         })
     }
 
@@ -304,8 +328,82 @@ impl Config {
             "identity_webhook_secret": self.identity_webhook_secret.as_ref().map(|_| "***"),
             "log": self.log,
             "log_format": self.log_format,
+            "realtime_ping_secs": self.realtime.ping_interval.as_secs(),
+            "realtime_pong_timeout_secs": self.realtime.pong_timeout.as_secs(),
+            "realtime_auth_timeout_secs": self.realtime.auth_timeout.as_secs(),
+            "realtime_recheck_secs": self.realtime.recheck_interval.as_secs(),
+            "realtime_poll_ms": self.realtime.poll_interval.as_millis(),
+            "realtime_queue": self.realtime.queue,
+            "realtime_max_subscriptions": self.realtime.max_subscriptions,
+            "realtime_max_message_bytes": self.realtime.max_message_bytes,
+            "realtime_max_connections_per_user": self.realtime.max_connections_per_user,
+            "realtime_resume_max": self.realtime.resume_max,
         })
     }
+}
+
+fn realtime_settings(raw: &RawConfig) -> Result<crate::realtime::RealtimeSettings, ConfigError> {
+    let at_least = |key: &'static str, value: u64, min: u64| {
+        if value < min {
+            Err(invalid(key, format!("must be at least {min}")))
+        } else {
+            Ok(())
+        }
+    };
+    at_least("KANRI_REALTIME_PING_SECS", raw.realtime_ping_secs, 1)?;
+    at_least(
+        "KANRI_REALTIME_PONG_TIMEOUT_SECS",
+        raw.realtime_pong_timeout_secs,
+        1,
+    )?;
+    at_least(
+        "KANRI_REALTIME_AUTH_TIMEOUT_SECS",
+        raw.realtime_auth_timeout_secs,
+        1,
+    )?;
+    at_least("KANRI_REALTIME_RECHECK_SECS", raw.realtime_recheck_secs, 1)?;
+    at_least("KANRI_REALTIME_POLL_MS", raw.realtime_poll_ms, 10)?;
+    let count = |key: &'static str, value: usize, min: usize, max: usize| {
+        if (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(invalid(key, format!("must be between {min} and {max}")))
+        }
+    };
+    let resume_max = raw.realtime_resume_max;
+    if !(1..=1_000_000).contains(&resume_max) {
+        return Err(invalid(
+            "KANRI_REALTIME_RESUME_MAX",
+            "must be between 1 and 1000000",
+        ));
+    }
+    Ok(crate::realtime::RealtimeSettings {
+        ping_interval: Duration::from_secs(raw.realtime_ping_secs),
+        pong_timeout: Duration::from_secs(raw.realtime_pong_timeout_secs),
+        auth_timeout: Duration::from_secs(raw.realtime_auth_timeout_secs),
+        recheck_interval: Duration::from_secs(raw.realtime_recheck_secs),
+        poll_interval: Duration::from_millis(raw.realtime_poll_ms),
+        queue: count("KANRI_REALTIME_QUEUE", raw.realtime_queue, 1, 1 << 20)?,
+        max_subscriptions: count(
+            "KANRI_REALTIME_MAX_SUBSCRIPTIONS",
+            raw.realtime_max_subscriptions,
+            1,
+            10_000,
+        )?,
+        max_message_bytes: count(
+            "KANRI_REALTIME_MAX_MESSAGE_BYTES",
+            raw.realtime_max_message_bytes,
+            256,
+            1 << 20,
+        )?,
+        max_connections_per_user: count(
+            "KANRI_REALTIME_MAX_CONNECTIONS_PER_USER",
+            raw.realtime_max_connections_per_user,
+            1,
+            1 << 20,
+        )?,
+        resume_max,
+    })
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {
