@@ -89,9 +89,13 @@ pub async fn connect_realtime(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let settings = state.realtime.settings.clone();
+    // Small buffers: the defaults (128 KiB each way, per socket) would dominate memory with
+    // thousands of subscribers, and frames here are small; they grow when a frame needs it.
     let ws = ws
         .max_message_size(settings.max_message_bytes)
-        .max_frame_size(settings.max_message_bytes);
+        .max_frame_size(settings.max_message_bytes)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0);
     let session = match user {
         Ok(user) => {
             let token = bearer(&headers).unwrap_or_default();
