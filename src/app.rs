@@ -91,7 +91,7 @@ impl App {
         let events = state
             .realtime
             .start(&state.db, state.config.database_url.expose(), stop.clone())
-            .await?;
+            .await;
         let mut workers = worker::spawn(&state.queue, runner, state.config.workers, &stop);
         if state.config.workers > 0 {
             workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));

@@ -93,22 +93,55 @@ impl Realtime {
         self.written.notify_one();
     }
 
-    /// Starts this instance's event source; it runs until `stop` is cancelled. Fails only if
-    /// the source cannot start at all (e.g. Postgres refuses the LISTEN connection).
+    /// Starts this instance's event source; it runs until `stop` is cancelled. When the first
+    /// attempt fails (the database is unreachable at start), serving goes on without live
+    /// events and the source is retried every second in the background.
     pub async fn start(
         &self,
         db: &Db,
         database_url: &str,
         stop: CancellationToken,
-    ) -> anyhow::Result<JoinHandle<()>> {
-        source::start(
-            self.hub.clone(),
-            db.clone(),
-            database_url,
-            self.written.clone(),
-            self.settings.poll_interval,
-            stop,
-        )
-        .await
+    ) -> JoinHandle<()> {
+        let attempt = || {
+            source::start(
+                self.hub.clone(),
+                db.clone(),
+                database_url,
+                self.written.clone(),
+                self.settings.poll_interval,
+                stop.clone(),
+            )
+        };
+        match attempt().await {
+            Ok(running) => running,
+            Err(e) => {
+                tracing::warn!(error = %e, "realtime: the event source did not start; retrying");
+                let this = self.clone();
+                let (db, url) = (db.clone(), database_url.to_string());
+                tokio::spawn(async move { this.retry(db, url, stop).await })
+            }
+        }
+    }
+
+    async fn retry(self, db: Db, url: String, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            let started = source::start(
+                self.hub.clone(),
+                db.clone(),
+                &url,
+                self.written.clone(),
+                self.settings.poll_interval,
+                stop.clone(),
+            )
+            .await;
+            if let Ok(running) = started {
+                let _ = running.await;
+                return;
+            }
+        }
     }
 }
