@@ -661,7 +661,15 @@ async fn losing_access_ends_websocket_and_sse_subscriptions() {
 
 #[tokio::test]
 async fn a_slow_consumer_is_dropped_while_a_reader_gets_everything() {
-    let app = TestApp::spawn_with(|c| c.realtime.queue = 4).await;
+    // A queue long enough that a reading client never overflows it on a loaded machine; the
+    // stalled one does once the socket buffers between it and the server are full.
+    // The pong timeout is also how long a dropped client's close frame may wait behind its
+    // unread data: long enough for this test to finish writing before it reads.
+    let app = TestApp::spawn_with(|c| {
+        c.realtime.queue = 32;
+        c.realtime.pong_timeout = Duration::from_secs(300);
+    })
+    .await;
     let w = world(&app).await;
     let channel = format!("project/{}", w.project);
     let task_id = task(&app, &w.owner.token, &w.project, "Chatty").await;

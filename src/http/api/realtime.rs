@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval};
@@ -399,7 +399,7 @@ pub async fn stream_project_events(
     }
     let token = bearer(&headers).unwrap_or_default();
     let session = open(&state, actor, token).map_err(|_| too_many_connections())?;
-    let (tx, rx) = mpsc::channel(SSE_BUFFER);
+    let (tx, mut rx) = mpsc::channel(SSE_BUFFER);
     tokio::spawn(run_sse(
         session,
         tx,
@@ -408,9 +408,13 @@ pub async fn stream_project_events(
         state.realtime.settings.clone(),
         state.realtime.closing.clone(),
     ));
-    let events = stream::unfold(rx, |mut rx| async move {
+    // The first frame (`subscribed`, or the error) comes once the live subscription exists,
+    // so a client that has the response headers misses nothing written after them.
+    let first = rx.recv().await;
+    let rest = stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
     });
+    let events = stream::iter(first.map(Ok::<_, Infallible>)).chain(rest);
     let keep_alive = KeepAlive::new().interval(state.realtime.settings.ping_interval);
     Ok(Sse::new(events).keep_alive(keep_alive).into_response())
 }
