@@ -136,7 +136,13 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str, grace: D
         code,
         reason: reason.into(),
     }));
-    let _ = tokio::time::timeout(grace, socket.send(frame)).await;
+    if let Ok(Ok(())) = tokio::time::timeout(grace, socket.send(frame)).await {
+        // Wait for the peer's close reply, discarding what it sent before: dropping a socket
+        // with unread input resets the connection, and a reset can make the peer discard our
+        // close frame before reading it.
+        let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
+        let _ = tokio::time::timeout(CLOSE_GRACE, drain).await;
+    }
 }
 
 /// Waits for the `auth` message of a client that sent no credential header.
