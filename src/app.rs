@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
 use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
+use crate::realtime::Realtime;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
 use crate::storage::Storage;
@@ -35,6 +36,8 @@ pub struct AppState {
     /// Signs expiring download links; `None` when none is configured (Postgres without
     /// `KANRI_SIGNING_KEY`).
     pub signing_key: Option<SigningKey>,
+    /// WebSocket/SSE subscribers and the fan-out to them.
+    pub realtime: Realtime,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -60,6 +63,7 @@ impl App {
         let signing_key = SigningKey::from_config(&config)?;
         Ok(Self {
             state: AppState {
+                realtime: Realtime::new(config.realtime.clone()),
                 config: Arc::new(config),
                 queue,
                 mailer,
@@ -82,6 +86,10 @@ impl App {
         &self.state.queue
     }
 
+    pub fn realtime(&self) -> &Realtime {
+        &self.state.realtime
+    }
+
     /// The runner for this application's job kinds.
     pub fn runner(&self) -> Arc<KindRunner> {
         Arc::new(KindRunner {
@@ -102,6 +110,10 @@ impl App {
         let runner = self.runner();
         let state = self.state;
         let stop = CancellationToken::new();
+        let events = state
+            .realtime
+            .start(&state.db, state.config.database_url.expose(), stop.clone())
+            .await;
         let mut workers = worker::spawn(&state.queue, runner, state.config.workers, &stop);
         if state.config.workers > 0 {
             workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));
@@ -112,6 +124,11 @@ impl App {
             stop.clone(),
         );
         let db = state.db.clone();
+        let closing = state.realtime.closing.clone();
+        let shutdown = async move {
+            shutdown.await;
+            closing.cancel();
+        };
         let router = crate::http::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening");
         axum::serve(listener, router)
@@ -120,6 +137,7 @@ impl App {
         stop.cancel();
         workers.join_all().await;
         flusher.await?;
+        events.await?;
         db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -71,6 +71,16 @@ struct RawConfig {
     max_upload_bytes: u64,
     signing_key: Option<Secret<String>>,
     signed_url_ttl_secs: u64,
+    realtime_ping_secs: u64,
+    realtime_pong_timeout_secs: u64,
+    realtime_auth_timeout_secs: u64,
+    realtime_recheck_secs: u64,
+    realtime_poll_ms: u64,
+    realtime_queue: usize,
+    realtime_max_subscriptions: usize,
+    realtime_max_message_bytes: usize,
+    realtime_max_connections_per_user: usize,
+    realtime_resume_max: i64,
 }
 
 impl Default for RawConfig {
@@ -105,6 +115,16 @@ impl Default for RawConfig {
             max_upload_bytes: 25 * 1024 * 1024,
             signing_key: None,
             signed_url_ttl_secs: 900,
+            realtime_ping_secs: 20,
+            realtime_pong_timeout_secs: 20,
+            realtime_auth_timeout_secs: 5,
+            realtime_recheck_secs: 60,
+            realtime_poll_ms: 1000,
+            realtime_queue: 1024,
+            realtime_max_subscriptions: 100,
+            realtime_max_message_bytes: 16 * 1024,
+            realtime_max_connections_per_user: 20,
+            realtime_resume_max: 10_000,
         }
     }
 }
@@ -165,6 +185,8 @@ pub struct Config {
     /// installs make one in the data directory and Postgres installs offer no signed links.
     pub signing_key: Option<Secret<String>>,
     pub signed_url_ttl: Duration,
+    /// WebSocket/SSE limits and timings (`KANRI_REALTIME_*`).
+    pub realtime: crate::realtime::RealtimeSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,6 +245,7 @@ impl Config {
     }
 
     fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
+        let realtime = realtime_settings(&raw)?;
         let bind: SocketAddr = raw
             .bind
             .parse()
@@ -360,6 +383,7 @@ impl Config {
             max_upload_bytes: raw.max_upload_bytes,
             signing_key: raw.signing_key,
             signed_url_ttl: Duration::from_secs(raw.signed_url_ttl_secs),
+            realtime,
         })
     }
 
@@ -396,8 +420,82 @@ impl Config {
             "max_upload_bytes": self.max_upload_bytes,
             "signing_key": self.signing_key.as_ref().map(|_| "***"),
             "signed_url_ttl_secs": self.signed_url_ttl.as_secs(),
+            "realtime_ping_secs": self.realtime.ping_interval.as_secs(),
+            "realtime_pong_timeout_secs": self.realtime.pong_timeout.as_secs(),
+            "realtime_auth_timeout_secs": self.realtime.auth_timeout.as_secs(),
+            "realtime_recheck_secs": self.realtime.recheck_interval.as_secs(),
+            "realtime_poll_ms": self.realtime.poll_interval.as_millis(),
+            "realtime_queue": self.realtime.queue,
+            "realtime_max_subscriptions": self.realtime.max_subscriptions,
+            "realtime_max_message_bytes": self.realtime.max_message_bytes,
+            "realtime_max_connections_per_user": self.realtime.max_connections_per_user,
+            "realtime_resume_max": self.realtime.resume_max,
         })
     }
+}
+
+fn realtime_settings(raw: &RawConfig) -> Result<crate::realtime::RealtimeSettings, ConfigError> {
+    let at_least = |key: &'static str, value: u64, min: u64| {
+        if value < min {
+            Err(invalid(key, format!("must be at least {min}")))
+        } else {
+            Ok(())
+        }
+    };
+    at_least("KANRI_REALTIME_PING_SECS", raw.realtime_ping_secs, 1)?;
+    at_least(
+        "KANRI_REALTIME_PONG_TIMEOUT_SECS",
+        raw.realtime_pong_timeout_secs,
+        1,
+    )?;
+    at_least(
+        "KANRI_REALTIME_AUTH_TIMEOUT_SECS",
+        raw.realtime_auth_timeout_secs,
+        1,
+    )?;
+    at_least("KANRI_REALTIME_RECHECK_SECS", raw.realtime_recheck_secs, 1)?;
+    at_least("KANRI_REALTIME_POLL_MS", raw.realtime_poll_ms, 10)?;
+    let count = |key: &'static str, value: usize, min: usize, max: usize| {
+        if (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(invalid(key, format!("must be between {min} and {max}")))
+        }
+    };
+    let resume_max = raw.realtime_resume_max;
+    if !(1..=1_000_000).contains(&resume_max) {
+        return Err(invalid(
+            "KANRI_REALTIME_RESUME_MAX",
+            "must be between 1 and 1000000",
+        ));
+    }
+    Ok(crate::realtime::RealtimeSettings {
+        ping_interval: Duration::from_secs(raw.realtime_ping_secs),
+        pong_timeout: Duration::from_secs(raw.realtime_pong_timeout_secs),
+        auth_timeout: Duration::from_secs(raw.realtime_auth_timeout_secs),
+        recheck_interval: Duration::from_secs(raw.realtime_recheck_secs),
+        poll_interval: Duration::from_millis(raw.realtime_poll_ms),
+        queue: count("KANRI_REALTIME_QUEUE", raw.realtime_queue, 1, 1 << 20)?,
+        max_subscriptions: count(
+            "KANRI_REALTIME_MAX_SUBSCRIPTIONS",
+            raw.realtime_max_subscriptions,
+            1,
+            10_000,
+        )?,
+        max_message_bytes: count(
+            "KANRI_REALTIME_MAX_MESSAGE_BYTES",
+            raw.realtime_max_message_bytes,
+            256,
+            1 << 20,
+        )?,
+        max_connections_per_user: count(
+            "KANRI_REALTIME_MAX_CONNECTIONS_PER_USER",
+            raw.realtime_max_connections_per_user,
+            1,
+            1 << 20,
+        )?,
+        resume_max,
+    })
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {

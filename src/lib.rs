@@ -15,6 +15,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod realtime;
 pub mod services;
 pub mod storage;
 pub mod telemetry;

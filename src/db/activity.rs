@@ -22,6 +22,10 @@ pub struct NewActivity<'a> {
     pub subject_type: &'a str,
     pub subject_id: &'a str,
     pub payload: &'a str,
+    /// The task the event concerns (its subject, or a comment's or attachment's task).
+    pub task_id: Option<&'a str>,
+    /// The user the event concerns (a member added or removed, an assignee).
+    pub user_id: Option<&'a str>,
     pub now: i64,
 }
 
@@ -31,8 +35,8 @@ pub async fn append<'c>(
     a: &NewActivity<'_>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO activity (tenant_id, workspace_id, project_id, actor_id, kind, subject_type, subject_id, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO activity (tenant_id, workspace_id, project_id, actor_id, kind, subject_type, subject_id, payload, task_id, user_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(a.tenant_id)
     .bind(a.workspace_id)
@@ -42,6 +46,8 @@ pub async fn append<'c>(
     .bind(a.subject_type)
     .bind(a.subject_id)
     .bind(a.payload)
+    .bind(a.task_id)
+    .bind(a.user_id)
     .bind(a.now)
     .fetch_one(ex)
     .await
@@ -64,5 +70,128 @@ pub async fn list_for_project<'c>(
     .bind(after_id)
     .bind(limit)
     .fetch_all(ex)
+    .await
+}
+
+/// An event as the realtime hub routes it: with its tenant and the task and user it concerns.
+#[derive(Debug, Clone, FromRow)]
+pub struct FeedRow {
+    pub id: i64,
+    pub tenant_id: String,
+    pub workspace_id: String,
+    pub project_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub payload: String,
+    pub task_id: Option<String>,
+    pub user_id: Option<String>,
+    pub created_at: i64,
+}
+
+const FEED_COLUMNS: &str = "id, tenant_id, workspace_id, project_id, actor_id, kind, subject_type, subject_id, payload, task_id, user_id, created_at";
+
+/// The newest event id, or 0 for an empty log.
+pub async fn max_id<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM activity")
+        .fetch_one(ex)
+        .await?;
+    Ok(id.unwrap_or(0))
+}
+
+/// Every tenant's events after `after_id`, oldest first: the hub's tail of the log.
+pub async fn feed_after<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    after_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<FeedRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FEED_COLUMNS} FROM activity WHERE id > $1 ORDER BY id LIMIT $2"
+    )))
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// The events with these ids (at most a few hundred), oldest first.
+pub async fn feed_by_ids<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    ids: &[i64],
+) -> sqlx::Result<Vec<FeedRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `Any` binds no arrays, so the list is one numbered placeholder per id.
+    let params: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT {FEED_COLUMNS} FROM activity WHERE id IN ({}) ORDER BY id",
+        params.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(ex).await
+}
+
+/// Which column selects a channel's events.
+#[derive(Debug, Clone, Copy)]
+pub enum ChannelColumn {
+    Project,
+    Task,
+    User,
+}
+
+impl ChannelColumn {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Project => "project_id",
+            Self::Task => "task_id",
+            Self::User => "user_id",
+        }
+    }
+}
+
+/// A channel's events in one tenant after `after_id`, oldest first.
+pub async fn channel_after<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    column: ChannelColumn,
+    key: &str,
+    after_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<FeedRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {FEED_COLUMNS} FROM activity WHERE tenant_id = $1 AND {} = $2 AND id > $3 ORDER BY id LIMIT $4",
+        column.column()
+    )))
+    .bind(tenant_id)
+    .bind(key)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// How many of a channel's events follow `after_id`, counting no further than `cap`.
+pub async fn channel_count_after<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    column: ChannelColumn,
+    key: &str,
+    after_id: i64,
+    cap: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM (SELECT id FROM activity WHERE tenant_id = $1 AND {} = $2 AND id > $3 LIMIT $4) AS recent",
+        column.column()
+    )))
+    .bind(tenant_id)
+    .bind(key)
+    .bind(after_id)
+    .bind(cap)
+    .fetch_one(ex)
     .await
 }

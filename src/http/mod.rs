@@ -76,6 +76,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::tasks::routes())
         .merge(api::attachments::routes())
         .merge(api::webhooks::routes())
+        .merge(api::realtime::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.
@@ -94,6 +95,10 @@ pub fn router(mut state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            api::realtime::poke_after_write,
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         // The largest any route takes (uploads); `DefaultBodyLimit` keeps the rest at

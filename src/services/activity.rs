@@ -1,7 +1,7 @@
 //! The activity log: every write appends one event in its own transaction.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::activity::{ActivityRow, NewActivity};
@@ -22,8 +22,13 @@ pub struct Event<'a> {
     pub payload: Value,
 }
 
-/// Appends `event` on `conn`, which should be the transaction making the change.
-pub async fn record(conn: &mut sqlx::AnyConnection, event: Event<'_>) -> AppResult<i64> {
+/// Appends `event` on `conn`, which should be the transaction making the change. The payload
+/// is enriched with the current state of its subject (read on the same transaction), so a
+/// realtime client needs no second request to show the change.
+pub async fn record(conn: &mut sqlx::AnyConnection, mut event: Event<'_>) -> AppResult<i64> {
+    enrich(conn, &mut event).await?;
+    let task_id = concerned_task(&event).map(str::to_string);
+    let user_id = concerned_user(&event).map(str::to_string);
     let payload = event.payload.to_string();
     let id = db::activity::append(
         &mut *conn,
@@ -36,11 +41,88 @@ pub async fn record(conn: &mut sqlx::AnyConnection, event: Event<'_>) -> AppResu
             subject_type: event.subject_type,
             subject_id: event.subject_id,
             payload: &payload,
+            task_id: task_id.as_deref(),
+            user_id: user_id.as_deref(),
             now: now_ms(),
         },
     )
     .await?;
     Ok(id)
+}
+
+/// The task an event concerns: its subject, or the task of a comment or attachment.
+fn concerned_task<'e>(event: &'e Event<'_>) -> Option<&'e str> {
+    if event.subject_type == "task" {
+        return Some(event.subject_id);
+    }
+    event.payload.get("task_id").and_then(Value::as_str)
+}
+
+/// The user an event concerns: a member added, removed or changed, or a task's new assignee.
+fn concerned_user<'e>(event: &'e Event<'_>) -> Option<&'e str> {
+    if event.subject_type == "user" {
+        return Some(event.subject_id);
+    }
+    if event.kind == "task.assigned" {
+        return event.payload.get("assignee_id").and_then(Value::as_str);
+    }
+    None
+}
+
+/// Adds the subject's current fields under a key named after it (`comment`, `user`,
+/// `project`); keys already in the payload stay as they are. Tasks already carry theirs.
+async fn enrich(conn: &mut sqlx::AnyConnection, event: &mut Event<'_>) -> AppResult<()> {
+    if !event.payload.is_object() || event.kind.ends_with(".deleted") {
+        return Ok(());
+    }
+    let (key, value) = match event.subject_type {
+        "comment" => {
+            let Some(c) = db::comments::find(&mut *conn, event.tenant_id, event.subject_id).await?
+            else {
+                return Ok(());
+            };
+            let c = c.comment;
+            (
+                "comment",
+                json!({
+                    "id": c.id, "task_id": c.task_id, "content": c.content,
+                    "author_id": c.author_id, "created_at": to_rfc3339(c.created_at),
+                    "updated_at": to_rfc3339(c.updated_at),
+                }),
+            )
+        }
+        "user" => {
+            let Some(u) = db::users::find(&mut *conn, event.tenant_id, event.subject_id).await?
+            else {
+                return Ok(());
+            };
+            (
+                "user",
+                json!({"id": u.id, "name": u.name, "image_url": u.image_url}),
+            )
+        }
+        "project" => {
+            let Some(p) = db::projects::find(&mut *conn, event.tenant_id, event.subject_id).await?
+            else {
+                return Ok(());
+            };
+            (
+                "project",
+                json!({
+                    "id": p.id, "name": p.name, "description": p.description,
+                    "status": p.status, "priority": p.priority,
+                    "start_date": p.start_date.map(to_rfc3339),
+                    "end_date": p.end_date.map(to_rfc3339),
+                    "team_lead_id": p.team_lead_id,
+                }),
+            )
+        }
+        _ => return Ok(()),
+    };
+    if let Some(map) = event.payload.as_object_mut() {
+        map.entry(key).or_insert(value);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -177,6 +177,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/comments/task/{taskId}/comments", "get"),
         ("/v1/webhooks/identity", "post"),
         ("/api/webhooks/clerk", "post"),
+        ("/v1/realtime", "get"),
+        ("/v1/projects/{id}/events", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

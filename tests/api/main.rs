@@ -18,6 +18,7 @@ mod matrix;
 mod password_reset;
 mod projects;
 mod properties;
+mod realtime;
 mod roles;
 mod seed_organizations;
 mod seed_projects;

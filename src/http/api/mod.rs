@@ -8,6 +8,7 @@ pub mod auth;
 pub mod health;
 pub mod invitations;
 pub mod projects;
+pub mod realtime;
 pub mod roles;
 pub mod seed_organizations;
 pub mod seed_projects;

@@ -1,0 +1,147 @@
+//! Realtime delivery of the activity log over WebSocket and Server-Sent Events.
+//!
+//! Every event is an activity row. A *source* (`source/`) learns of committed rows — Postgres
+//! NOTIFY from a trigger, or a tail of the log on SQLite — and hands each to the [`Hub`], which
+//! routes it to the channels it belongs to (`project/{id}`, `task/{id}`, `user/{id}`) and puts
+//! it on the bounded queue of every connection subscribed there. A [`Session`] is one
+//! connection's side: access checks, resume from the log, de-duplication at the seam, and the
+//! re-checks that end a subscription when access is lost. See ARCHITECTURE.md, "Realtime".
+
+pub mod channel;
+pub mod frame;
+pub mod hub;
+pub mod session;
+pub mod source;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::Db;
+pub use hub::Hub;
+pub use session::Session;
+
+/// Limits and timings, from `KANRI_REALTIME_*`.
+#[derive(Debug, Clone)]
+pub struct RealtimeSettings {
+    /// A WebSocket ping (and an SSE keep-alive comment) goes out this often.
+    pub ping_interval: Duration,
+    /// A WebSocket that answers no ping for this long is closed.
+    pub pong_timeout: Duration,
+    /// A WebSocket without a header credential must send `auth` within this time.
+    pub auth_timeout: Duration,
+    /// Every subscription's access is checked again this often, besides after membership events.
+    pub recheck_interval: Duration,
+    /// SQLite: how often the log is read when no local write announced itself (writes by other
+    /// processes).
+    pub poll_interval: Duration,
+    /// Events waiting for one connection; a connection that falls this far behind is dropped.
+    pub queue: usize,
+    pub max_subscriptions: usize,
+    /// Largest client message accepted, in bytes.
+    pub max_message_bytes: usize,
+    pub max_connections_per_user: usize,
+    /// A resume that missed more events than this is refused; the client reloads instead.
+    pub resume_max: i64,
+}
+
+impl Default for RealtimeSettings {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(20),
+            pong_timeout: Duration::from_secs(20),
+            auth_timeout: Duration::from_secs(5),
+            recheck_interval: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(1000),
+            queue: 1024,
+            max_subscriptions: 100,
+            max_message_bytes: 16 * 1024,
+            max_connections_per_user: 20,
+            resume_max: 10_000,
+        }
+    }
+}
+
+/// The realtime side of one instance: the hub, and the poke that wakes the SQLite tail after a
+/// local write commits. Cheap to clone.
+#[derive(Clone)]
+pub struct Realtime {
+    pub hub: Arc<Hub>,
+    pub settings: Arc<RealtimeSettings>,
+    written: Arc<Notify>,
+    /// Cancelled when the server begins to shut down: every WebSocket and SSE stream ends, so
+    /// the graceful shutdown that waits for open responses can finish.
+    pub closing: CancellationToken,
+}
+
+impl Realtime {
+    pub fn new(settings: RealtimeSettings) -> Self {
+        Self {
+            hub: Arc::new(Hub::new(settings.queue, settings.max_connections_per_user)),
+            settings: Arc::new(settings),
+            written: Arc::default(),
+            closing: CancellationToken::new(),
+        }
+    }
+
+    /// Says that a write may have committed, so the log tail looks now rather than at its next
+    /// poll. A no-op in effect on Postgres, where NOTIFY does this job.
+    pub fn poke(&self) {
+        self.written.notify_one();
+    }
+
+    /// Starts this instance's event source; it runs until `stop` is cancelled. When the first
+    /// attempt fails (the database is unreachable at start), serving goes on without live
+    /// events and the source is retried every second in the background.
+    pub async fn start(
+        &self,
+        db: &Db,
+        database_url: &str,
+        stop: CancellationToken,
+    ) -> JoinHandle<()> {
+        let attempt = || {
+            source::start(
+                self.hub.clone(),
+                db.clone(),
+                database_url,
+                self.written.clone(),
+                self.settings.poll_interval,
+                stop.clone(),
+            )
+        };
+        match attempt().await {
+            Ok(running) => running,
+            Err(e) => {
+                tracing::warn!(error = %e, "realtime: the event source did not start; retrying");
+                let this = self.clone();
+                let (db, url) = (db.clone(), database_url.to_string());
+                tokio::spawn(async move { this.retry(db, url, stop).await })
+            }
+        }
+    }
+
+    async fn retry(self, db: Db, url: String, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            let started = source::start(
+                self.hub.clone(),
+                db.clone(),
+                &url,
+                self.written.clone(),
+                self.settings.poll_interval,
+                stop.clone(),
+            )
+            .await;
+            if let Ok(running) = started {
+                let _ = running.await;
+                return;
+            }
+        }
+    }
+}
