@@ -195,7 +195,12 @@ async fn single_tenant_mode_uses_the_default_tenant_without_keys() {
 
 #[tokio::test]
 async fn key_use_is_recorded_without_a_write_per_request() {
-    let app = TestApp::spawn_with(multi_tenant()).await;
+    // No timed flush during the test, however slow the machine: only shutdown writes.
+    let app = TestApp::spawn_with(|c| {
+        c.multi_tenant = true;
+        c.key_usage_flush = std::time::Duration::from_secs(24 * 3600);
+    })
+    .await;
     let tenant = app.create_tenant("Acme").await;
     let last_used = |db: kanri::db::Db, tenant_id: String| async move {
         kanri::services::tenants::list_keys(&db, &tenant_id)
