@@ -67,6 +67,7 @@ struct RawConfig {
     cache_memory_mb: u64,
     redis_url: Option<Secret<String>>,
     redis_prefix: String,
+    redis_timeout_ms: u64,
 }
 
 impl Default for RawConfig {
@@ -97,6 +98,7 @@ impl Default for RawConfig {
             cache_memory_mb: 64,
             redis_url: None,
             redis_prefix: "kanri:".into(),
+            redis_timeout_ms: 250,
         }
     }
 }
@@ -148,6 +150,8 @@ pub struct Config {
     pub redis_url: Option<Secret<String>>,
     /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
     pub redis_prefix: String,
+    /// Longest a Redis operation may take before the request reads the database instead.
+    pub redis_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -280,6 +284,12 @@ impl Config {
         if let Some(url) = &raw.redis_url {
             check_redis_url(url.expose())?;
         }
+        if !(10..=60_000).contains(&raw.redis_timeout_ms) {
+            return Err(invalid(
+                "KANRI_REDIS_TIMEOUT_MS",
+                "must be between 10 and 60000",
+            ));
+        }
         if raw.redis_prefix.len() > 64 || raw.redis_prefix.chars().any(char::is_whitespace) {
             return Err(invalid(
                 "KANRI_REDIS_PREFIX",
@@ -315,6 +325,7 @@ impl Config {
             cache_memory_mb: raw.cache_memory_mb,
             redis_url: raw.redis_url,
             redis_prefix: raw.redis_prefix,
+            redis_timeout: Duration::from_millis(raw.redis_timeout_ms),
         })
     }
 
@@ -347,6 +358,7 @@ impl Config {
             "cache_memory_mb": self.cache_memory_mb,
             "redis_url": self.redis_url.as_ref().map(|u| redact_url(u.expose())),
             "redis_prefix": self.redis_prefix,
+            "redis_timeout_ms": self.redis_timeout.as_millis(),
         })
     }
 }
@@ -612,6 +624,11 @@ mod tests {
         let mut r = raw();
         r.redis_prefix = "has space".into();
         assert!(Config::from_raw(r).is_err());
+        assert_eq!(c.redis_timeout.as_millis(), 250);
+        let mut r = raw();
+        r.redis_timeout_ms = 5;
+        let err = Config::from_raw(r).unwrap_err().to_string();
+        assert!(err.contains("KANRI_REDIS_TIMEOUT_MS"), "{err}");
         let mut r = raw();
         r.cache_memory_mb = 0;
         let err = Config::from_raw(r).unwrap_err().to_string();
