@@ -81,6 +81,7 @@ struct RawConfig {
     realtime_max_message_bytes: usize,
     realtime_max_connections_per_user: usize,
     realtime_resume_max: i64,
+    redis_timeout_ms: u64,
 }
 
 impl Default for RawConfig {
@@ -125,6 +126,7 @@ impl Default for RawConfig {
             realtime_max_message_bytes: 16 * 1024,
             realtime_max_connections_per_user: 20,
             realtime_resume_max: 10_000,
+            redis_timeout_ms: 250,
         }
     }
 }
@@ -187,6 +189,8 @@ pub struct Config {
     pub signed_url_ttl: Duration,
     /// WebSocket/SSE limits and timings (`KANRI_REALTIME_*`).
     pub realtime: crate::realtime::RealtimeSettings,
+    /// Longest a Redis operation may take before the request reads the database instead.
+    pub redis_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -320,6 +324,12 @@ impl Config {
         if let Some(url) = &raw.redis_url {
             check_redis_url(url.expose())?;
         }
+        if !(10..=60_000).contains(&raw.redis_timeout_ms) {
+            return Err(invalid(
+                "KANRI_REDIS_TIMEOUT_MS",
+                "must be between 10 and 60000",
+            ));
+        }
         if raw.redis_prefix.len() > 64 || raw.redis_prefix.chars().any(char::is_whitespace) {
             return Err(invalid(
                 "KANRI_REDIS_PREFIX",
@@ -384,6 +394,7 @@ impl Config {
             signing_key: raw.signing_key,
             signed_url_ttl: Duration::from_secs(raw.signed_url_ttl_secs),
             realtime,
+            redis_timeout: Duration::from_millis(raw.redis_timeout_ms),
         })
     }
 
@@ -430,6 +441,7 @@ impl Config {
             "realtime_max_message_bytes": self.realtime.max_message_bytes,
             "realtime_max_connections_per_user": self.realtime.max_connections_per_user,
             "realtime_resume_max": self.realtime.resume_max,
+            "redis_timeout_ms": self.redis_timeout.as_millis(),
         })
     }
 }
@@ -759,6 +771,11 @@ mod tests {
         let mut r = raw();
         r.redis_prefix = "has space".into();
         assert!(Config::from_raw(r).is_err());
+        assert_eq!(c.redis_timeout.as_millis(), 250);
+        let mut r = raw();
+        r.redis_timeout_ms = 5;
+        let err = Config::from_raw(r).unwrap_err().to_string();
+        assert!(err.contains("KANRI_REDIS_TIMEOUT_MS"), "{err}");
         let mut r = raw();
         r.cache_memory_mb = 0;
         let err = Config::from_raw(r).unwrap_err().to_string();

@@ -153,6 +153,7 @@ impl Cache {
             Some(url) => Ok(Self::with_backend(redis::Redis::connect(
                 url.expose(),
                 &config.redis_prefix,
+                config.redis_timeout,
             )?)),
             None => Ok(Self::memory(config.cache_memory_bytes())),
         }

@@ -28,8 +28,6 @@ use redis::{RedisResult, Script};
 use super::key::EPOCH;
 use super::{Backend, BackendFuture, BackendHealth};
 
-/// Longest any cache operation may take before the request goes to the database instead.
-const OP_TIMEOUT: Duration = Duration::from_millis(250);
 /// How often a down backend tries Redis again.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
@@ -61,25 +59,20 @@ struct Shared {
     prefix: String,
     versions: Script,
     bump: Script,
+    timeout: Duration,
     down: AtomicBool,
     failures: AtomicU64,
 }
 
 impl Redis {
     /// Prepares a connection without making it, so a server starts while Redis is down.
-    pub fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        Self::connect_with(url, prefix, ConnectionManagerConfig::new())
-    }
-
-    fn connect_with(
-        url: &str,
-        prefix: &str,
-        config: ConnectionManagerConfig,
-    ) -> anyhow::Result<Self> {
+    /// `timeout` bounds every operation (`KANRI_REDIS_TIMEOUT_MS`): past it, the request reads
+    /// the database instead.
+    pub fn connect(url: &str, prefix: &str, timeout: Duration) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
-        let config = config
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT))
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
             .set_number_of_retries(1);
         let conn = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self {
@@ -88,6 +81,7 @@ impl Redis {
                 prefix: prefix.to_string(),
                 versions: Script::new(&format!("{SEQUENCE_INIT}{VERSIONS}")),
                 bump: Script::new(&format!("{SEQUENCE_INIT}{BUMP}")),
+                timeout,
                 down: AtomicBool::new(false),
                 failures: AtomicU64::new(0),
             }),
@@ -113,7 +107,7 @@ impl Shared {
         if self.down.load(Ordering::Acquire) {
             return None;
         }
-        match tokio::time::timeout(OP_TIMEOUT, op).await {
+        match tokio::time::timeout(self.timeout, op).await {
             Ok(Ok(value)) => Some(value),
             Ok(Err(error)) => {
                 self.failed(&error);
@@ -162,7 +156,7 @@ impl Shared {
     /// One recovery attempt: bump the epoch and, if Redis took it, use Redis again.
     async fn try_recover(&self) -> bool {
         let epoch = [EPOCH.to_string()];
-        match tokio::time::timeout(OP_TIMEOUT, self.bump_keys(&epoch)).await {
+        match tokio::time::timeout(self.timeout, self.bump_keys(&epoch)).await {
             Ok(Ok(_)) => {
                 if self.down.swap(false, Ordering::AcqRel) {
                     tracing::info!(
@@ -248,6 +242,9 @@ impl Backend for Redis {
 mod tests {
     use super::*;
 
+    /// Generous, so a loaded test machine is not mistaken for a Redis outage.
+    const TEST_TIMEOUT: Duration = Duration::from_secs(5);
+
     fn redis_url() -> Option<String> {
         std::env::var("KANRI_TEST_REDIS_URL").ok()
     }
@@ -259,7 +256,7 @@ mod tests {
     #[tokio::test]
     async fn versions_and_entries_round_trip() {
         let Some(url) = redis_url() else { return };
-        let r = Redis::connect(&url, &prefix()).unwrap();
+        let r = Redis::connect(&url, &prefix(), TEST_TIMEOUT).unwrap();
         let keys = vec!["a".to_string(), "b".to_string()];
         let first = r.versions(&keys).await.expect("redis answers");
         assert_eq!(first, r.versions(&keys).await.unwrap());
@@ -282,7 +279,7 @@ mod tests {
     async fn a_lost_bump_is_covered_by_the_epoch_bump_at_recovery() {
         let Some(url) = redis_url() else { return };
         let prefix = prefix();
-        let r = Redis::connect(&url, &prefix).unwrap();
+        let r = Redis::connect(&url, &prefix, TEST_TIMEOUT).unwrap();
         let keys = vec![EPOCH.to_string(), "p".to_string()];
         let before = r.versions(&keys).await.unwrap();
         // Simulate the failure that loses a bump.
@@ -348,7 +345,12 @@ mod tests {
             target.port().unwrap_or(6379)
         );
         let proxy = Proxy::start(0, upstream.clone()).await;
-        let r = Redis::connect(&format!("redis://127.0.0.1:{}", proxy.port), &prefix()).unwrap();
+        let r = Redis::connect(
+            &format!("redis://127.0.0.1:{}", proxy.port),
+            &prefix(),
+            TEST_TIMEOUT,
+        )
+        .unwrap();
         let keys = vec![EPOCH.to_string(), "p".to_string()];
         let before = r.versions(&keys).await.expect("up");
 
@@ -377,7 +379,7 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_redis_fails_fast_and_counts() {
         // Nothing listens on port 1.
-        let r = Redis::connect("redis://127.0.0.1:1", &prefix()).unwrap();
+        let r = Redis::connect("redis://127.0.0.1:1", &prefix(), TEST_TIMEOUT).unwrap();
         assert!(r.versions(&["a".to_string()]).await.is_none());
         assert!(r.get("k").await.is_none());
         r.bump(&["a".to_string()]).await;

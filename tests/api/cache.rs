@@ -27,6 +27,8 @@ async fn spawn_cached() -> TestApp {
         if let Some(url) = redis_url() {
             c.redis_url = Some(Secret::new(url));
             c.redis_prefix = unique_prefix();
+            // A loaded test machine must not pass for a Redis outage.
+            c.redis_timeout = std::time::Duration::from_secs(5);
         }
     })
     .await
@@ -650,6 +652,7 @@ async fn a_write_on_one_instance_invalidates_the_other() {
     let a = TestApp::spawn_with(|c| {
         c.redis_url = Some(Secret::new(url));
         c.redis_prefix = unique_prefix();
+        c.redis_timeout = std::time::Duration::from_secs(5);
     })
     .await;
     let b = TestApp::start(a.config.clone(), tempfile::tempdir().unwrap()).await;
