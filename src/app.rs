@@ -15,6 +15,7 @@ use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
+use crate::services::search::Search;
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -25,6 +26,7 @@ pub struct AppState {
     pub key_usage: Arc<KeyUsage>,
     pub queue: Queue,
     pub mailer: Arc<dyn Mailer>,
+    pub search: Arc<Search>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -40,11 +42,16 @@ impl App {
         db.migrate().await?;
         let queue = Queue::new(db.clone(), config.jobs.clone());
         let mailer = crate::mail::from_config(&config)?;
+        let embedder = crate::search::from_config(&config)?;
+        // A model change (or tasks written before search existed) re-embeds in the background.
+        crate::services::search::embed::enqueue_stale(&db, embedder.model()).await?;
+        let search = Arc::new(Search::new(db.clone(), embedder, config.search.clone()));
         Ok(Self {
             state: AppState {
                 config: Arc::new(config),
                 queue,
                 mailer,
+                search,
                 db,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
@@ -61,12 +68,17 @@ impl App {
         &self.state.queue
     }
 
+    pub fn search(&self) -> &Arc<Search> {
+        &self.state.search
+    }
+
     /// The runner for this application's job kinds.
     pub fn runner(&self) -> Arc<KindRunner> {
         Arc::new(KindRunner {
             db: self.state.db.clone(),
             mailer: self.state.mailer.clone(),
             app_url: self.state.config.app_url.clone(),
+            embedder: self.state.search.embedder().clone(),
         })
     }
 

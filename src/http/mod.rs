@@ -74,6 +74,8 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::projects::routes())
         .merge(api::tasks::routes())
         .merge(api::webhooks::routes())
+        .merge(api::search::routes())
+        .merge(api::seed_search::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

@@ -28,6 +28,7 @@ pub struct KindRunner {
     pub mailer: Arc<dyn Mailer>,
     /// Base of the links in emails (`KANRI_APP_URL`).
     pub app_url: String,
+    pub embedder: Arc<dyn crate::search::Embedder>,
 }
 
 impl Runner for KindRunner {
@@ -43,6 +44,9 @@ impl Runner for KindRunner {
                     email::password_reset(db, mailer, url, tenant, args).await
                 }
                 identity::SYNC => identity::sync(db, tenant, args).await,
+                super::search::EMBED => {
+                    super::search::run(db, self.embedder.as_ref(), tenant, args).await
+                }
                 HOUSEKEEPING => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(
                     "no handler for job kind {other:?}"

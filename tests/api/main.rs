@@ -17,6 +17,7 @@ mod password_reset;
 mod projects;
 mod properties;
 mod roles;
+mod search;
 mod seed_organizations;
 mod seed_projects;
 mod tasks;
