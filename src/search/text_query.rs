@@ -1,8 +1,10 @@
 //! User text to full-text queries. The user's text never reaches the MATCH or tsquery syntax
 //! as is: it is cut into words of letters and digits only, so no quote, operator, parenthesis,
 //! colon or star can survive, and each word is then written in the target syntax (quoted for
-//! FTS5). Words are OR-ed and ranked by BM25 / `ts_rank_cd`, so documents matching more of
-//! them come first; the last word is a prefix, for search-as-you-type.
+//! FTS5). Every word must match, as with the engines' own defaults (FTS5's implicit AND,
+//! Postgres' `plainto_tsquery`); text-only search relaxes to any word when that finds nothing.
+//! Stop words are dropped first; the last word is a prefix, for search-as-you-type. Matches are
+//! ranked by BM25 / `ts_rank_cd`.
 
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -11,8 +13,153 @@ pub const MAX_TERMS: usize = 16;
 /// Longer words are cut (no real word is this long; it bounds the query's size).
 pub const MAX_TERM_CHARS: usize = 48;
 
+/// English stop words: the Snowball list, which Postgres' `english` configuration also uses,
+/// so both engines ignore the same words (FTS5 has no stop-word list of its own).
+const STOP_WORDS: &[&str] = &[
+    "i",
+    "me",
+    "my",
+    "myself",
+    "we",
+    "our",
+    "ours",
+    "ourselves",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "her",
+    "hers",
+    "herself",
+    "it",
+    "its",
+    "itself",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "this",
+    "that",
+    "these",
+    "those",
+    "am",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "a",
+    "an",
+    "the",
+    "and",
+    "but",
+    "if",
+    "or",
+    "because",
+    "as",
+    "until",
+    "while",
+    "of",
+    "at",
+    "by",
+    "for",
+    "with",
+    "about",
+    "against",
+    "between",
+    "into",
+    "through",
+    "during",
+    "before",
+    "after",
+    "above",
+    "below",
+    "to",
+    "from",
+    "up",
+    "down",
+    "in",
+    "out",
+    "on",
+    "off",
+    "over",
+    "under",
+    "again",
+    "further",
+    "then",
+    "once",
+    "here",
+    "there",
+    "when",
+    "where",
+    "why",
+    "how",
+    "all",
+    "any",
+    "both",
+    "each",
+    "few",
+    "more",
+    "most",
+    "other",
+    "some",
+    "such",
+    "no",
+    "nor",
+    "not",
+    "only",
+    "own",
+    "same",
+    "so",
+    "than",
+    "too",
+    "very",
+    "s",
+    "t",
+    "can",
+    "will",
+    "just",
+    "don",
+    "should",
+    "now",
+];
+
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.contains(&word)
+}
+
 /// The query's words: lower-cased runs of letters and digits, in order, without repeats.
+/// Stop words are dropped unless the query has nothing else.
 pub fn terms(query: &str) -> Vec<String> {
+    let words = all_terms(query);
+    if words.iter().all(|w| is_stop_word(w)) {
+        return words;
+    }
+    words.into_iter().filter(|w| !is_stop_word(w)).collect()
+}
+
+fn all_terms(query: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for word in query.split(|c: char| !c.is_alphanumeric()) {
         if word.is_empty() {
@@ -36,8 +183,8 @@ pub fn terms_unbounded(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
-/// An FTS5 MATCH expression: `"w1" OR "w2" OR "w3"*`. `None` when there are no words.
-pub fn fts5_match(terms: &[String]) -> Option<String> {
+/// An FTS5 MATCH expression: `"w1" AND "w2" AND "w3"*` (with `every`) or the same with OR. `None` when there are no words.
+pub fn fts5_match(terms: &[String], every: bool) -> Option<String> {
     let last = terms.len().checked_sub(1)?;
     let parts: Vec<String> = terms
         .iter()
@@ -51,11 +198,11 @@ pub fn fts5_match(terms: &[String]) -> Option<String> {
             }
         })
         .collect();
-    Some(parts.join(" OR "))
+    Some(parts.join(if every { " AND " } else { " OR " }))
 }
 
-/// A `to_tsquery` text: `w1 | w2 | w3:*`. `None` when there are no words.
-pub fn tsquery(terms: &[String]) -> Option<String> {
+/// A `to_tsquery` text: `w1 & w2 & w3:*` (with `every`) or `w1 | w2 | w3:*`. `None` when there are no words.
+pub fn tsquery(terms: &[String], every: bool) -> Option<String> {
     let last = terms.len().checked_sub(1)?;
     let parts: Vec<String> = terms
         .iter()
@@ -66,7 +213,7 @@ pub fn tsquery(terms: &[String]) -> Option<String> {
         })
         .filter(|w| !w.is_empty() && w != ":*")
         .collect();
-    (!parts.is_empty()).then(|| parts.join(" | "))
+    (!parts.is_empty()).then(|| parts.join(if every { " & " } else { " | " }))
 }
 
 /// Edit distance with adjacent transpositions (optimal string alignment), stopping early past
@@ -147,21 +294,22 @@ mod tests {
 
     #[test]
     fn hostile_syntax_becomes_plain_words() {
-        assert_eq!(terms("\"foo AND (").as_slice(), ["foo", "and"]);
+        assert_eq!(terms("\"foo AND (").as_slice(), ["foo"]);
+        assert_eq!(terms("to do").as_slice(), ["to", "do"]);
         assert!(
             terms("- :* \" ( ) ^ NEAR/2 *")
                 .iter()
                 .all(|t| t.chars().all(char::is_alphanumeric))
         );
         assert_eq!(terms("-"), Vec::<String>::new());
-        assert_eq!(fts5_match(&terms(":*")), None);
+        assert_eq!(fts5_match(&terms(":*"), true), None);
         assert_eq!(
-            fts5_match(&terms("Sign-in BROKEN")).unwrap(),
-            "\"sign\" OR \"in\" OR \"broken\"*"
+            fts5_match(&terms("Sign-in BROKEN"), true).unwrap(),
+            "\"sign\" AND \"broken\"*"
         );
         assert_eq!(
-            tsquery(&terms("Sign-in BROKEN")).unwrap(),
-            "sign | in | broken:*"
+            tsquery(&terms("Sign-in BROKEN"), false).unwrap(),
+            "sign | broken:*"
         );
         assert_eq!(terms("café Ünïcode").as_slice(), ["café", "ünïcode"]);
         assert_eq!(terms(&"a ".repeat(100)).len(), 1);
@@ -206,11 +354,11 @@ mod tests {
             for w in &t {
                 prop_assert!(!w.is_empty() && w.chars().all(char::is_alphanumeric));
             }
-            if let Some(m) = fts5_match(&t) {
+            if let Some(m) = fts5_match(&t, false) {
                 prop_assert_eq!(m.matches('"').count(), 2 * t.len());
             }
-            if let Some(q) = tsquery(&t) {
-                prop_assert!(!q.contains(['&', '!', '(', ')', '\'', '<', '>', '\\']));
+            if let Some(q) = tsquery(&t, true) {
+                prop_assert!(!q.contains(['|', '!', '(', ')', '\'', '<', '>', '\\']));
             }
         }
     }

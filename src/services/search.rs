@@ -250,7 +250,11 @@ impl Search {
         let terms = text_query::terms(&query.text);
         let mut text = Vec::new();
         if query.mode != SearchMode::Semantic {
-            text = self.text_matches(&query.scope, &terms).await?;
+            text = self.text_matches(&query.scope, &terms, true).await?;
+            // Text-only search has no semantic list to fall back on: relax to any word.
+            if text.is_empty() && query.mode == SearchMode::Text && terms.len() > 1 {
+                text = self.text_matches(&query.scope, &terms, false).await?;
+            }
         }
         let mut semantic = Vec::new();
         if query.mode != SearchMode::Text {
@@ -274,7 +278,7 @@ impl Search {
             && query.mode != SearchMode::Semantic
             && let Some(fixed) = self.correct(&query.scope, &terms).await?
         {
-            text = self.text_matches(&query.scope, &fixed).await?;
+            text = self.text_matches(&query.scope, &fixed, true).await?;
             if !text.is_empty() {
                 corrected_query = Some(fixed.join(" "));
             }
@@ -312,14 +316,16 @@ impl Search {
         })
     }
 
+    /// Full-text matches of every word (`every`) or of any.
     async fn text_matches(
         &self,
         scope: &TaskScope,
         terms: &[String],
+        every: bool,
     ) -> AppResult<Vec<(String, f64)>> {
         let expression = match self.db.engine() {
-            crate::config::Engine::Sqlite => text_query::fts5_match(terms),
-            crate::config::Engine::Postgres => text_query::tsquery(terms),
+            crate::config::Engine::Sqlite => text_query::fts5_match(terms, every),
+            crate::config::Engine::Postgres => text_query::tsquery(terms, every),
         };
         let Some(expression) = expression else {
             return Ok(Vec::new());

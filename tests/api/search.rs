@@ -82,8 +82,28 @@ async fn text_search_matches_prefixes_survives_hostile_syntax_and_filters() {
         json!({"query": "invoice pdf gen", "mode": "text"}),
     )
     .await;
-    assert_eq!(ids[0], invoice, "title match ranks first");
-    assert!(ids.contains(&login), "description match found too");
+    assert_eq!(ids, vec![invoice.clone()], "every word must match");
+    let ids = found(
+        &app,
+        &w.owner.token,
+        &path,
+        json!({"query": "invoice", "mode": "text"}),
+    )
+    .await;
+    assert_eq!(
+        ids,
+        vec![invoice.clone(), login.clone()],
+        "title (weighted higher) first, then description"
+    );
+    // Text-only search relaxes to any word when no task has them all.
+    let ids = found(
+        &app,
+        &w.owner.token,
+        &path,
+        json!({"query": "redirect spreadsheet", "mode": "text"}),
+    )
+    .await;
+    assert_eq!(ids, vec![login.clone()]);
     let (_, body) = search(
         &app,
         &w.owner.token,
