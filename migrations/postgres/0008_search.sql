@@ -49,8 +49,12 @@ $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER task_search_insert AFTER INSERT ON tasks
     FOR EACH ROW EXECUTE FUNCTION kanri_task_search_task();
+-- Every task update sets these columns (COALESCE with the old value), so the WHEN clause keeps
+-- status or position changes from rewriting the document.
 CREATE TRIGGER task_search_update AFTER UPDATE OF title, description ON tasks
-    FOR EACH ROW EXECUTE FUNCTION kanri_task_search_task();
+    FOR EACH ROW
+    WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.description IS DISTINCT FROM NEW.description)
+    EXECUTE FUNCTION kanri_task_search_task();
 CREATE TRIGGER task_search_delete AFTER DELETE ON tasks
     FOR EACH ROW EXECUTE FUNCTION kanri_task_search_deleted();
 CREATE TRIGGER task_search_comment AFTER INSERT OR UPDATE OF content OR DELETE ON comments

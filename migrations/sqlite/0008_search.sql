@@ -24,7 +24,10 @@ CREATE TRIGGER task_fts_insert AFTER INSERT ON tasks BEGIN
             COALESCE(new.description, ''), '');
 END;
 
-CREATE TRIGGER task_fts_update AFTER UPDATE OF title, description ON tasks BEGIN
+-- Every task update sets these columns (COALESCE with the old value), so the WHEN clause keeps
+-- status or position changes from rewriting the document.
+CREATE TRIGGER task_fts_update AFTER UPDATE OF title, description ON tasks
+WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
     UPDATE task_fts SET title = new.title, description = COALESCE(new.description, '')
     WHERE rowid = (SELECT doc FROM search_docs WHERE task_id = new.id);
 END;
