@@ -692,3 +692,71 @@ async fn an_openai_compatible_endpoint_can_embed_instead_of_the_bundled_model() 
     .unwrap();
     assert_eq!(state, "queued");
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_stay_in_step() {
+    let a = TestApp::spawn().await;
+    let w = world(&a).await;
+    let keep = task(
+        &a,
+        &w,
+        &w.project,
+        json!({"title": "Invoice totals are rounded wrongly"}),
+    )
+    .await;
+    let gone = task(
+        &a,
+        &w,
+        &w.project,
+        json!({"title": "Push notifications arrive twice"}),
+    )
+    .await;
+    assert_eq!(a.run_due_jobs(now_ms()).await, 2);
+    // A second server on the same database, with its own in-memory index.
+    let b = TestApp::start(a.config.clone(), tempfile::tempdir().unwrap()).await;
+    let path = project_path(&w.project);
+    let dup = json!({"query": "duplicate alerts on the phone", "mode": "semantic", "limit": 1});
+    for app in [&a, &b] {
+        assert_eq!(
+            found(app, &w.owner.token, &path, dup.clone()).await,
+            vec![gone.clone()]
+        );
+    }
+
+    // Changes made through A reach B's index: a deletion at once, new text once embedded.
+    let (status, _) = a
+        .call(
+            Method::DELETE,
+            &format!("/v1/tasks/{gone}"),
+            &w.owner.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !found(&b, &w.owner.token, &path, dup.clone())
+            .await
+            .contains(&gone)
+    );
+    let (status, _) = a
+        .call(
+            Method::PATCH,
+            &format!("/v1/tasks/{keep}"),
+            &w.owner.token,
+            Some(json!({"title": "Push notifications are delivered two times"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let top_score = |body: &Value| body["data"]["items"][0]["score"].as_f64().unwrap_or(0.0);
+    let (_, before) = search(&a, &w.owner.token, &path, dup.clone()).await;
+    assert_eq!(b.run_due_jobs(now_ms()).await, 1);
+    let (_, body) = search(&b, &w.owner.token, &path, dup.clone()).await;
+    assert_eq!(body["data"]["items"][0]["task"]["id"], keep.as_str());
+    // A loaded its index before the change, and picks up the vector B's job wrote.
+    let (_, after) = search(&a, &w.owner.token, &path, dup.clone()).await;
+    assert_eq!(after["data"]["items"][0]["task"]["id"], keep.as_str());
+    assert!(
+        top_score(&after) > top_score(&before) + 0.2,
+        "{before} {after}"
+    );
+}
