@@ -17,6 +17,7 @@ use crate::mail::Mailer;
 use crate::realtime::Realtime;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
+use crate::services::search::Search;
 use crate::storage::Storage;
 use crate::storage::signing::SigningKey;
 
@@ -38,6 +39,7 @@ pub struct AppState {
     pub signing_key: Option<SigningKey>,
     /// WebSocket/SSE subscribers and the fan-out to them.
     pub realtime: Realtime,
+    pub search: Arc<Search>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -61,6 +63,10 @@ impl App {
         let mailer = crate::mail::from_config(&config)?;
         let storage = Storage::from_config(&config)?;
         let signing_key = SigningKey::from_config(&config)?;
+        let embedder = crate::search::from_config(&config)?;
+        // A model change (or tasks written before search existed) re-embeds in the background.
+        crate::services::search::embed::enqueue_stale(&db, embedder.model()).await?;
+        let search = Arc::new(Search::new(db.clone(), embedder, config.search.clone()));
         Ok(Self {
             state: AppState {
                 realtime: Realtime::new(config.realtime.clone()),
@@ -70,6 +76,7 @@ impl App {
                 cache: db.cache().clone(),
                 storage,
                 signing_key,
+                search,
                 db,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
@@ -90,6 +97,10 @@ impl App {
         &self.state.realtime
     }
 
+    pub fn search(&self) -> &Arc<Search> {
+        &self.state.search
+    }
+
     /// The runner for this application's job kinds.
     pub fn runner(&self) -> Arc<KindRunner> {
         Arc::new(KindRunner {
@@ -97,6 +108,7 @@ impl App {
             mailer: self.state.mailer.clone(),
             storage: self.state.storage.clone(),
             app_url: self.state.config.app_url.clone(),
+            embedder: self.state.search.embedder().clone(),
         })
     }
 

@@ -82,6 +82,11 @@ struct RawConfig {
     realtime_max_connections_per_user: usize,
     realtime_resume_max: i64,
     redis_timeout_ms: u64,
+    embeddings_url: Option<String>,
+    embeddings_model: Option<String>,
+    embeddings_key: Option<Secret<String>>,
+    search_ann_threshold: usize,
+    search_min_similarity: f32,
 }
 
 impl Default for RawConfig {
@@ -127,8 +132,22 @@ impl Default for RawConfig {
             realtime_max_connections_per_user: 20,
             realtime_resume_max: 10_000,
             redis_timeout_ms: 250,
+            embeddings_url: None,
+            embeddings_model: None,
+            embeddings_key: None,
+            search_ann_threshold: 20_000,
+            search_min_similarity: 0.2,
         }
     }
+}
+
+/// An OpenAI-compatible embeddings endpoint used instead of the bundled model.
+#[derive(Debug, Clone)]
+pub struct EmbeddingsEndpoint {
+    /// Base URL; requests go to `{url}/embeddings`.
+    pub url: String,
+    pub model: String,
+    pub key: Option<Secret<String>>,
 }
 
 /// Which relational engine a database URL selects.
@@ -191,6 +210,9 @@ pub struct Config {
     pub realtime: crate::realtime::RealtimeSettings,
     /// Longest a Redis operation may take before the request reads the database instead.
     pub redis_timeout: Duration,
+    /// `None`: the bundled offline model embeds tasks.
+    pub embeddings: Option<EmbeddingsEndpoint>,
+    pub search: crate::services::search::SearchSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -360,6 +382,38 @@ impl Config {
                 "must be between 1 and 604800 (7 days)",
             ));
         }
+        let embeddings = match (raw.embeddings_url, raw.embeddings_model) {
+            (None, None) => None,
+            (Some(url), Some(model)) if !model.trim().is_empty() => Some(EmbeddingsEndpoint {
+                url: parse_http_url("KANRI_EMBEDDINGS_URL", &url)?,
+                model: model.trim().to_string(),
+                key: raw.embeddings_key,
+            }),
+            (Some(_), _) => {
+                return Err(invalid(
+                    "KANRI_EMBEDDINGS_MODEL",
+                    "is required with KANRI_EMBEDDINGS_URL",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "KANRI_EMBEDDINGS_URL",
+                    "is required with KANRI_EMBEDDINGS_MODEL",
+                ));
+            }
+        };
+        if raw.search_ann_threshold < 100 {
+            return Err(invalid(
+                "KANRI_SEARCH_ANN_THRESHOLD",
+                "must be at least 100",
+            ));
+        }
+        if !(-1.0..=1.0).contains(&raw.search_min_similarity) {
+            return Err(invalid(
+                "KANRI_SEARCH_MIN_SIMILARITY",
+                "must be between -1 and 1",
+            ));
+        }
         Ok(Self {
             bind,
             data_dir: raw.data_dir,
@@ -395,6 +449,11 @@ impl Config {
             signed_url_ttl: Duration::from_secs(raw.signed_url_ttl_secs),
             realtime,
             redis_timeout: Duration::from_millis(raw.redis_timeout_ms),
+            embeddings,
+            search: crate::services::search::SearchSettings {
+                ann_threshold: raw.search_ann_threshold,
+                min_similarity: raw.search_min_similarity,
+            },
         })
     }
 
@@ -442,6 +501,11 @@ impl Config {
             "realtime_max_connections_per_user": self.realtime.max_connections_per_user,
             "realtime_resume_max": self.realtime.resume_max,
             "redis_timeout_ms": self.redis_timeout.as_millis(),
+            "embeddings_url": self.embeddings.as_ref().map(|e| redact_url(&e.url)),
+            "embeddings_model": self.embeddings.as_ref().map(|e| e.model.clone()),
+            "embeddings_key": self.embeddings.as_ref().and_then(|e| e.key.as_ref()).map(|_| "***"),
+            "search_ann_threshold": self.search.ann_threshold,
+            "search_min_similarity": self.search.min_similarity,
         })
     }
 }
@@ -814,6 +878,32 @@ mod tests {
             let err = Config::from_raw(r).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn embeddings_settings_are_checked_and_the_key_redacted() {
+        assert!(Config::from_raw(raw()).unwrap().embeddings.is_none());
+        let mut r = raw();
+        r.embeddings_url = Some("http://127.0.0.1:9/v1/".into());
+        r.embeddings_model = Some("m".into());
+        r.embeddings_key = Some(Secret::new("sk-hunter2".into()));
+        let c = Config::from_raw(r).unwrap();
+        assert_eq!(c.embeddings.as_ref().unwrap().url, "http://127.0.0.1:9/v1");
+        let shown = c.redacted().to_string();
+        assert!(
+            !shown.contains("hunter2") && !format!("{c:?}").contains("hunter2"),
+            "{shown}"
+        );
+        let mut r = raw();
+        r.embeddings_url = Some("http://x".into());
+        let err = Config::from_raw(r).unwrap_err().to_string();
+        assert!(err.contains("KANRI_EMBEDDINGS_MODEL"), "{err}");
+        let mut r = raw();
+        r.search_ann_threshold = 5;
+        assert!(Config::from_raw(r).is_err());
+        let mut r = raw();
+        r.search_min_similarity = 2.0;
+        assert!(Config::from_raw(r).is_err());
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! `main.rs` only parses the command line; everything else lives here so that the
 //! tests can drive the same code the binary runs. See `ARCHITECTURE.md` for the map.
 
+// `Config::redacted` lists every setting in one `json!`, deeper than the default limit.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod cache;
 pub mod cli;
@@ -16,6 +19,7 @@ pub mod ids;
 pub mod jobs;
 pub mod mail;
 pub mod realtime;
+pub mod search;
 pub mod services;
 pub mod storage;
 pub mod telemetry;

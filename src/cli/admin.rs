@@ -35,6 +35,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Mail(_) => unreachable!("handled before the database opens"),
         Command::Jobs(cmd) => jobs(&db, cmd).await,
         Command::Serve | Command::Worker | Command::Config => unreachable!("handled by the caller"),
+        Command::Search(_) => unreachable!("handled by the caller"),
     };
     db.close().await;
     result

@@ -1,6 +1,7 @@
 //! The command line. Each subcommand is a thin call into the library.
 
 mod admin;
+pub mod search;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,9 @@ pub enum Command {
     /// Inspect and steer background jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Rebuild search indexes, try a query, or measure search quality.
+    #[command(subcommand)]
+    Search(search::SearchCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +220,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Config => {
             println!("{}", serde_json::to_string_pretty(&config.redacted())?);
             Ok(())
+        }
+        Command::Search(cmd) => {
+            crate::telemetry::init(&Config {
+                log: "warn".into(),
+                ..config.clone()
+            });
+            search::run(cmd, config).await
         }
         other => {
             let quiet = Config {

@@ -14,6 +14,7 @@ pub mod password_resets;
 pub mod project_members;
 pub mod projects;
 pub mod roles;
+pub mod search;
 pub mod sessions;
 pub mod tasks;
 pub mod tenants;

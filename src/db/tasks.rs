@@ -33,7 +33,7 @@ pub struct TaskDetail {
     pub comments_count: i64,
 }
 
-const DETAIL_SELECT: &str =
+pub(crate) const DETAIL_SELECT: &str =
     "SELECT t.id, t.tenant_id, t.project_id, t.title, t.description, t.status, t.type,
         t.priority, t.assignee_id, t.due_date, t.position, t.created_by, t.completed_at, t.version,
         t.created_at, t.updated_at,

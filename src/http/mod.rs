@@ -77,6 +77,8 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::attachments::routes())
         .merge(api::webhooks::routes())
         .merge(api::realtime::routes())
+        .merge(api::search::routes())
+        .merge(api::seed_search::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

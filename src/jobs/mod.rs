@@ -9,6 +9,7 @@ mod backoff;
 pub mod email;
 pub mod identity;
 pub mod runner;
+pub mod search;
 pub mod worker;
 
 use std::future::Future;

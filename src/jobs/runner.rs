@@ -32,6 +32,7 @@ pub struct KindRunner {
     pub storage: Storage,
     /// Base of the links in emails (`KANRI_APP_URL`).
     pub app_url: String,
+    pub embedder: Arc<dyn crate::search::Embedder>,
 }
 
 impl Runner for KindRunner {
@@ -50,6 +51,9 @@ impl Runner for KindRunner {
                 attachments::PURGE => attachments::purge(db, &self.storage, tenant)
                     .await
                     .map(|_| ()),
+                super::search::EMBED => {
+                    super::search::run(db, self.embedder.as_ref(), tenant, args).await
+                }
                 HOUSEKEEPING => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(
                     "no handler for job kind {other:?}"

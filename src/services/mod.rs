@@ -17,6 +17,7 @@ pub mod password_reset;
 pub mod passwords;
 pub mod projects;
 pub mod roles;
+pub mod search;
 pub mod task_list;
 pub mod tasks;
 pub mod tenants;

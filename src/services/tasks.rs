@@ -265,6 +265,7 @@ pub async fn create(
         updated_at: now,
     };
     db::tasks::insert(&mut *tx, &row).await?;
+    jobs::search::enqueue_embed(&mut tx, &actor.tenant_id, &row.id).await?;
     let event = record(
         &mut tx,
         actor,
@@ -418,6 +419,9 @@ pub async fn update(
     let updated = db::tasks::find(&mut *tx, &actor.tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
+    if changes.title.is_some() || changes.description.is_some() {
+        jobs::search::enqueue_embed(&mut tx, &actor.tenant_id, task_id).await?;
+    }
     let mut payload = task_payload(&updated);
     payload["changes"] = json!(changed_fields(&changes));
     let kind = if changes.assignee_id.is_some() && updated.assignee_id != current.assignee_id {

@@ -65,8 +65,8 @@ async fn assigning_a_task_emails_the_assignee_with_escaped_text() {
     );
     assert_eq!(
         app.run_due_jobs(now_ms()).await,
-        1,
-        "the reminder waits for its due date"
+        2,
+        "the email and the task's search embedding; the reminder waits for its due date"
     );
     let mail = app.sent_mail();
     assert_eq!(mail.len(), 1);

@@ -179,6 +179,9 @@ async fn openapi_document_lists_every_route() {
         ("/api/webhooks/clerk", "post"),
         ("/v1/realtime", "get"),
         ("/v1/projects/{id}/events", "get"),
+        ("/v1/projects/{id}/search", "post"),
+        ("/v1/workspaces/{id}/search", "post"),
+        ("/api/search-tasks", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

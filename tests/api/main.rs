@@ -20,6 +20,7 @@ mod projects;
 mod properties;
 mod realtime;
 mod roles;
+mod search;
 mod seed_organizations;
 mod seed_projects;
 mod tasks;

@@ -1,0 +1,92 @@
+//! Task search: within a project, or across the projects of a workspace the caller may read.
+
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Success;
+use crate::app::AppState;
+use crate::http::auth::CurrentUser;
+use crate::http::envelope::{Envelope, ErrorBody};
+use crate::http::error::ApiResult;
+use crate::http::extract::{Json, Path};
+use crate::services::search::{SearchFilters, SearchInput, SearchResults};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_project))
+        .routes(routes!(search_workspace))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    /// 1–500 characters. Words are matched by full text (the last one as a prefix) and by
+    /// meaning.
+    pub query: String,
+    /// 1–100 (default 20).
+    pub limit: Option<u32>,
+    /// `hybrid` (default), `text` or `semantic`.
+    pub mode: Option<String>,
+    pub filters: Option<SearchFilters>,
+}
+
+impl SearchBody {
+    fn input(&self) -> SearchInput<'_> {
+        SearchInput {
+            query: &self.query,
+            limit: self.limit,
+            mode: self.mode.as_deref(),
+            filters: self.filters.as_ref(),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/v1/projects/{id}/search", tag = "search",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    request_body = SearchBody,
+    responses(
+        (status = 200, description = "Matching tasks, best first", body = Success<SearchResults>),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, description = "Semantic mode while the embedder is unreachable", body = ErrorBody),
+    ))]
+pub async fn search_project(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(project_id): Path<String>,
+    Json(body): Json<SearchBody>,
+) -> ApiResult<Envelope<SearchResults>> {
+    let query = state
+        .search
+        .project_scope(&user.actor(), &project_id, &body.input())
+        .await?;
+    Ok(Envelope::ok(state.search.search(&query).await?))
+}
+
+#[utoipa::path(post, path = "/v1/workspaces/{id}/search", tag = "search",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "Workspace id")),
+    request_body = SearchBody,
+    responses(
+        (status = 200, description = "Matching tasks of the projects the caller may read, best first", body = Success<SearchResults>),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, description = "Semantic mode while the embedder is unreachable", body = ErrorBody),
+    ))]
+pub async fn search_workspace(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(workspace_id): Path<String>,
+    Json(body): Json<SearchBody>,
+) -> ApiResult<Envelope<SearchResults>> {
+    let query = state
+        .search
+        .workspace_scope(&user.actor(), &workspace_id, &body.input())
+        .await?;
+    Ok(Envelope::ok(state.search.search(&query).await?))
+}

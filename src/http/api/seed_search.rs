@@ -1,0 +1,92 @@
+//! Seed 000's `POST /api/search-tasks` (`{query, projectId}` → `{results}`), a thin adapter
+//! over the hybrid search: ten results, as the seed asks its vector search for.
+
+use axum::Json as RawJson;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::http::auth::CurrentUser;
+use crate::http::envelope::ErrorBody;
+use crate::http::error::ApiResult;
+use crate::http::extract::Json;
+use crate::services::search::{Matched, SearchInput};
+
+/// The seed's result count.
+const SEED_RESULTS: u32 = 10;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(seed_search_tasks))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SeedSearch {
+    pub query: String,
+    #[serde(rename = "projectId")]
+    pub project_id: String,
+}
+
+/// A found task in the seed's shape: its row (camelCase, epoch-ms times) and the match.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeedSearchResult {
+    pub id: String,
+    #[serde(rename = "projectId")]
+    pub project_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Lower-case, as the seed shows it (`todo`).
+    pub status: String,
+    #[serde(rename = "assignedTo")]
+    pub assigned_to: Option<String>,
+    pub score: f64,
+    pub matched: Matched,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeedSearchResults {
+    pub results: Vec<SeedSearchResult>,
+}
+
+#[utoipa::path(post, path = "/api/search-tasks", tag = "seed",
+    security(("session" = [])),
+    request_body = SeedSearch,
+    responses(
+        (status = 200, description = "The ten best matches, best first", body = SeedSearchResults),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn seed_search_tasks(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<SeedSearch>,
+) -> ApiResult<RawJson<SeedSearchResults>> {
+    let input = SearchInput {
+        query: &body.query,
+        limit: Some(SEED_RESULTS),
+        ..SearchInput::default()
+    };
+    let query = state
+        .search
+        .project_scope(&user.actor(), &body.project_id, &input)
+        .await?;
+    let found = state.search.search(&query).await?;
+    Ok(RawJson(SeedSearchResults {
+        results: found
+            .items
+            .into_iter()
+            .map(|hit| SeedSearchResult {
+                id: hit.task.id,
+                project_id: hit.task.project_id,
+                title: hit.task.title,
+                description: hit.task.description,
+                status: hit.task.status.as_str().to_ascii_lowercase(),
+                assigned_to: hit.task.assignee_id,
+                score: hit.score,
+                matched: hit.matched,
+            })
+            .collect(),
+    }))
+}
