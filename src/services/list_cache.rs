@@ -8,7 +8,7 @@
 //! else gets their own. The caller adds the request's own inputs (cursor, limit, filters) with
 //! `Lookup::part`.
 
-use crate::cache::{Lookup, PROJECT_LIST_TTL, Scope, TASK_LIST_TTL};
+use crate::cache::{Lookup, PROJECT_LIST_TTL, SEARCH_TTL, Scope, TASK_LIST_TTL};
 use crate::db::Db;
 use crate::domain::permission;
 use crate::error::AppResult;
@@ -48,6 +48,24 @@ pub async fn task_list(
     }
     Ok(project_scoped(
         Lookup::new(namespace, TASK_LIST_TTL),
+        &actor.tenant_id,
+        &access.workspace.workspace_id,
+        project_id,
+    ))
+}
+
+/// Search results over one project's tasks, for a caller who may read them (everyone who may
+/// sees the same results). The caller adds the parsed query with `Lookup::part`.
+pub async fn project_search(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+    namespace: &'static str,
+) -> AppResult<Lookup> {
+    let access = access::project_access(db, actor, project_id).await?;
+    access.require(permission::TASKS_READ)?;
+    Ok(project_scoped(
+        Lookup::new(namespace, SEARCH_TTL),
         &actor.tenant_id,
         &access.workspace.workspace_id,
         project_id,

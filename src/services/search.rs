@@ -1,12 +1,14 @@
 //! Hybrid task search: full-text (FTS5 / Postgres full-text) and semantic (embeddings), fused
 //! by reciprocal rank, over exactly the tasks the caller may read.
 //!
-//! A search is two steps. `project_scope`/`workspace_scope` check access and produce a
-//! [`SearchQuery`]: the text, mode, limit and a [`TaskScope`] naming the tenant, the readable
-//! projects and the field filters. [`Search::search`] then runs that query and returns
-//! [`SearchResults`]. The second step depends only on its argument (and the data), so a
-//! result cache wraps exactly that call, keyed by the serialised `SearchQuery` (which holds
-//! the caller's visibility as the list of projects) and invalidated by project.
+//! A search is two steps. An access check (`list_cache::project_search` for one project,
+//! `workspace_scope` for a workspace) and a parse produce a [`SearchQuery`]: the text, mode,
+//! limit and a [`TaskScope`] naming the tenant, the readable projects and the field filters.
+//! [`Search::search`] then runs that query and returns [`SearchResults`]. The second step
+//! depends only on its argument (and the data), so the result cache wraps exactly that call
+//! (`http::api::search::cached_project_search`), keyed by the serialised `SearchQuery` and
+//! invalidated by project. Workspace searches are not cached: they depend on every project
+//! of the workspace, and a task write invalidates only its own project.
 
 pub mod embed;
 pub mod vectors;
@@ -193,18 +195,6 @@ impl Search {
         self.vectors.memory_bytes()
     }
 
-    /// Checks the caller may read the project's tasks and builds the query.
-    pub async fn project_scope(
-        &self,
-        actor: &Actor,
-        project_id: &str,
-        input: &SearchInput<'_>,
-    ) -> AppResult<SearchQuery> {
-        let access = access::project_access(&self.db, actor, project_id).await?;
-        access.require(permission::TASKS_READ)?;
-        parse(input, &actor.tenant_id, vec![project_id.to_string()])
-    }
-
     /// The projects of the workspace the caller may read, and the query over them.
     pub async fn workspace_scope(
         &self,
@@ -235,7 +225,8 @@ impl Search {
         parse(input, &actor.tenant_id, projects)
     }
 
-    /// A search over one tenant's project with no caller (the operator's CLI).
+    /// A search over projects of one tenant without an access check: for the operator's CLI,
+    /// and for a caller whose access to the projects was already checked.
     pub fn system_scope(
         &self,
         tenant_id: &str,

@@ -60,6 +60,19 @@ pub async fn fresh_database_url() -> Option<String> {
     Some(url.to_string())
 }
 
+/// For several instances that must agree: one Redis cache (own key prefix) when the run has
+/// `KANRI_TEST_REDIS_URL`, else no cache — in-process caches are per instance by design.
+pub fn shared_cache(c: &mut Config) {
+    match std::env::var("KANRI_TEST_REDIS_URL") {
+        Ok(url) => {
+            c.redis_url = Some(kanri::config::Secret::new(url));
+            c.redis_prefix = format!("kanri-test-{}:", uuid::Uuid::now_v7().simple());
+            c.redis_timeout = std::time::Duration::from_secs(5);
+        }
+        Err(_) => c.cache_enabled = false,
+    }
+}
+
 pub async fn test_config() -> (Config, TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_data_dir(dir.path(), fresh_database_url().await);

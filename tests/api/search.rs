@@ -12,7 +12,7 @@ use kanri::clock::now_ms;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{SignedIn, TestApp, expect_error};
+use crate::helpers::{SignedIn, TestApp, expect_error, shared_cache};
 
 struct World {
     owner: SignedIn,
@@ -695,7 +695,7 @@ async fn an_openai_compatible_endpoint_can_embed_instead_of_the_bundled_model() 
 
 #[tokio::test]
 async fn two_instances_on_one_database_stay_in_step() {
-    let a = TestApp::spawn().await;
+    let a = TestApp::spawn_with(shared_cache).await;
     let w = world(&a).await;
     let keep = task(
         &a,
@@ -759,4 +759,128 @@ async fn two_instances_on_one_database_stay_in_step() {
         top_score(&after) > top_score(&before) + 0.2,
         "{before} {after}"
     );
+}
+
+/// A search and where it came from (`X-Cache`).
+async fn cached_search(app: &TestApp, token: &str, path: &str, body: &Value) -> (String, Value) {
+    let res = app
+        .as_user(Method::POST, path, token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let source = res.headers()["x-cache"].to_str().unwrap().to_string();
+    (source, res.json().await.unwrap())
+}
+
+fn titles(body: &Value, list: &str) -> Vec<String> {
+    let items = if list == "results" {
+        &body["results"]
+    } else {
+        &body["data"]["items"]
+    };
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| {
+            let title = if list == "results" {
+                &hit["title"]
+            } else {
+                &hit["task"]["title"]
+            };
+            title.as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn results_are_cached_until_the_projects_tasks_or_embeddings_change() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = task(
+        &app,
+        &w,
+        &w.project,
+        json!({"title": "Rotate the signing keys"}),
+    )
+    .await;
+    let path = project_path(&w.project);
+    let body = json!({"query": "signing", "mode": "text"});
+
+    let (source, first) = cached_search(&app, &w.owner.token, &path, &body).await;
+    assert_eq!(source, "miss");
+    let (source, again) = cached_search(&app, &w.owner.token, &path, &body).await;
+    assert_eq!((source.as_str(), &again), ("hit", &first));
+    // Another reader of the project shares the entry; an equivalent query too.
+    let (source, _) = cached_search(
+        &app,
+        &w.owner.token,
+        &path,
+        &json!({"query": "signing", "mode": "text", "limit": 20}),
+    )
+    .await;
+    assert_eq!(source, "hit");
+
+    // A task write invalidates: the renamed task is found by its new words at once.
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/tasks/{id}"),
+            &w.owner.token,
+            Some(json!({"title": "Rotate the encryption keys"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (source, after) = cached_search(&app, &w.owner.token, &path, &body).await;
+    assert_eq!(source, "miss");
+    assert!(titles(&after, "items").is_empty(), "{after}");
+
+    // So does a comment (comments are searched) …
+    let enc = json!({"query": "vault", "mode": "text"});
+    let (source, _) = cached_search(&app, &w.owner.token, &path, &enc).await;
+    assert_eq!(source, "miss");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/v1/tasks/{id}/comments"),
+            &w.owner.token,
+            Some(json!({"content": "keys live in the vault"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (source, found) = cached_search(&app, &w.owner.token, &path, &enc).await;
+    assert_eq!(source, "miss");
+    assert_eq!(titles(&found, "items"), ["Rotate the encryption keys"]);
+
+    // … and embeddings landing (semantic results change without a task write).
+    let semantic = json!({"query": "encryption key rotation", "mode": "semantic"});
+    let (_, before_embedding) = cached_search(&app, &w.owner.token, &path, &semantic).await;
+    assert!(titles(&before_embedding, "items").is_empty());
+    let (source, _) = cached_search(&app, &w.owner.token, &path, &semantic).await;
+    assert_eq!(source, "hit");
+    app.run_due_jobs(now_ms()).await;
+    let (source, embedded) = cached_search(&app, &w.owner.token, &path, &semantic).await;
+    assert_eq!(source, "miss");
+    assert_eq!(titles(&embedded, "items"), ["Rotate the encryption keys"]);
+
+    // The seed route is cached the same way, in its own shape.
+    let seed = json!({"query": "encryption", "projectId": w.project});
+    let (source, _) = cached_search(&app, &w.owner.token, "/api/search-tasks", &seed).await;
+    assert_eq!(source, "miss");
+    let (source, hit) = cached_search(&app, &w.owner.token, "/api/search-tasks", &seed).await;
+    assert_eq!(source, "hit");
+    assert_eq!(hit["success"], true);
+    assert_eq!(titles(&hit, "results"), ["Rotate the encryption keys"]);
+
+    // A cached entry is never served to someone who may not read the project.
+    let outsider = app.register("outsider@example.com").await;
+    let res = app
+        .as_user(Method::POST, &path, &outsider.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
 }

@@ -1,6 +1,8 @@
 //! Task search: within a project, or across the projects of a workspace the caller may read.
 
 use axum::extract::State;
+use axum::response::Response;
+use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -8,10 +10,15 @@ use utoipa_axum::routes;
 
 use super::Success;
 use crate::app::AppState;
+use crate::cache::Source;
+use crate::error::AppResult;
 use crate::http::auth::CurrentUser;
+use crate::http::cached;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path};
+use crate::services::access::Actor;
+use crate::services::list_cache;
 use crate::services::search::{SearchFilters, SearchInput, SearchResults};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -59,12 +66,44 @@ pub async fn search_project(
     user: CurrentUser,
     Path(project_id): Path<String>,
     Json(body): Json<SearchBody>,
-) -> ApiResult<Envelope<SearchResults>> {
+) -> ApiResult<Response> {
+    let (data, source) = cached_project_search(
+        &state,
+        &user.actor(),
+        &project_id,
+        &body.input(),
+        "v1-search",
+        |found| cached::to_json(&found),
+    )
+    .await?;
+    Ok(cached::envelope(&data, source))
+}
+
+/// One project's search through the result cache (10 minutes; invalidated when the project's
+/// tasks, its workspace or their embeddings change). Access is checked before the cache is
+/// read; the key is the parsed query, so equivalent requests share an entry. `shape` turns
+/// the results into the JSON a route stores, under `namespace`.
+pub async fn cached_project_search(
+    state: &AppState,
+    actor: &Actor,
+    project_id: &str,
+    input: &SearchInput<'_>,
+    namespace: &'static str,
+    shape: impl FnOnce(SearchResults) -> AppResult<Vec<u8>>,
+) -> ApiResult<(Bytes, Source)> {
+    let lookup = list_cache::project_search(&state.db, actor, project_id, namespace).await?;
     let query = state
         .search
-        .project_scope(&user.actor(), &project_id, &body.input())
+        .system_scope(&actor.tenant_id, vec![project_id.to_string()], input)?;
+    let key = cached::to_json(&query)?;
+    let lookup = lookup.part(String::from_utf8_lossy(&key).as_ref());
+    let found = state
+        .cache
+        .fetch(&lookup, || async {
+            shape(state.search.search(&query).await?)
+        })
         .await?;
-    Ok(Envelope::ok(state.search.search(&query).await?))
+    Ok(found)
 }
 
 #[utoipa::path(post, path = "/v1/workspaces/{id}/search", tag = "search",

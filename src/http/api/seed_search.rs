@@ -1,19 +1,21 @@
 //! Seed 000's `POST /api/search-tasks` (`{query, projectId}` → `{results}`), a thin adapter
 //! over the hybrid search: ten results, as the seed asks its vector search for.
 
-use axum::Json as RawJson;
 use axum::extract::State;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::http::api::search::cached_project_search;
 use crate::http::auth::CurrentUser;
+use crate::http::cached;
 use crate::http::envelope::ErrorBody;
 use crate::http::error::ApiResult;
 use crate::http::extract::Json;
-use crate::services::search::{Matched, SearchInput};
+use crate::services::search::{Matched, SearchInput, SearchResults};
 
 /// The seed's result count.
 const SEED_RESULTS: u32 = 10;
@@ -47,6 +49,7 @@ pub struct SeedSearchResult {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SeedSearchResults {
+    pub success: bool,
     pub results: Vec<SeedSearchResult>,
 }
 
@@ -62,31 +65,41 @@ pub async fn seed_search_tasks(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(body): Json<SeedSearch>,
-) -> ApiResult<RawJson<SeedSearchResults>> {
+) -> ApiResult<Response> {
     let input = SearchInput {
         query: &body.query,
         limit: Some(SEED_RESULTS),
         ..SearchInput::default()
     };
-    let query = state
-        .search
-        .project_scope(&user.actor(), &body.project_id, &input)
-        .await?;
-    let found = state.search.search(&query).await?;
-    Ok(RawJson(SeedSearchResults {
-        results: found
-            .items
-            .into_iter()
-            .map(|hit| SeedSearchResult {
-                id: hit.task.id,
-                project_id: hit.task.project_id,
-                title: hit.task.title,
-                description: hit.task.description,
-                status: hit.task.status.as_str().to_ascii_lowercase(),
-                assigned_to: hit.task.assignee_id,
-                score: hit.score,
-                matched: hit.matched,
-            })
-            .collect(),
-    }))
+    let (results, source) = cached_project_search(
+        &state,
+        &user.actor(),
+        &body.project_id,
+        &input,
+        "seed000-search",
+        |found| cached::to_json(&seed_results(found)),
+    )
+    .await?;
+    // The seed's shape around the stored list, with `success` as on every seed answer.
+    Ok(cached::wrap(
+        &[br#"{"success":true,"results":"#, &results, b"}"],
+        source,
+    ))
+}
+
+fn seed_results(found: SearchResults) -> Vec<SeedSearchResult> {
+    found
+        .items
+        .into_iter()
+        .map(|hit| SeedSearchResult {
+            id: hit.task.id,
+            project_id: hit.task.project_id,
+            title: hit.task.title,
+            description: hit.task.description,
+            status: hit.task.status.as_str().to_ascii_lowercase(),
+            assigned_to: hit.task.assignee_id,
+            score: hit.score,
+            matched: hit.matched,
+        })
+        .collect()
 }

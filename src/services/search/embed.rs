@@ -78,6 +78,16 @@ pub async fn embed_sources(
             done.written += usize::from(written);
         }
         tx.commit().await?;
+        // Cached search results of these projects may now rank differently.
+        let mut projects: Vec<(&str, &str)> = chunk
+            .iter()
+            .map(|(s, _, _)| (s.tenant_id.as_str(), s.project_id.as_str()))
+            .collect();
+        projects.sort_unstable();
+        projects.dedup();
+        for (tenant, project) in projects {
+            db.cache().invalidate_project(tenant, project).await;
+        }
     }
     Ok(done)
 }
