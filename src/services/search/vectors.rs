@@ -166,10 +166,18 @@ impl Vectors {
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let points = snapshot.ids.len();
-            let ann = Ann::build(snapshot);
+            // A panic inside the graph library must not leave the set "building" forever.
+            let built =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Ann::build(snapshot)));
             let mut loaded = entry.loaded.write().unwrap_or_else(|e| e.into_inner());
-            if let Some(set) = &mut loaded.set {
-                set.install(ann);
+            match (built, &mut loaded.set) {
+                (Ok(ann), Some(set)) => set.install(ann),
+                (Err(_), Some(set)) => {
+                    set.abandon_build();
+                    tracing::error!(points, "search graph build panicked; searching exactly");
+                    return;
+                }
+                _ => return,
             }
             tracing::info!(
                 points,
