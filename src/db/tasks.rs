@@ -22,7 +22,7 @@ pub struct TaskRow {
 }
 
 /// A task with what a reader needs next to it: the assignee's public fields and the number of
-/// comments.
+/// comments and attachments.
 #[derive(Debug, Clone, FromRow)]
 pub struct TaskDetail {
     #[sqlx(flatten)]
@@ -31,6 +31,7 @@ pub struct TaskDetail {
     pub assignee_email: Option<String>,
     pub assignee_image_url: Option<String>,
     pub comments_count: i64,
+    pub attachments_count: i64,
 }
 
 pub(crate) const DETAIL_SELECT: &str =
@@ -38,7 +39,9 @@ pub(crate) const DETAIL_SELECT: &str =
         t.priority, t.assignee_id, t.due_date, t.position, t.created_by, t.completed_at, t.version,
         t.created_at, t.updated_at,
         u.name AS assignee_name, u.email AS assignee_email, u.image_url AS assignee_image_url,
-        (SELECT COUNT(*) FROM comments c WHERE c.task_id = t.id) AS comments_count
+        (SELECT COUNT(*) FROM comments c WHERE c.task_id = t.id) AS comments_count,
+        (SELECT COUNT(*) FROM attachments a WHERE a.task_id = t.id AND a.deleted_at IS NULL)
+            AS attachments_count
     FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id";
 
 pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, t: &TaskRow) -> sqlx::Result<()> {

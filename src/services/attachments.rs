@@ -182,6 +182,10 @@ async fn record_upload(db: &Db, actor: &Actor, row: &AttachmentRow) -> AppResult
     .await?;
     record(&mut tx, actor, row, "attachment.created").await?;
     tx.commit().await?;
+    // Task lists show each task's attachment count.
+    db.cache()
+        .invalidate_project(&actor.tenant_id, &row.project_id)
+        .await;
     Ok(())
 }
 
@@ -425,6 +429,11 @@ pub async fn delete(files: Files<'_>, actor: &Actor, id: &str) -> AppResult<()> 
     .await?;
     tx.commit().await?;
     files.db.wake_jobs();
+    files
+        .db
+        .cache()
+        .invalidate_project(&actor.tenant_id, &row.project_id)
+        .await;
     Ok(())
 }
 

@@ -45,9 +45,8 @@ pub struct Task {
     pub created_by: Option<String>,
     pub completed_at: Option<String>,
     pub comments_count: i64,
-    /// Attachments arrive with the files feature; always present so clients can rely on it.
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<serde_json::Value>,
+    /// Files attached to the task (`GET /v1/tasks/{id}/attachments` lists them).
+    pub attachments_count: i64,
     /// Increases with every change; send it back as `version` to update only if unchanged.
     pub version: i64,
     pub created_at: String,
@@ -81,7 +80,7 @@ impl From<TaskDetail> for Task {
             created_by: t.created_by,
             completed_at: t.completed_at.map(to_rfc3339),
             comments_count: d.comments_count,
-            attachments: Vec::new(),
+            attachments_count: d.attachments_count,
             version: t.version,
             created_at: to_rfc3339(t.created_at),
             updated_at: to_rfc3339(t.updated_at),

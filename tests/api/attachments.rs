@@ -867,3 +867,39 @@ async fn the_process_speaks_tls_through_one_provider() {
     // Panics when two providers are compiled in and none is the default.
     let _ = rustls::ClientConfig::builder();
 }
+
+#[tokio::test]
+async fn tasks_count_their_attachments_and_cached_lists_follow() {
+    let app = spawn().await;
+    let w = world(&app).await;
+    let list = format!("/v1/projects/{}/tasks", w.project);
+    let count_in_list = |body: Value| body["data"]["items"][0]["attachments_count"].clone();
+    let (_, before) = app.call(Method::GET, &list, &w.owner.token, None).await;
+    assert_eq!(count_in_list(before), 0);
+    let file = upload(&app, &w.owner.token, &w.task, "a.txt", b"first").await;
+    upload(&app, &w.owner.token, &w.task, "b.txt", b"second").await;
+    // The cached list was invalidated by the uploads before they answered.
+    let (_, after) = app.call(Method::GET, &list, &w.owner.token, None).await;
+    assert_eq!(count_in_list(after), 2);
+    let (_, task) = app
+        .call(
+            Method::GET,
+            &format!("/v1/tasks/{}", w.task),
+            &w.owner.token,
+            None,
+        )
+        .await;
+    assert_eq!(task["data"]["attachments_count"], 2);
+    let id = file["id"].as_str().unwrap();
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/attachments/{id}"),
+            &w.owner.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, after_delete) = app.call(Method::GET, &list, &w.owner.token, None).await;
+    assert_eq!(count_in_list(after_delete), 1);
+}
