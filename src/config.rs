@@ -135,7 +135,10 @@ impl Default for RawConfig {
             embeddings_url: None,
             embeddings_model: None,
             embeddings_key: None,
-            search_ann_threshold: 20_000,
+            // Measured (README, benches/search.rs): exact search of 100,000 vectors answers in
+            // 17 ms at p99 and beat the HNSW graph on this hardware, so the graph is for
+            // projects far beyond that.
+            search_ann_threshold: 200_000,
             search_min_similarity: 0.2,
         }
     }

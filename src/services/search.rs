@@ -148,7 +148,7 @@ pub struct SearchSettings {
 impl Default for SearchSettings {
     fn default() -> Self {
         Self {
-            ann_threshold: 20_000,
+            ann_threshold: 200_000,
             min_similarity: 0.2,
         }
     }
