@@ -54,7 +54,9 @@ impl KeyUsage {
         stop: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(every);
+            // The first flush is one period after start: `interval` would fire at once, and
+            // a flush racing the first requests makes request-path writes look random.
+            let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
