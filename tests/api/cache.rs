@@ -6,29 +6,21 @@
 //! prefix), otherwise on the in-process cache; the two-instance test needs Redis.
 
 use kanri::clock::now_ms;
-use kanri::config::Secret;
 use kanri::jobs::{self, identity};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{SignedIn, TestApp, expect_error, read};
+use crate::helpers::{SignedIn, TestApp, expect_error, read, use_redis};
 
 fn redis_url() -> Option<String> {
     std::env::var("KANRI_TEST_REDIS_URL").ok()
-}
-
-fn unique_prefix() -> String {
-    format!("kanri-test-{}:", uuid::Uuid::now_v7().simple())
 }
 
 /// Redis when the run has one, else the in-process default.
 async fn spawn_cached() -> TestApp {
     TestApp::spawn_with(|c| {
         if let Some(url) = redis_url() {
-            c.redis_url = Some(Secret::new(url));
-            c.redis_prefix = unique_prefix();
-            // A loaded test machine must not pass for a Redis outage.
-            c.redis_timeout = std::time::Duration::from_secs(5);
+            use_redis(c, &url);
         }
     })
     .await
@@ -649,12 +641,7 @@ async fn callers_never_see_each_others_results() {
 #[tokio::test]
 async fn a_write_on_one_instance_invalidates_the_other() {
     let Some(url) = redis_url() else { return };
-    let a = TestApp::spawn_with(|c| {
-        c.redis_url = Some(Secret::new(url));
-        c.redis_prefix = unique_prefix();
-        c.redis_timeout = std::time::Duration::from_secs(5);
-    })
-    .await;
+    let a = TestApp::spawn_with(|c| use_redis(c, &url)).await;
     let b = TestApp::start(a.config.clone(), tempfile::tempdir().unwrap()).await;
     let w = world(&a).await;
     let projects = format!("/v1/workspaces/{}/projects", w.ws);
@@ -690,8 +677,7 @@ async fn a_write_on_one_instance_invalidates_the_other() {
 async fn without_redis_requests_go_to_the_database() {
     let app = TestApp::spawn_with(|c| {
         // Nothing listens on port 1.
-        c.redis_url = Some(Secret::new("redis://127.0.0.1:1".into()));
-        c.redis_prefix = unique_prefix();
+        use_redis(c, "redis://127.0.0.1:1");
     })
     .await;
     let w = world(&app).await;

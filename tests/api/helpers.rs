@@ -64,13 +64,17 @@ pub async fn fresh_database_url() -> Option<String> {
 /// `KANRI_TEST_REDIS_URL`, else no cache — in-process caches are per instance by design.
 pub fn shared_cache(c: &mut Config) {
     match std::env::var("KANRI_TEST_REDIS_URL") {
-        Ok(url) => {
-            c.redis_url = Some(kanri::config::Secret::new(url));
-            c.redis_prefix = format!("kanri-test-{}:", uuid::Uuid::now_v7().simple());
-            c.redis_timeout = std::time::Duration::from_secs(5);
-        }
+        Ok(url) => use_redis(c, &url),
         Err(_) => c.cache_enabled = false,
     }
+}
+
+/// Caches in the Redis at `url` under a key prefix of this app's own.
+pub fn use_redis(c: &mut Config, url: &str) {
+    c.redis_url = Some(kanri::config::Secret::new(url.to_string()));
+    c.redis_prefix = format!("kanri-test-{}:", uuid::Uuid::now_v7().simple());
+    // A loaded test machine must not pass for a Redis outage.
+    c.redis_timeout = std::time::Duration::from_secs(5);
 }
 
 pub async fn test_config() -> (Config, TempDir) {

@@ -774,23 +774,16 @@ async fn cached_search(app: &TestApp, token: &str, path: &str, body: &Value) -> 
     (source, res.json().await.unwrap())
 }
 
-fn titles(body: &Value, list: &str) -> Vec<String> {
-    let items = if list == "results" {
-        &body["results"]
-    } else {
-        &body["data"]["items"]
-    };
-    items
-        .as_array()
+/// The titles of a list of hits: v1 hits hold the task, seed hits are the task.
+fn titles(hits: &Value) -> Vec<String> {
+    hits.as_array()
         .unwrap()
         .iter()
         .map(|hit| {
-            let title = if list == "results" {
-                &hit["title"]
-            } else {
-                &hit["task"]["title"]
-            };
-            title.as_str().unwrap().to_string()
+            hit.get("task").unwrap_or(hit)["title"]
+                .as_str()
+                .unwrap()
+                .to_string()
         })
         .collect()
 }
@@ -835,7 +828,7 @@ async fn results_are_cached_until_the_projects_tasks_or_embeddings_change() {
     assert_eq!(status, StatusCode::OK);
     let (source, after) = cached_search(&app, &w.owner.token, &path, &body).await;
     assert_eq!(source, "miss");
-    assert!(titles(&after, "items").is_empty(), "{after}");
+    assert!(titles(&after["data"]["items"]).is_empty(), "{after}");
 
     // So does a comment (comments are searched) …
     let enc = json!({"query": "vault", "mode": "text"});
@@ -852,18 +845,24 @@ async fn results_are_cached_until_the_projects_tasks_or_embeddings_change() {
     assert_eq!(status, StatusCode::CREATED);
     let (source, found) = cached_search(&app, &w.owner.token, &path, &enc).await;
     assert_eq!(source, "miss");
-    assert_eq!(titles(&found, "items"), ["Rotate the encryption keys"]);
+    assert_eq!(
+        titles(&found["data"]["items"]),
+        ["Rotate the encryption keys"]
+    );
 
     // … and embeddings landing (semantic results change without a task write).
     let semantic = json!({"query": "encryption key rotation", "mode": "semantic"});
     let (_, before_embedding) = cached_search(&app, &w.owner.token, &path, &semantic).await;
-    assert!(titles(&before_embedding, "items").is_empty());
+    assert!(titles(&before_embedding["data"]["items"]).is_empty());
     let (source, _) = cached_search(&app, &w.owner.token, &path, &semantic).await;
     assert_eq!(source, "hit");
     app.run_due_jobs(now_ms()).await;
     let (source, embedded) = cached_search(&app, &w.owner.token, &path, &semantic).await;
     assert_eq!(source, "miss");
-    assert_eq!(titles(&embedded, "items"), ["Rotate the encryption keys"]);
+    assert_eq!(
+        titles(&embedded["data"]["items"]),
+        ["Rotate the encryption keys"]
+    );
 
     // The seed route is cached the same way, in its own shape.
     let seed = json!({"query": "encryption", "projectId": w.project});
@@ -872,7 +871,7 @@ async fn results_are_cached_until_the_projects_tasks_or_embeddings_change() {
     let (source, hit) = cached_search(&app, &w.owner.token, "/api/search-tasks", &seed).await;
     assert_eq!(source, "hit");
     assert_eq!(hit["success"], true);
-    assert_eq!(titles(&hit, "results"), ["Rotate the encryption keys"]);
+    assert_eq!(titles(&hit["results"]), ["Rotate the encryption keys"]);
 
     // A cached entry is never served to someone who may not read the project.
     let outsider = app.register("outsider@example.com").await;
