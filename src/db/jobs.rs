@@ -212,6 +212,25 @@ pub async fn cancel_by_dedupe_key<'c>(
     Ok(done.rows_affected() > 0)
 }
 
+/// Queues again the job with this dedupe key unless it is already waiting to run. A running
+/// job loses its lock, so its outcome is not recorded and it runs again on the newest text.
+pub async fn requeue_by_dedupe_key<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    dedupe_key: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL,
+                last_error = NULL, locked_by = NULL, lease_until = NULL
+         WHERE dedupe_key = $2 AND state <> 'queued'",
+    )
+    .bind(now)
+    .bind(dedupe_key)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Queues a dead or cancelled job again, with a fresh set of attempts.
 pub async fn retry<'c>(
     ex: impl Executor<'c, Database = Any>,

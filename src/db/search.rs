@@ -367,25 +367,6 @@ pub async fn stale_tasks<'c>(
     .await
 }
 
-/// Queues again the job with this dedupe key unless it is already waiting to run. A running
-/// job loses its lock, so its outcome is not recorded and it runs again on the newest text.
-pub async fn requeue_job<'c>(
-    ex: impl Executor<'c, Database = Any>,
-    dedupe_key: &str,
-    now: i64,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL,
-                last_error = NULL, locked_by = NULL, lease_until = NULL
-         WHERE dedupe_key = $2 AND state <> 'queued'",
-    )
-    .bind(now)
-    .bind(dedupe_key)
-    .execute(ex)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
 /// Rebuilds the full-text index for one tenant or all from the tasks and comments.
 pub async fn rebuild_text_index(db: &Db, tenant_id: Option<&str>) -> sqlx::Result<u64> {
     let mut tx = db.begin().await?;

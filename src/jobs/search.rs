@@ -26,7 +26,7 @@ pub async fn enqueue_embed(
     let key = embed_key(task_id);
     let spec = NewJobSpec::new(tenant_id, EMBED, json!({"task_id": task_id})).dedupe(key.clone());
     if !super::enqueue(&mut *conn, spec).await? {
-        db::search::requeue_job(&mut *conn, &key, now_ms()).await?;
+        db::jobs::requeue_by_dedupe_key(&mut *conn, &key, now_ms()).await?;
     }
     Ok(())
 }
