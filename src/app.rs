@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
@@ -30,8 +29,6 @@ pub struct AppState {
     pub key_usage: Arc<KeyUsage>,
     pub queue: Queue,
     pub mailer: Arc<dyn Mailer>,
-    /// The response cache (the same one `db.cache()` returns, which services invalidate).
-    pub cache: Cache,
     /// Attachment bytes (a local directory or S3).
     pub storage: Storage,
     /// Signs expiring download links; `None` when none is configured (Postgres without
@@ -73,7 +70,6 @@ impl App {
                 config: Arc::new(config),
                 queue,
                 mailer,
-                cache: db.cache().clone(),
                 storage,
                 signing_key,
                 search,

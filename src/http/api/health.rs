@@ -61,7 +61,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Envelope<Readiness>
         Ok(()) => Ok(Envelope::ok(Readiness {
             status: "ready",
             version: VERSION,
-            cache: state.cache.stats(),
+            cache: state.db.cache().stats(),
         })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

@@ -127,7 +127,8 @@ pub async fn list_projects(
         .part(after.as_deref())
         .part(limit.to_string().as_str());
     let (data, source) = state
-        .cache
+        .db
+        .cache()
         .fetch(&lookup, || async {
             let (items, next) =
                 projects::list(&state.db, &actor, &workspace_id, after.as_deref(), limit).await?;

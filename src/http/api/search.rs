@@ -98,7 +98,8 @@ pub async fn cached_project_search(
     let key = cached::to_json(&query)?;
     let lookup = lookup.part(String::from_utf8_lossy(&key).as_ref());
     let found = state
-        .cache
+        .db
+        .cache()
         .fetch(&lookup, || async {
             shape(state.search.search(&query).await?)
         })

@@ -249,7 +249,8 @@ pub async fn seed_list_projects(
     let ws = workspaces::personal(&state.db, &actor, &user.0.user.name).await?;
     let lookup = list_cache::project_list(&state.db, &actor, &ws.id, "seed000-projects").await?;
     let (projects, source) = state
-        .cache
+        .db
+        .cache()
         .fetch(&lookup, || async {
             cached::to_json(&seed_project_rows(&state.db, &actor, &ws.id).await?)
         })
@@ -507,7 +508,8 @@ pub async fn list_workspace_projects(
     let lookup =
         list_cache::project_list(&state.db, &actor, &workspace_id, "seed002-projects").await?;
     let (data, source) = state
-        .cache
+        .db
+        .cache()
         .fetch(&lookup, || async {
             cached::to_json(&all_projects(&state.db, &actor, &workspace_id).await?)
         })
@@ -656,7 +658,8 @@ pub async fn list_project_tasks(
     )
     .await?;
     let (data, source) = state
-        .cache
+        .db
+        .cache()
         .fetch(&lookup, || async {
             cached::to_json(&tasks_with_comments(&state.db, &actor, &project_id).await?)
         })

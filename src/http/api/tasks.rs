@@ -237,7 +237,8 @@ pub async fn list_tasks(
     .await?;
     let lookup = params.key_parts(lookup, limit);
     let (data, source) = state
-        .cache
+        .db
+        .cache()
         .fetch(&lookup, || async {
             let (items, next) = task_list::list(
                 &state.db,
