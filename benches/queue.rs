@@ -113,6 +113,7 @@ async fn case(
             poll: Duration::from_millis(10),
             shutdown_grace: Duration::from_secs(10),
         },
+        Default::default(),
     );
 
     let started = Instant::now();

@@ -240,7 +240,7 @@ async fn request_path(tasks_n: usize, queries: usize) -> anyhow::Result<()> {
     config.workers = 0;
     config.log = "off".into();
     let app = kanri::App::build(config).await?;
-    let db = app.db().clone();
+    let cx = app.cx().clone();
     let search = app.search().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -326,12 +326,12 @@ async fn request_path(tasks_n: usize, queries: usize) -> anyhow::Result<()> {
             description: Some(Some(&description)),
             ..TaskInput::default()
         };
-        tasks::create(&db, &actor, &project_id, input, 0)
+        tasks::create(&cx, &actor, &project_id, input)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let started = Instant::now();
-    kanri::cli::search::reindex(&db, search.embedder().as_ref(), None).await?;
+    kanri::cli::search::reindex(&cx, search.embedder().as_ref(), None).await?;
     println!(
         "reindex (FTS + embeddings), {tasks_n} tasks                {:>9.1} s",
         started.elapsed().as_secs_f64()

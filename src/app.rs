@@ -14,6 +14,7 @@ use crate::jobs::runner::{KindRunner, schedule_housekeeping};
 use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
 use crate::realtime::Realtime;
+use crate::services::Ctx;
 use crate::services::key_usage::KeyUsage;
 use crate::services::passwords::Passwords;
 use crate::services::search::Search;
@@ -24,7 +25,8 @@ use crate::storage::signing::SigningKey;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub db: Db,
+    /// The database, the cache and the commit signals: what every use case runs with.
+    pub cx: Ctx,
     pub passwords: Arc<Passwords>,
     pub key_usage: Arc<KeyUsage>,
     pub queue: Queue,
@@ -56,24 +58,29 @@ impl App {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = Db::connect(&config).await?;
         db.migrate().await?;
-        let queue = Queue::new(db.clone(), config.jobs.clone());
+        let realtime = Realtime::new(config.realtime.clone());
+        let cx = Ctx {
+            events_written: realtime.written_signal(),
+            ..Ctx::new(db, &config)?
+        };
+        let queue = Queue::new(cx.db.clone(), config.jobs.clone(), cx.jobs_waiting.clone());
         let mailer = crate::mail::from_config(&config)?;
         let storage = Storage::from_config(&config)?;
         let signing_key = SigningKey::from_config(&config)?;
         let embedder = crate::search::from_config(&config)?;
         // A model change (or tasks written before search existed) re-embeds in the background.
-        crate::services::search::embed::enqueue_stale(&db, embedder.model()).await?;
-        let search = Arc::new(Search::new(db.clone(), embedder, config.search.clone()));
+        crate::services::search::embed::enqueue_stale(&cx, embedder.model()).await?;
+        let search = Arc::new(Search::new(cx.clone(), embedder, config.search.clone()));
         Ok(Self {
             state: AppState {
-                realtime: Realtime::new(config.realtime.clone()),
+                realtime,
                 config: Arc::new(config),
                 queue,
                 mailer,
                 storage,
                 signing_key,
                 search,
-                db,
+                cx,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
                 openapi: Bytes::new(),
@@ -82,7 +89,11 @@ impl App {
     }
 
     pub fn db(&self) -> &Db {
-        &self.state.db
+        &self.state.cx.db
+    }
+
+    pub fn cx(&self) -> &Ctx {
+        &self.state.cx
     }
 
     pub fn queue(&self) -> &Queue {
@@ -100,7 +111,7 @@ impl App {
     /// The runner for this application's job kinds.
     pub fn runner(&self) -> Arc<KindRunner> {
         Arc::new(KindRunner {
-            db: self.state.db.clone(),
+            cx: self.state.cx.clone(),
             mailer: self.state.mailer.clone(),
             storage: self.state.storage.clone(),
             app_url: self.state.config.app_url.clone(),
@@ -120,18 +131,22 @@ impl App {
         let stop = CancellationToken::new();
         let events = state
             .realtime
-            .start(&state.db, state.config.database_url.expose(), stop.clone())
+            .start(
+                &state.cx.db,
+                state.config.database_url.expose(),
+                stop.clone(),
+            )
             .await;
         let mut workers = worker::spawn(&state.queue, runner, state.config.workers, &stop);
         if state.config.workers > 0 {
             workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));
         }
         let flusher = state.key_usage.clone().spawn_flusher(
-            state.db.clone(),
+            state.cx.db.clone(),
             state.config.key_usage_flush,
             stop.clone(),
         );
-        let db = state.db.clone();
+        let db = state.cx.db.clone();
         let closing = state.realtime.closing.clone();
         let shutdown = async move {
             shutdown.await;

@@ -43,6 +43,16 @@ impl AppError {
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
+
+    /// A `NotFound` of something looked up on the way renamed after what the caller asked for
+    /// (a comment whose task is invisible is "comment not found"). Every other failure — a
+    /// database error above all — passes through, so it is logged and answered as what it is.
+    pub fn not_found_as(self, what: &'static str) -> Self {
+        match self {
+            Self::NotFound(_) => Self::NotFound(what),
+            other => other,
+        }
+    }
 }
 
 impl From<Vec<FieldError>> for AppError {

@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::domain::secret_token::random_base62;
 use crate::domain::{KeyKind, Password};
 use crate::error::AppError;
+use crate::services::Ctx;
 use crate::services::accounts::{self, NewUserInput};
 use crate::services::passwords::Passwords;
 use crate::services::tenants;
@@ -24,20 +25,21 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot open the database")?;
     db.migrate().await.context("cannot apply migrations")?;
+    let cx = Ctx::new(db, &config)?;
     let result = match command {
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
         }
-        Command::Tenant(cmd) => tenant(&db, cmd).await,
-        Command::Apikey(cmd) => apikey(&db, cmd).await,
-        Command::User(cmd) => user(&db, cmd).await,
+        Command::Tenant(cmd) => tenant(&cx, cmd).await,
+        Command::Apikey(cmd) => apikey(&cx, cmd).await,
+        Command::User(cmd) => user(&cx, cmd).await,
         Command::Mail(_) => unreachable!("handled before the database opens"),
-        Command::Jobs(cmd) => jobs(&db, cmd).await,
+        Command::Jobs(cmd) => jobs(&cx, cmd).await,
         Command::Serve | Command::Worker | Command::Config => unreachable!("handled by the caller"),
         Command::Search(_) => unreachable!("handled by the caller"),
     };
-    db.close().await;
+    cx.db.close().await;
     result
 }
 
@@ -56,10 +58,10 @@ fn explain(err: AppError) -> anyhow::Error {
     }
 }
 
-async fn tenant(db: &Db, cmd: TenantCommand) -> anyhow::Result<()> {
+async fn tenant(cx: &Ctx, cmd: TenantCommand) -> anyhow::Result<()> {
     match cmd {
         TenantCommand::Create { name, json } => {
-            let created = tenants::create_tenant(db, &name).await.map_err(explain)?;
+            let created = tenants::create_tenant(cx, &name).await.map_err(explain)?;
             if json {
                 let out = json!({
                     "tenant": {"id": created.tenant.id, "name": created.tenant.name},
@@ -78,7 +80,7 @@ async fn tenant(db: &Db, cmd: TenantCommand) -> anyhow::Result<()> {
             }
         }
         TenantCommand::List { json } => {
-            let all = tenants::list_tenants(db).await.map_err(explain)?;
+            let all = tenants::list_tenants(cx).await.map_err(explain)?;
             if json {
                 println!("{}", serde_json::to_string(&all)?);
             } else {
@@ -91,7 +93,7 @@ async fn tenant(db: &Db, cmd: TenantCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn apikey(db: &Db, cmd: ApikeyCommand) -> anyhow::Result<()> {
+async fn apikey(cx: &Ctx, cmd: ApikeyCommand) -> anyhow::Result<()> {
     match cmd {
         ApikeyCommand::Create {
             tenant,
@@ -100,7 +102,7 @@ async fn apikey(db: &Db, cmd: ApikeyCommand) -> anyhow::Result<()> {
             json,
         } => {
             let kind: KeyKind = kind.into();
-            let (info, key) = tenants::create_key(db, &tenant, kind, &name)
+            let (info, key) = tenants::create_key(cx, &tenant, kind, &name)
                 .await
                 .map_err(explain)?;
             if json {
@@ -117,7 +119,7 @@ async fn apikey(db: &Db, cmd: ApikeyCommand) -> anyhow::Result<()> {
             }
         }
         ApikeyCommand::List { tenant, json } => {
-            let keys = tenants::list_keys(db, &tenant).await.map_err(explain)?;
+            let keys = tenants::list_keys(cx, &tenant).await.map_err(explain)?;
             if json {
                 println!("{}", serde_json::to_string(&keys)?);
             } else {
@@ -136,14 +138,14 @@ async fn apikey(db: &Db, cmd: ApikeyCommand) -> anyhow::Result<()> {
             }
         }
         ApikeyCommand::Revoke { id } => {
-            tenants::revoke_key(db, &id).await.map_err(explain)?;
+            tenants::revoke_key(cx, &id).await.map_err(explain)?;
             println!("revoked {id}");
         }
     }
     Ok(())
 }
 
-async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
+async fn user(cx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
     let UserCommand::Create {
         email,
         name,
@@ -163,7 +165,7 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
         name: &name,
         password: Some(&password),
     };
-    let user = accounts::create_user(db, &Passwords::default(), &tenant, input)
+    let user = accounts::create_user(cx, &Passwords::default(), &tenant, input)
         .await
         .map_err(explain)?;
     if json {
@@ -190,7 +192,7 @@ fn generate_password() -> String {
     }
 }
 
-async fn jobs(db: &Db, cmd: JobsCommand) -> anyhow::Result<()> {
+async fn jobs(cx: &Ctx, cmd: JobsCommand) -> anyhow::Result<()> {
     use crate::services::jobs as admin_jobs;
     match cmd {
         JobsCommand::List { state, limit, json } => {
@@ -202,7 +204,7 @@ async fn jobs(db: &Db, cmd: JobsCommand) -> anyhow::Result<()> {
                 JobStateArg::Dead => "dead",
                 JobStateArg::Cancelled => "cancelled",
             });
-            let (jobs, _) = admin_jobs::list(db, None, filter, None, None, limit.clamp(1, 1000))
+            let (jobs, _) = admin_jobs::list(cx, None, filter, None, None, limit.clamp(1, 1000))
                 .await
                 .map_err(explain)?;
             if json {
@@ -219,22 +221,22 @@ async fn jobs(db: &Db, cmd: JobsCommand) -> anyhow::Result<()> {
         }
         JobsCommand::Retry { id, all_dead } => {
             if all_dead {
-                let n = admin_jobs::retry_all_dead(db, None)
+                let n = admin_jobs::retry_all_dead(cx, None)
                     .await
                     .map_err(explain)?;
                 println!("queued {n} dead job(s) again");
             } else {
                 let id = id.expect("clap requires an id without --all-dead");
-                admin_jobs::retry(db, None, &id).await.map_err(explain)?;
+                admin_jobs::retry(cx, None, &id).await.map_err(explain)?;
                 println!("queued {id} again");
             }
         }
         JobsCommand::Cancel { id } => {
-            admin_jobs::cancel(db, None, &id).await.map_err(explain)?;
+            admin_jobs::cancel(cx, None, &id).await.map_err(explain)?;
             println!("cancelled {id}");
         }
         JobsCommand::Stats { json } => {
-            let stats = admin_jobs::stats(db, None).await.map_err(explain)?;
+            let stats = admin_jobs::stats(cx, None).await.map_err(explain)?;
             if json {
                 println!("{}", serde_json::to_string(&stats)?);
             } else {

@@ -10,14 +10,16 @@ use clap::Subcommand;
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::db::{self, Db};
+use crate::db::Db;
 use crate::search::Embedder;
 use crate::search::metrics::{ndcg_at, recall_at};
+use crate::services::Ctx;
 use crate::services::access::Actor;
 use crate::services::accounts::{self, NewUserInput};
 use crate::services::passwords::Passwords;
 use crate::services::projects::{self, ProjectInput};
-use crate::services::search::{Search, SearchInput, SearchMode, embed};
+use crate::services::search::reindexing::{self, Progress};
+use crate::services::search::{Search, SearchInput, SearchMode};
 use crate::services::tasks::{self, TaskInput};
 use crate::services::{comments, workspaces};
 
@@ -53,10 +55,11 @@ pub async fn run(command: SearchCommand, config: Config) -> anyhow::Result<()> {
                 .await
                 .context("cannot open the database")?;
             db.migrate().await.context("cannot apply migrations")?;
+            let cx = Ctx::new(db, &config)?;
             let embedder = crate::search::from_config(&config)?;
             let result = match command {
                 SearchCommand::Reindex { tenant } => {
-                    reindex(&db, embedder.as_ref(), tenant.as_deref()).await
+                    reindex(&cx, embedder.as_ref(), tenant.as_deref()).await
                 }
                 SearchCommand::Query {
                     project,
@@ -65,23 +68,24 @@ pub async fn run(command: SearchCommand, config: Config) -> anyhow::Result<()> {
                     mode,
                     limit,
                 } => {
-                    let search = Search::new(db.clone(), embedder, config.search.clone());
+                    let search = Search::new(cx.clone(), embedder, config.search.clone());
                     query(&search, &tenant, &project, &text, mode.as_deref(), limit).await
                 }
                 SearchCommand::Eval { .. } => unreachable!("handled above"),
             };
-            db.close().await;
+            cx.db.close().await;
             result
         }
     }
 }
 
 /// Rebuilds the text index, then embeds every task in batches with a progress bar.
-pub async fn reindex(db: &Db, embedder: &dyn Embedder, tenant: Option<&str>) -> anyhow::Result<()> {
-    let rows = db::search::rebuild_text_index(db, tenant).await?;
-    eprintln!("full-text index rebuilt: {rows} tasks");
-    let total = db::search::count_tasks(db.read(), tenant).await?;
-    let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0));
+pub async fn reindex(
+    cx: &Ctx,
+    embedder: &dyn Embedder,
+    tenant: Option<&str>,
+) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "embedding {bar:40} {pos}/{len} tasks, {per_sec}, ETA {eta}",
@@ -89,20 +93,18 @@ pub async fn reindex(db: &Db, embedder: &dyn Embedder, tenant: Option<&str>) -> 
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let mut after = String::new();
-    let mut written = 0;
-    loop {
-        let page = db::search::embed_sources_page(db.read(), tenant, &after, 64).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        written += embed::embed_sources(db, embedder, &page, true)
-            .await?
-            .written;
-        bar.inc(page.len() as u64);
-    }
+    let done = reindexing::run(cx, embedder, tenant, |progress| match progress {
+        Progress::TextIndexed { rows, total } => {
+            eprintln!("full-text index rebuilt: {rows} tasks");
+            bar.set_length(total);
+        }
+        Progress::Embedded(n) => bar.inc(n),
+    })
+    .await?;
     bar.finish_and_clear();
     eprintln!(
-        "embedded {written} tasks with {} in {:.1}s",
+        "embedded {} tasks with {} in {:.1}s",
+        done.written,
         embedder.model(),
         started.elapsed().as_secs_f64()
     );
@@ -217,17 +219,18 @@ async fn eval(file: &Path, config: &Config) -> anyhow::Result<()> {
     fresh.search = config.search.clone();
     let db = Db::connect(&fresh).await?;
     db.migrate().await?;
+    let cx = Ctx::new(db, &fresh)?;
     let embedder = crate::search::from_config(&fresh)?;
     let started = Instant::now();
-    let ids = load(&db, &data).await.map_err(explain)?;
+    let ids = load(&cx, &data).await.map_err(explain)?;
     let loaded = started.elapsed();
-    reindex(&db, embedder.as_ref(), None).await?;
+    reindex(&cx, embedder.as_ref(), None).await?;
     eprintln!(
         "loaded {} tasks in {:.1}s",
         data.tasks.len(),
         loaded.as_secs_f64()
     );
-    let search = Search::new(db.clone(), embedder, fresh.search.clone());
+    let search = Search::new(cx.clone(), embedder, fresh.search.clone());
     let back: HashMap<&str, &str> = ids
         .tasks
         .iter()
@@ -304,7 +307,7 @@ async fn eval(file: &Path, config: &Config) -> anyhow::Result<()> {
             }
         }
     }
-    db.close().await;
+    cx.db.close().await;
     Ok(())
 }
 
@@ -314,10 +317,10 @@ struct Loaded {
 }
 
 /// Creates an owner, a workspace, the projects, tasks and comments through the services.
-async fn load(db: &Db, data: &Dataset) -> crate::error::AppResult<Loaded> {
+async fn load(cx: &Ctx, data: &Dataset) -> crate::error::AppResult<Loaded> {
     let tenant = crate::db::tenants::DEFAULT_TENANT_ID;
     let user = accounts::create_user(
-        db,
+        cx,
         &Passwords::default(),
         tenant,
         NewUserInput {
@@ -332,7 +335,7 @@ async fn load(db: &Db, data: &Dataset) -> crate::error::AppResult<Loaded> {
         user_id: user.id.clone(),
     };
     let ws = workspaces::create(
-        db,
+        cx,
         &actor,
         workspaces::NewWorkspace {
             name: "Eval",
@@ -348,7 +351,7 @@ async fn load(db: &Db, data: &Dataset) -> crate::error::AppResult<Loaded> {
             min_name_chars: 1,
             ..ProjectInput::default()
         };
-        let project = projects::create(db, &actor, &ws.id, input, &[]).await?;
+        let project = projects::create(cx, &actor, &ws.id, input, &[]).await?;
         projects.insert(p.key.clone(), project.id);
     }
     let mut tasks_by_id = HashMap::new();
@@ -365,9 +368,9 @@ async fn load(db: &Db, data: &Dataset) -> crate::error::AppResult<Loaded> {
             priority: t.priority.as_deref(),
             ..TaskInput::default()
         };
-        let task = tasks::create(db, &actor, project, input, 0).await?;
+        let task = tasks::create(cx, &actor, project, input).await?;
         for c in &t.comments {
-            comments::create(db, &actor, &task.id, c).await?;
+            comments::create(cx, &actor, &task.id, c).await?;
         }
         tasks_by_id.insert(t.id.clone(), task.id);
     }

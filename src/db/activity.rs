@@ -1,9 +1,11 @@
 use sqlx::{Any, Executor, FromRow};
 
+use crate::config::Engine;
+
 #[derive(Debug, Clone, FromRow)]
 pub struct ActivityRow {
     pub id: i64,
-    pub workspace_id: String,
+    pub workspace_id: Option<String>,
     pub project_id: Option<String>,
     pub actor_id: Option<String>,
     pub kind: String,
@@ -15,7 +17,8 @@ pub struct ActivityRow {
 
 pub struct NewActivity<'a> {
     pub tenant_id: &'a str,
-    pub workspace_id: &'a str,
+    /// `None` for tenant-level events (users, roles, keys, a deleted workspace).
+    pub workspace_id: Option<&'a str>,
     pub project_id: Option<&'a str>,
     pub actor_id: Option<&'a str>,
     pub kind: &'a str,
@@ -27,6 +30,29 @@ pub struct NewActivity<'a> {
     /// The user the event concerns (a member added or removed, an assignee).
     pub user_id: Option<&'a str>,
     pub now: i64,
+}
+
+/// Makes event ids follow commit order within a tenant: call it on the writing transaction
+/// right before its events are appended, which is right before it commits. On Postgres an id
+/// is drawn at insert, so two writers could commit in the other order than their ids and a
+/// client resuming after the higher id would miss the lower one; a transaction-scoped advisory
+/// lock per tenant makes the next writer wait until this one has committed. On SQLite the
+/// write transaction (`BEGIN IMMEDIATE`) already holds the database's only write lock.
+pub async fn order_commits(
+    conn: &mut sqlx::AnyConnection,
+    engine: Engine,
+    tenant_id: &str,
+) -> sqlx::Result<()> {
+    match engine {
+        Engine::Sqlite => Ok(()),
+        Engine::Postgres => sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('kanri.activity:' || $1, 0))",
+        )
+        .bind(tenant_id)
+        .execute(conn)
+        .await
+        .map(drop),
+    }
 }
 
 /// Appends an event and returns its id. Call it inside the transaction of the change it records.
@@ -78,7 +104,7 @@ pub async fn list_for_project<'c>(
 pub struct FeedRow {
     pub id: i64,
     pub tenant_id: String,
-    pub workspace_id: String,
+    pub workspace_id: Option<String>,
     pub project_id: Option<String>,
     pub actor_id: Option<String>,
     pub kind: String,

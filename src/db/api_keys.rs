@@ -70,6 +70,17 @@ pub async fn list_for_tenant<'c>(
 }
 
 /// Revokes a key; returns false when no unrevoked key has this id.
+/// The tenant a key belongs to (an operator revokes by id alone).
+pub async fn tenant_of<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT tenant_id FROM api_keys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+}
+
 pub async fn revoke<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &str,

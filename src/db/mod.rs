@@ -23,16 +23,12 @@ pub mod webhook_receipts;
 pub mod workspace_members;
 pub mod workspaces;
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-use crate::cache::Cache;
 use crate::config::{Config, Engine};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -55,11 +51,6 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     engine: Engine,
-    /// Rung after a commit that enqueued jobs, so idle workers in this process look at once.
-    jobs_waiting: Arc<Notify>,
-    /// The response cache: services invalidate it right after a commit, so it travels with
-    /// the handle they already hold (like `jobs_waiting`). No SQL here touches it.
-    cache: Cache,
 }
 
 impl Db {
@@ -67,7 +58,6 @@ impl Db {
         sqlx::any::install_default_drivers();
         let url = config.database_url.expose();
         let options: AnyConnectOptions = url.parse()?;
-        let cache = Cache::from_config(config)?;
         match config.engine {
             Engine::Sqlite => {
                 std::fs::create_dir_all(&config.data_dir)?;
@@ -77,8 +67,6 @@ impl Db {
                     read,
                     write,
                     engine: Engine::Sqlite,
-                    jobs_waiting: Arc::default(),
-                    cache,
                 })
             }
             Engine::Postgres => {
@@ -91,8 +79,6 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     engine: Engine::Postgres,
-                    jobs_waiting: Arc::default(),
-                    cache,
                 })
             }
         }
@@ -100,19 +86,6 @@ impl Db {
 
     pub fn engine(&self) -> Engine {
         self.engine
-    }
-
-    /// Tells idle job workers in this process that new jobs were committed.
-    pub fn wake_jobs(&self) {
-        self.jobs_waiting.notify_waiters();
-    }
-
-    pub fn jobs_waiting(&self) -> &Notify {
-        &self.jobs_waiting
-    }
-
-    pub fn cache(&self) -> &Cache {
-        &self.cache
     }
 
     /// Pool for queries that only read.

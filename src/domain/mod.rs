@@ -4,6 +4,8 @@
 pub mod api_key;
 pub mod email;
 pub mod enums;
+pub mod event;
+pub mod job;
 pub mod password;
 pub mod permission;
 pub mod secret_token;

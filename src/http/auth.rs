@@ -63,7 +63,7 @@ impl Credentials {
     async fn resolve_key(&self, state: &AppState) -> Result<Option<ResolvedKey>, ApiError> {
         match &self.key {
             Some(raw) => Ok(Some(
-                tenants::resolve_key(&state.db, &state.key_usage, raw).await?,
+                tenants::resolve_key(&state.cx, &state.key_usage, raw).await?,
             )),
             None => Ok(None),
         }
@@ -116,7 +116,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         let Some(token) = creds.session.as_deref() else {
             return Err(reject(AuthFailure::MissingAuth));
         };
-        let session = accounts::authenticate(&state.db, token).await?;
+        let session = accounts::authenticate(&state.cx, token).await?;
         if key.is_some_and(|k| k.tenant_id != session.tenant_id) {
             return Err(reject(AuthFailure::InvalidToken));
         }

@@ -156,7 +156,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let stored = if bytes.len() <= MAX_STORED_RESPONSE {
         let text = String::from_utf8_lossy(&bytes);
         let status = i64::from(parts.status.as_u16());
-        idempotency::complete(state.db.write(), &scope, &key, status, &text).await
+        idempotency::complete(state.cx.db.write(), &scope, &key, status, &text).await
     } else {
         Err(sqlx::Error::Protocol(
             "response too large to keep for replay".into(),
@@ -171,7 +171,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
 }
 
 async fn release(state: &AppState, scope: &str, key: &str) {
-    if let Err(error) = idempotency::release(state.db.write(), scope, key).await {
+    if let Err(error) = idempotency::release(state.cx.db.write(), scope, key).await {
         tracing::warn!(%error, "could not release an idempotency key");
     }
 }
@@ -183,7 +183,7 @@ async fn claim(
     key: &str,
     request_hash: &str,
 ) -> sqlx::Result<Option<Response>> {
-    let db = state.db.write();
+    let db = state.cx.db.write();
     let abandon_after = i64::try_from(state.config.request_timeout.as_millis() * 2)
         .unwrap_or(i64::MAX)
         .max(60_000);

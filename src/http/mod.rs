@@ -98,10 +98,6 @@ pub fn router(mut state: AppState) -> Router {
             state.clone(),
             idempotency::idempotency,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            api::realtime::poke_after_write,
-        ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         // The largest any route takes (uploads); `DefaultBodyLimit` keeps the rest at
         // `max_body_bytes`.

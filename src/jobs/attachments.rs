@@ -4,21 +4,22 @@
 //! retried run is harmless. Housekeeping also sweeps attachments whose task vanished without
 //! marking them (a deleted workspace) and anything a failed purge left.
 
-use serde_json::json;
+use crate::domain::job::{JobKind, PurgeFiles};
 
 use super::{JobError, NewJobSpec};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
 use crate::storage::Storage;
 
-pub const PURGE: &str = "attachments:purge";
-
 /// Rows read per batch.
 const BATCH: i64 = 100;
 
 /// The purge for one cause (`attachment:{id}`, `task:{id}`, `project:{id}`).
 pub fn purge_spec<'a>(tenant_id: &'a str, cause: &str) -> NewJobSpec<'a> {
-    NewJobSpec::new(tenant_id, PURGE, json!({ "cause": cause })).dedupe(format!("{PURGE}:{cause}"))
+    let job = PurgeFiles {
+        cause: cause.to_string(),
+    };
+    NewJobSpec::of(tenant_id, &job).dedupe(format!("{}:{cause}", PurgeFiles::NAME))
 }
 
 /// Purges every marked attachment of the tenant; returns how many went.

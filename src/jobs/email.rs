@@ -3,20 +3,15 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::json;
-
 use super::{JobError, NewJobSpec};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
 use crate::domain::SecretToken;
+use crate::domain::job::{
+    AssignmentEmail, DueReminder, InvitationEmail, JobKind, PasswordResetEmail,
+};
 use crate::mail::templates::{self, InvitationFacts, TaskFacts};
 use crate::mail::{MailError, Mailer, Message, Recipient};
-
-/// The seed's queue name for "a task was assigned".
-pub const TASK_ASSIGNED: &str = "task:assigned";
-pub const DUE_REMINDER: &str = "task:due_reminder";
-pub const INVITATION: &str = "invitation:email";
 
 /// Assignment email for `assignee_id`, caused by activity event `event_id`.
 pub fn assignment_spec<'a>(
@@ -25,17 +20,16 @@ pub fn assignment_spec<'a>(
     assignee_id: &str,
     event_id: i64,
 ) -> NewJobSpec<'a> {
-    NewJobSpec::new(
-        tenant_id,
-        TASK_ASSIGNED,
-        json!({"task_id": task_id, "assignee_id": assignee_id}),
-    )
-    .dedupe(format!("{TASK_ASSIGNED}:{event_id}"))
+    let job = AssignmentEmail {
+        task_id: task_id.to_string(),
+        assignee_id: assignee_id.to_string(),
+    };
+    NewJobSpec::of(tenant_id, &job).dedupe(format!("{}:{event_id}", AssignmentEmail::NAME))
 }
 
 /// The dedupe key of a task's reminder for one due date: at most one per task per due date.
 pub fn reminder_key(task_id: &str, due_date: i64) -> String {
-    format!("{DUE_REMINDER}:{task_id}:{due_date}")
+    format!("{}:{task_id}:{due_date}", DueReminder::NAME)
 }
 
 /// Reminder for a task due at `due_date`, sent `lead_ms` before it.
@@ -45,25 +39,23 @@ pub fn reminder_spec<'a>(
     due_date: i64,
     lead_ms: i64,
 ) -> NewJobSpec<'a> {
-    NewJobSpec::new(
-        tenant_id,
-        DUE_REMINDER,
-        json!({"task_id": task_id, "due_date": due_date}),
-    )
-    .dedupe(reminder_key(task_id, due_date))
-    .at(due_date.saturating_sub(lead_ms))
+    let job = DueReminder {
+        task_id: task_id.to_string(),
+        due_date,
+    };
+    NewJobSpec::of(tenant_id, &job)
+        .dedupe(reminder_key(task_id, due_date))
+        .at(due_date.saturating_sub(lead_ms))
 }
 
 pub fn invitation_spec<'a>(tenant_id: &'a str, invitation_id: &str) -> NewJobSpec<'a> {
-    NewJobSpec::new(
-        tenant_id,
-        INVITATION,
-        json!({"invitation_id": invitation_id}),
-    )
-    .dedupe(format!("{INVITATION}:{invitation_id}"))
+    let job = InvitationEmail {
+        invitation_id: invitation_id.to_string(),
+    };
+    NewJobSpec::of(tenant_id, &job).dedupe(format!("{}:{invitation_id}", InvitationEmail::NAME))
 }
 
-fn args<T: for<'de> Deserialize<'de>>(value: &serde_json::Value) -> Result<T, JobError> {
+fn args<T: JobKind>(value: &serde_json::Value) -> Result<T, JobError> {
     serde_json::from_value(value.clone())
         .map_err(|e| JobError::Fatal(format!("bad job arguments: {e}")))
 }
@@ -106,12 +98,6 @@ fn facts<'a>(task: &'a db::tasks::TaskRow, project_name: &'a str) -> TaskFacts<'
     }
 }
 
-#[derive(Deserialize)]
-struct Assigned {
-    task_id: String,
-    assignee_id: String,
-}
-
 /// Sends the assignment email, unless the task is gone or has been reassigned since.
 pub async fn task_assigned(
     db: &Db,
@@ -120,7 +106,7 @@ pub async fn task_assigned(
     tenant_id: &str,
     a: &serde_json::Value,
 ) -> Result<(), JobError> {
-    let a: Assigned = args(a)?;
+    let a: AssignmentEmail = args(a)?;
     let Some((task, project_name)) = task_facts(db, tenant_id, &a.task_id).await? else {
         return Ok(());
     };
@@ -138,12 +124,6 @@ pub async fn task_assigned(
     .await
 }
 
-#[derive(Deserialize)]
-struct Reminder {
-    task_id: String,
-    due_date: i64,
-}
-
 /// Sends the reminder, unless the task is gone, done, unassigned, or now due at another time.
 pub async fn due_reminder(
     db: &Db,
@@ -152,7 +132,7 @@ pub async fn due_reminder(
     tenant_id: &str,
     a: &serde_json::Value,
 ) -> Result<(), JobError> {
-    let r: Reminder = args(a)?;
+    let r: DueReminder = args(a)?;
     let Some((task, project_name)) = task_facts(db, tenant_id, &r.task_id).await? else {
         return Ok(());
     };
@@ -173,11 +153,6 @@ pub async fn due_reminder(
     .await
 }
 
-#[derive(Deserialize)]
-struct Invited {
-    invitation_id: String,
-}
-
 /// Sends the invitation with a fresh token (its hash replaces the stored one), unless the
 /// invitation is no longer pending or has expired.
 pub async fn invitation(
@@ -187,7 +162,7 @@ pub async fn invitation(
     tenant_id: &str,
     a: &serde_json::Value,
 ) -> Result<(), JobError> {
-    let i: Invited = args(a)?;
+    let i: InvitationEmail = args(a)?;
     let Some(inv) = db::invitations::find(db.read(), tenant_id, &i.invitation_id).await? else {
         return Ok(());
     };
@@ -245,11 +220,6 @@ pub async fn reschedule_reminder(
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct Reset {
-    user_id: String,
-}
-
 /// Mints a reset token (superseding unused ones), stores its hash, and emails the link.
 pub async fn password_reset(
     db: &Db,
@@ -259,7 +229,7 @@ pub async fn password_reset(
     a: &serde_json::Value,
 ) -> Result<(), JobError> {
     use crate::db::password_resets::{self, NewReset};
-    let r: Reset = args(a)?;
+    let r: PasswordResetEmail = args(a)?;
     let Some(user) = db::users::find(db.read(), tenant_id, &r.user_id).await? else {
         return Ok(());
     };

@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 use crate::clock::now_ms;
 use crate::db::jobs::{JobRow, NewJob};
 use crate::db::{self, Db};
+use crate::domain::job::JobKind;
 use crate::ids::new_id;
 
 pub use backoff::backoff_ms;
@@ -82,7 +83,7 @@ pub trait Runner: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct NewJobSpec<'a> {
     pub tenant_id: &'a str,
-    pub kind: &'a str,
+    pub kind: &'static str,
     pub args: Value,
     /// The same cause enqueues one job: a second insert with this key is ignored.
     pub dedupe_key: Option<String>,
@@ -92,7 +93,13 @@ pub struct NewJobSpec<'a> {
 }
 
 impl<'a> NewJobSpec<'a> {
-    pub fn new(tenant_id: &'a str, kind: &'a str, args: Value) -> Self {
+    /// A job of kind `J` with `job` as its arguments.
+    pub fn of<J: JobKind>(tenant_id: &'a str, job: &J) -> Self {
+        let args = serde_json::to_value(job).expect("job arguments serialise to JSON");
+        Self::new(tenant_id, J::NAME, args)
+    }
+
+    pub fn new(tenant_id: &'a str, kind: &'static str, args: Value) -> Self {
         Self {
             tenant_id,
             kind,
@@ -177,24 +184,27 @@ pub struct Queue {
     pub db: Db,
     pub settings: QueueSettings,
     pub outcomes: Arc<Outcomes>,
+    /// Shared with `services::Ctx`, whose commits ring it.
+    waiting: Arc<Notify>,
 }
 
 impl Queue {
-    pub fn new(db: Db, settings: QueueSettings) -> Self {
+    pub fn new(db: Db, settings: QueueSettings, waiting: Arc<Notify>) -> Self {
         Self {
             db,
             settings,
             outcomes: Arc::new(Outcomes::default()),
+            waiting,
         }
     }
 
     /// Tells idle workers in this process that work has arrived.
     pub fn wake(&self) {
-        self.db.wake_jobs();
+        self.waiting.notify_waiters();
     }
 
     pub(crate) fn wake_signal(&self) -> &Notify {
-        self.db.jobs_waiting()
+        &self.waiting
     }
 
     /// Runs, one after another on this task, every job due at `as_of` (an injectable "now"):

@@ -2,18 +2,18 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use super::attachments;
 use super::identity;
 use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
-use crate::db::{self, Db};
+use crate::db;
+use crate::domain::job::{
+    AssignmentEmail, DueReminder, EmbedTask, Housekeeping, IdentitySync, InvitationEmail, JobKind,
+    PasswordResetEmail, PurgeFiles,
+};
 use crate::mail::Mailer;
+use crate::services::Ctx;
 use crate::storage::Storage;
-
-/// Deletes expired sessions (and, as more arrive, other expired rows).
-pub const HOUSEKEEPING: &str = "housekeeping:purge";
 
 /// Expired invitations stay listable (as EXPIRED) this long before they are purged.
 const INVITATION_RETENTION_MS: i64 = 30 * 24 * 3_600_000;
@@ -26,7 +26,7 @@ const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 3_600_000;
 
 /// Runs every job kind the application enqueues.
 pub struct KindRunner {
-    pub db: Db,
+    pub cx: Ctx,
     pub mailer: Arc<dyn Mailer>,
     /// Where attachment bytes live, for their purge.
     pub storage: Storage,
@@ -38,23 +38,24 @@ pub struct KindRunner {
 impl Runner for KindRunner {
     fn run<'a>(&'a self, job: &'a Job) -> JobFuture<'a> {
         Box::pin(async move {
-            let (db, mailer, url) = (&self.db, &self.mailer, self.app_url.as_str());
+            let (cx, mailer, url) = (&self.cx, &self.mailer, self.app_url.as_str());
+            let db = &cx.db;
             let (tenant, args) = (job.tenant_id.as_str(), &job.args);
             match job.kind.as_str() {
-                email::TASK_ASSIGNED => email::task_assigned(db, mailer, url, tenant, args).await,
-                email::DUE_REMINDER => email::due_reminder(db, mailer, url, tenant, args).await,
-                email::INVITATION => email::invitation(db, mailer, url, tenant, args).await,
-                crate::services::password_reset::EMAIL_JOB => {
+                AssignmentEmail::NAME => email::task_assigned(db, mailer, url, tenant, args).await,
+                DueReminder::NAME => email::due_reminder(db, mailer, url, tenant, args).await,
+                InvitationEmail::NAME => email::invitation(db, mailer, url, tenant, args).await,
+                PasswordResetEmail::NAME => {
                     email::password_reset(db, mailer, url, tenant, args).await
                 }
-                identity::SYNC => identity::sync(db, tenant, args).await,
-                attachments::PURGE => attachments::purge(db, &self.storage, tenant)
+                IdentitySync::NAME => identity::sync(cx, tenant, args).await,
+                PurgeFiles::NAME => attachments::purge(db, &self.storage, tenant)
                     .await
                     .map(|_| ()),
-                super::search::EMBED => {
-                    super::search::run(db, self.embedder.as_ref(), tenant, args).await
+                EmbedTask::NAME => {
+                    super::search::run(cx, self.embedder.as_ref(), tenant, args).await
                 }
-                HOUSEKEEPING => self.housekeeping().await,
+                Housekeeping::NAME => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(
                     "no handler for job kind {other:?}"
                 ))),
@@ -65,14 +66,14 @@ impl Runner for KindRunner {
 
 impl KindRunner {
     async fn housekeeping(&self) -> Result<(), JobError> {
-        let (db, now) = (self.db.write(), now_ms());
+        let (db, now) = (self.cx.db.write(), now_ms());
         let sessions = db::sessions::delete_expired(db, now).await?;
         let resets = db::password_resets::purge(db, now).await?;
         let invitations = db::invitations::purge_expired(db, now - INVITATION_RETENTION_MS).await?;
         let receipts = db::webhook_receipts::purge(db, now - RECEIPT_RETENTION_MS).await?;
         let idempotency = db::idempotency::purge(db, now - IDEMPOTENCY_RETENTION_MS).await?;
         let abandoned = db::jobs::bury_abandoned(db, now).await?;
-        let (orphaned_files, purged_files) = attachments::sweep(&self.db, &self.storage).await?;
+        let (orphaned_files, purged_files) = attachments::sweep(&self.cx.db, &self.storage).await?;
         tracing::info!(
             sessions,
             resets,
@@ -92,8 +93,8 @@ impl KindRunner {
 /// it run once per hour across all of them.
 pub fn housekeeping_spec(now: i64) -> NewJobSpec<'static> {
     let hour = now / 3_600_000;
-    NewJobSpec::new(db::tenants::DEFAULT_TENANT_ID, HOUSEKEEPING, json!({}))
-        .dedupe(format!("{HOUSEKEEPING}:{hour}"))
+    NewJobSpec::of(db::tenants::DEFAULT_TENANT_ID, &Housekeeping {})
+        .dedupe(format!("{}:{hour}", Housekeeping::NAME))
 }
 
 /// Every ten minutes, makes sure this hour's housekeeping job exists.

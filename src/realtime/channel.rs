@@ -2,10 +2,11 @@
 
 use std::fmt;
 
-use crate::db::Db;
 use crate::db::activity::{ChannelColumn, FeedRow};
+use crate::domain::event::EventKind;
 use crate::domain::permission;
 use crate::error::AppError;
+use crate::services::Ctx;
 use crate::services::access::{self, Actor};
 use crate::services::tasks;
 
@@ -67,7 +68,7 @@ pub fn routes(row: &FeedRow) -> Vec<Channel> {
     let mut out = Vec::with_capacity(3);
     if let Some(p) = &row.project_id {
         out.push(Channel::Project(p.clone()));
-    } else if row.kind == "project.deleted" {
+    } else if EventKind::from_wire(&row.kind) == Some(EventKind::ProjectDeleted) {
         out.push(Channel::Project(row.subject_id.clone()));
     }
     if let Some(t) = &row.task_id {
@@ -89,8 +90,13 @@ pub struct Recheck {
 }
 
 pub fn recheck_after(row: &FeedRow) -> Recheck {
-    match row.kind.as_str() {
-        "member.removed" | "member.left" | "member.role_changed" | "project.member_removed" => {
+    use EventKind as K;
+    let Some(kind) = EventKind::from_wire(&row.kind) else {
+        // Written by a newer version: the 60 s re-check covers it.
+        return Recheck::default();
+    };
+    match kind {
+        K::MemberRemoved | K::MemberLeft | K::MemberRoleChanged | K::ProjectMemberRemoved => {
             Recheck {
                 user: Some(row.subject_id.clone()),
                 channel: None,
@@ -98,15 +104,47 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         }
         // A deleted project's own events are deleted with it, so this one (kept at workspace
         // level) names the project only as its subject.
-        "project.deleted" | "project.updated" => Recheck {
+        K::ProjectDeleted | K::ProjectUpdated => Recheck {
             user: None,
             channel: Some(Channel::Project(row.subject_id.clone())),
         },
-        "task.deleted" => Recheck {
+        K::TaskDeleted => Recheck {
             user: None,
             channel: Some(Channel::Task(row.subject_id.clone())),
         },
-        _ => Recheck::default(),
+        // A deleted user's sessions went with them; a changed password ended them.
+        K::UserDeleted | K::UserPasswordChanged => Recheck {
+            user: Some(row.subject_id.clone()),
+            channel: None,
+        },
+        K::TaskCreated
+        | K::TaskUpdated
+        | K::TaskAssigned
+        | K::TaskMoved
+        | K::CommentCreated
+        | K::CommentUpdated
+        | K::CommentDeleted
+        | K::AttachmentCreated
+        | K::AttachmentDeleted
+        | K::ProjectCreated
+        | K::ProjectArchived
+        | K::ProjectUnarchived
+        | K::ProjectMemberAdded
+        | K::MemberAdded
+        | K::InvitationCreated
+        | K::InvitationRevoked
+        | K::InvitationAccepted
+        | K::InvitationRejected
+        | K::WorkspaceCreated
+        | K::WorkspaceUpdated
+        | K::WorkspaceDeleted
+        | K::RoleCreated
+        | K::RoleUpdated
+        | K::RoleDeleted
+        | K::KeyCreated
+        | K::KeyRevoked
+        | K::UserCreated
+        | K::UserUpdated => Recheck::default(),
     }
 }
 
@@ -121,16 +159,16 @@ pub struct Refusal {
 /// not readable (a custom role without `tasks:read`) is `forbidden`. `Err(Err(_))` is a
 /// failure to find out (the database), which is not a refusal.
 pub async fn check(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     channel: &Channel,
 ) -> Result<(), Result<Refusal, AppError>> {
     let outcome = match channel {
-        Channel::Project(id) => match access::project_access(db, actor, id).await {
+        Channel::Project(id) => match access::project_access(cx, actor, id).await {
             Ok(a) => a.require(permission::TASKS_READ),
             Err(e) => Err(e),
         },
-        Channel::Task(id) => match tasks::task_access(db, actor, id).await {
+        Channel::Task(id) => match tasks::task_access(cx, actor, id).await {
             Ok((_, a)) => a.require(permission::TASKS_READ),
             Err(e) => Err(e),
         },
@@ -159,7 +197,7 @@ mod tests {
         FeedRow {
             id: 1,
             tenant_id: "t".into(),
-            workspace_id: "w".into(),
+            workspace_id: Some("w".into()),
             project_id: project.map(Into::into),
             actor_id: None,
             kind: kind.into(),

@@ -120,7 +120,7 @@ mod tests {
         let row = FeedRow {
             id: 42,
             tenant_id: "t".into(),
-            workspace_id: "w".into(),
+            workspace_id: Some("w".into()),
             project_id: Some("p".into()),
             actor_id: Some("a".into()),
             kind: "task.created".into(),

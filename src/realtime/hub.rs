@@ -245,7 +245,7 @@ mod tests {
         FeedRow {
             id,
             tenant_id: tenant.into(),
-            workspace_id: "w".into(),
+            workspace_id: Some("w".into()),
             project_id: Some(project.into()),
             actor_id: None,
             kind: "task.created".into(),

@@ -87,10 +87,11 @@ impl Realtime {
         }
     }
 
-    /// Says that a write may have committed, so the log tail looks now rather than at its next
-    /// poll. A no-op in effect on Postgres, where NOTIFY does this job.
-    pub fn poke(&self) {
-        self.written.notify_one();
+    /// What a commit that recorded events rings, so the log tail looks now rather than at its
+    /// next poll (`services::Ctx` holds it). A no-op in effect on Postgres, where NOTIFY does
+    /// this job.
+    pub fn written_signal(&self) -> Arc<Notify> {
+        self.written.clone()
     }
 
     /// Starts this instance's event source; it runs until `stop` is cancelled. When the first

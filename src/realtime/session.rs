@@ -13,8 +13,9 @@ use super::RealtimeSettings;
 use super::channel::{self, Channel};
 use super::frame::{self, EventFrame};
 use super::hub::{Delivery, Hub, Registration, TooManyConnections};
-use crate::db::{self, Db};
+use crate::db;
 use crate::error::{AppError, AuthFailure};
+use crate::services::Ctx;
 use crate::services::access::Actor;
 use crate::services::accounts;
 
@@ -57,7 +58,7 @@ struct Subscription {
 }
 
 pub struct Session {
-    db: Db,
+    cx: Ctx,
     hub: Arc<Hub>,
     settings: Arc<RealtimeSettings>,
     actor: Actor,
@@ -69,7 +70,7 @@ pub struct Session {
 
 impl Session {
     pub fn open(
-        db: Db,
+        cx: Ctx,
         hub: Arc<Hub>,
         settings: Arc<RealtimeSettings>,
         actor: Actor,
@@ -77,7 +78,7 @@ impl Session {
     ) -> Result<Self, TooManyConnections> {
         let reg = hub.connect(&actor.tenant_id, &actor.user_id)?;
         Ok(Self {
-            db,
+            cx,
             hub,
             settings,
             actor,
@@ -132,7 +133,7 @@ impl Session {
             .await?;
             return Ok(false);
         }
-        match channel::check(&self.db, &self.actor, &channel).await {
+        match channel::check(&self.cx, &self.actor, &channel).await {
             Ok(()) => {}
             Err(Ok(refusal)) => {
                 out.send(control(frame::error(
@@ -200,7 +201,7 @@ impl Session {
     async fn missed(&self, channel: &Channel, after: i64) -> sqlx::Result<i64> {
         let (column, key) = channel.selector();
         db::activity::channel_count_after(
-            self.db.read(),
+            self.cx.db.read(),
             &self.actor.tenant_id,
             column,
             key,
@@ -224,7 +225,7 @@ impl Session {
         let mut sent = 0i64;
         while sent < limit {
             let rows = match db::activity::channel_after(
-                self.db.read(),
+                self.cx.db.read(),
                 &self.actor.tenant_id,
                 column,
                 key,
@@ -296,7 +297,7 @@ impl Session {
     /// Checks the session and every subscription again; a subscription whose channel is no
     /// longer readable gets an error frame and ends. A database failure ends nothing.
     pub async fn recheck(&mut self, out: &mut impl Outbox) -> Result<Flow, Closed> {
-        match accounts::authenticate(&self.db, &self.token).await {
+        match accounts::authenticate(&self.cx, &self.token).await {
             Ok(_) => {}
             Err(AppError::Unauthenticated(AuthFailure::InvalidToken)) => {
                 return Ok(Flow::End("session ended"));
@@ -308,7 +309,7 @@ impl Session {
         }
         let channels: Vec<Channel> = self.subs.keys().cloned().collect();
         for channel in channels {
-            match channel::check(&self.db, &self.actor, &channel).await {
+            match channel::check(&self.cx, &self.actor, &channel).await {
                 Ok(()) => {}
                 Err(Ok(refusal)) => {
                     self.drop_subscription(&channel);
@@ -325,8 +326,8 @@ impl Session {
 }
 
 /// Authenticates a token sent in an `auth` message, as `CurrentUser` does for a header.
-pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
-    let session = accounts::authenticate(db, token).await?;
+pub async fn authenticate(cx: &Ctx, token: &str) -> Result<Actor, AppError> {
+    let session = accounts::authenticate(cx, token).await?;
     Ok(Actor {
         tenant_id: session.tenant_id,
         user_id: session.user.id,

@@ -4,10 +4,11 @@
 //! A row the caller cannot see — another tenant's, a workspace they are not in, a project they
 //! neither belong to nor may read — is reported as not found, never as forbidden.
 
-use crate::db::{self, Db};
+use crate::db::{self};
 use crate::domain::enums::WorkspaceRole;
 use crate::domain::permission::{self, grants, role_grants};
 use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
 
 /// The caller: a user of a tenant.
 #[derive(Debug, Clone)]
@@ -83,18 +84,18 @@ impl ProjectAccess {
 
 /// The caller's membership in a workspace; not found unless they are a member.
 pub async fn workspace_access(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
 ) -> AppResult<WorkspaceAccess> {
     let member =
-        db::workspace_members::find(db.read(), &actor.tenant_id, workspace_id, &actor.user_id)
+        db::workspace_members::find(cx.db.read(), &actor.tenant_id, workspace_id, &actor.user_id)
             .await?
             .ok_or(AppError::NotFound("workspace"))?;
     let role = WorkspaceRole::from_db(&member.role);
     let patterns = match &member.custom_role_id {
         Some(role_id) if role != WorkspaceRole::Owner => {
-            custom_patterns(db, &actor.tenant_id, role_id)
+            custom_patterns(cx, &actor.tenant_id, role_id)
                 .await?
                 .unwrap_or_else(|| owned(role_grants(role)))
         }
@@ -111,18 +112,18 @@ pub async fn workspace_access(
 
 /// The caller's standing in a project, found through its workspace. Not found when the project
 /// does not exist in the caller's tenant, the caller is not in its workspace, or cannot see it.
-pub async fn project_access(db: &Db, actor: &Actor, project_id: &str) -> AppResult<ProjectAccess> {
+pub async fn project_access(cx: &Ctx, actor: &Actor, project_id: &str) -> AppResult<ProjectAccess> {
     let standing = db::workspace_members::project_standing(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         project_id,
         &actor.user_id,
     )
     .await?
     .ok_or(AppError::NotFound("project"))?;
-    let workspace = workspace_access(db, actor, &standing.workspace_id)
+    let workspace = workspace_access(cx, actor, &standing.workspace_id)
         .await
-        .map_err(|_| AppError::NotFound("project"))?;
+        .map_err(|e| e.not_found_as("project"))?;
     let access = ProjectAccess {
         workspace,
         project_id: project_id.to_string(),
@@ -137,11 +138,11 @@ pub async fn project_access(db: &Db, actor: &Actor, project_id: &str) -> AppResu
 }
 
 async fn custom_patterns(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: &str,
     role_id: &str,
 ) -> AppResult<Option<Vec<String>>> {
-    let Some(role) = db::roles::find(db.read(), tenant_id, role_id).await? else {
+    let Some(role) = db::roles::find(cx.db.read(), tenant_id, role_id).await? else {
         return Ok(None);
     };
     let patterns: Vec<String> =

@@ -8,11 +8,13 @@ use serde::Serialize;
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::sessions::NewSession;
 use crate::db::users::{NewUser, UserRow};
-use crate::db::{self, Db, is_unique_violation};
+use crate::db::{self, is_unique_violation};
+use crate::domain::event::DomainEvent;
 use crate::domain::password::Verification;
 use crate::domain::{Email, Password, SecretToken, UserName, Validator};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::ids::new_id;
+use crate::services::Ctx;
 use crate::services::page;
 use crate::services::passwords::Passwords;
 
@@ -100,7 +102,7 @@ fn email_taken() -> AppError {
 
 /// Creates the user and their first session in one transaction.
 pub async fn register(
-    db: &Db,
+    cx: &Ctx,
     passwords: &Passwords,
     tenant_id: &str,
     input: Registration<'_>,
@@ -112,8 +114,11 @@ pub async fn register(
         .clone()
         .expect("registration requires a password");
     let hash = passwords.hash(password).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin(tenant_id, None).await?;
     let row = insert_user(&mut tx, tenant_id, &valid, Some(&hash)).await?;
+    tx.record(DomainEvent::UserCreated {
+        user_id: row.id.clone(),
+    });
     let signed_in = start_session(&mut tx, row, session_ttl).await?;
     tx.commit().await?;
     Ok(signed_in)
@@ -122,7 +127,7 @@ pub async fn register(
 /// Signs in with email and password. Unknown email, missing password and wrong password are
 /// indistinguishable to the caller, in answer and in time.
 pub async fn login(
-    db: &Db,
+    cx: &Ctx,
     passwords: &Passwords,
     tenant_id: &str,
     email: &str,
@@ -132,7 +137,7 @@ pub async fn login(
     let rejected = AppError::Unauthenticated(AuthFailure::InvalidCredentials);
     let candidate = Password::for_login(password);
     let user = match Email::parse("email", email) {
-        Ok(email) => db::users::find_by_email(db.read(), tenant_id, email.normalized()).await?,
+        Ok(email) => db::users::find_by_email(cx.db.read(), tenant_id, email.normalized()).await?,
         Err(_) => None,
     };
     let Some(candidate) = candidate else {
@@ -145,7 +150,7 @@ pub async fn login(
         (Some(user), Verification::MatchNeedsRehash) => {
             let upgraded = passwords.hash(candidate).await?;
             db::users::set_password_hash(
-                db.write(),
+                cx.db.write(),
                 &user.tenant_id,
                 &user.id,
                 &upgraded,
@@ -156,17 +161,18 @@ pub async fn login(
         }
         _ => return Err(rejected),
     };
-    let mut tx = db.begin().await?;
+    // A session is a credential, not a change to anyone's data: no event.
+    let mut tx = cx.begin(&user.tenant_id, Some(&user.id)).await?;
     let signed_in = start_session(&mut tx, user, session_ttl).await?;
     tx.commit().await?;
     Ok(signed_in)
 }
 
 /// Resolves a bearer token to its live session and user.
-pub async fn authenticate(db: &Db, raw_token: &str) -> AppResult<SessionUser> {
+pub async fn authenticate(cx: &Ctx, raw_token: &str) -> AppResult<SessionUser> {
     let invalid = AppError::Unauthenticated(AuthFailure::InvalidToken);
     let token = SecretToken::parse(raw_token).ok_or(invalid)?;
-    let found = db::sessions::find_live(db.read(), &token.hash(), now_ms())
+    let found = db::sessions::find_live(cx.db.read(), &token.hash(), now_ms())
         .await?
         .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
     Ok(SessionUser {
@@ -176,8 +182,8 @@ pub async fn authenticate(db: &Db, raw_token: &str) -> AppResult<SessionUser> {
     })
 }
 
-pub async fn logout(db: &Db, session: &SessionUser) -> AppResult<()> {
-    db::sessions::delete(db.write(), &session.tenant_id, &session.session_id).await?;
+pub async fn logout(cx: &Ctx, session: &SessionUser) -> AppResult<()> {
+    db::sessions::delete(cx.db.write(), &session.tenant_id, &session.session_id).await?;
     Ok(())
 }
 
@@ -190,7 +196,7 @@ pub struct NewUserInput<'a> {
 /// Creates a user without a session (administration and imports). Without a password the user
 /// cannot sign in with one until it is set.
 pub async fn create_user(
-    db: &Db,
+    cx: &Ctx,
     passwords: &Passwords,
     tenant_id: &str,
     input: NewUserInput<'_>,
@@ -200,14 +206,17 @@ pub async fn create_user(
         Some(p) => Some(passwords.hash(p).await?),
         None => None,
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin(tenant_id, None).await?;
     let row = insert_user(&mut tx, tenant_id, &valid, hash.as_deref()).await?;
+    tx.record(DomainEvent::UserCreated {
+        user_id: row.id.clone(),
+    });
     tx.commit().await?;
     Ok(row.into())
 }
 
-pub async fn get_user(db: &Db, tenant_id: &str, user_id: &str) -> AppResult<User> {
-    db::users::find(db.read(), tenant_id, user_id)
+pub async fn get_user(cx: &Ctx, tenant_id: &str, user_id: &str) -> AppResult<User> {
+    db::users::find(cx.db.read(), tenant_id, user_id)
         .await?
         .map(User::from)
         .ok_or(AppError::NotFound("user"))
@@ -215,26 +224,30 @@ pub async fn get_user(db: &Db, tenant_id: &str, user_id: &str) -> AppResult<User
 
 /// A page of users and the id to continue after, if there may be more.
 pub async fn list_users(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: &str,
     after_id: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<User>, Option<String>)> {
     let rows =
-        db::users::list_page(db.read(), tenant_id, after_id, page::fetch_size(limit)).await?;
+        db::users::list_page(cx.db.read(), tenant_id, after_id, page::fetch_size(limit)).await?;
     let (rows, next) = page::split(rows, limit, |r| r.id.clone());
     Ok((rows.into_iter().map(User::from).collect(), next))
 }
 
 /// Deletes a user and, through foreign keys, their sessions.
-pub async fn delete_user(db: &Db, tenant_id: &str, user_id: &str) -> AppResult<()> {
-    if db::users::delete(db.write(), tenant_id, user_id).await? {
-        // Their memberships, leads and assignments went with them, in every workspace.
-        db.cache().invalidate_tenant(tenant_id).await;
-        Ok(())
-    } else {
-        Err(AppError::NotFound("user"))
+pub async fn delete_user(cx: &Ctx, tenant_id: &str, user_id: &str) -> AppResult<()> {
+    let mut tx = cx.begin(tenant_id, None).await?;
+    if !db::users::delete(&mut *tx, tenant_id, user_id).await? {
+        return Err(AppError::NotFound("user"));
     }
+    // Their memberships, leads and assignments went with them, in every workspace: the
+    // event's cache scope is the tenant.
+    tx.record(DomainEvent::UserDeleted {
+        user_id: user_id.to_string(),
+    });
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn insert_user(

@@ -5,44 +5,48 @@ use serde_json::{Value, json};
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::activity::{ActivityRow, NewActivity};
-use crate::db::{self, Db};
+use crate::db::{self};
+use crate::domain::event::{DomainEvent, Subject};
 use crate::error::AppResult;
+use crate::services::Ctx;
 use crate::services::page;
 
-/// What happened, to what, by whom.
-pub struct Event<'a> {
-    pub tenant_id: &'a str,
-    pub workspace_id: &'a str,
-    pub project_id: Option<&'a str>,
-    pub actor_id: Option<&'a str>,
-    /// `task.created`, `member.removed`, …
-    pub kind: &'a str,
-    pub subject_type: &'a str,
-    pub subject_id: &'a str,
-    pub payload: Value,
-}
-
-/// Appends `event` on `conn`, which should be the transaction making the change. The payload
-/// is enriched with the current state of its subject (read on the same transaction), so a
-/// realtime client needs no second request to show the change.
-pub async fn record(conn: &mut sqlx::AnyConnection, mut event: Event<'_>) -> AppResult<i64> {
-    enrich(conn, &mut event).await?;
-    let task_id = concerned_task(&event).map(str::to_string);
-    let user_id = concerned_user(&event).map(str::to_string);
-    let payload = event.payload.to_string();
+/// Appends `event`'s activity row on `conn`, the transaction making the change, and returns
+/// its id. The payload is enriched with the current state of its subject (read on the same
+/// transaction), so a realtime client needs no second request to show the change.
+pub(crate) async fn append(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    actor_id: Option<&str>,
+    event: &DomainEvent,
+) -> AppResult<i64> {
+    let kind = event.kind();
+    let mut payload = event.payload();
+    if !kind.removes_subject() {
+        enrich(
+            conn,
+            tenant_id,
+            kind.subject(),
+            event.subject_id(),
+            &mut payload,
+        )
+        .await?;
+    }
+    let payload = payload.to_string();
+    let (workspace_id, project_id) = event.place();
     let id = db::activity::append(
         &mut *conn,
         &NewActivity {
-            tenant_id: event.tenant_id,
-            workspace_id: event.workspace_id,
-            project_id: event.project_id,
-            actor_id: event.actor_id,
-            kind: event.kind,
-            subject_type: event.subject_type,
-            subject_id: event.subject_id,
+            tenant_id,
+            workspace_id,
+            project_id,
+            actor_id,
+            kind: kind.as_str(),
+            subject_type: kind.subject().as_str(),
+            subject_id: event.subject_id(),
             payload: &payload,
-            task_id: task_id.as_deref(),
-            user_id: user_id.as_deref(),
+            task_id: event.concerned_task(),
+            user_id: event.concerned_user(),
             now: now_ms(),
         },
     )
@@ -50,77 +54,49 @@ pub async fn record(conn: &mut sqlx::AnyConnection, mut event: Event<'_>) -> App
     Ok(id)
 }
 
-/// The task an event concerns: its subject, or the task of a comment or attachment.
-fn concerned_task<'e>(event: &'e Event<'_>) -> Option<&'e str> {
-    if event.subject_type == "task" {
-        return Some(event.subject_id);
-    }
-    event.payload.get("task_id").and_then(Value::as_str)
-}
-
-/// The user an event concerns: a member added, removed or changed, or a task's new assignee.
-fn concerned_user<'e>(event: &'e Event<'_>) -> Option<&'e str> {
-    if event.subject_type == "user" {
-        return Some(event.subject_id);
-    }
-    if event.kind == "task.assigned" {
-        return event.payload.get("assignee_id").and_then(Value::as_str);
-    }
-    None
-}
-
 /// Adds the subject's current fields under a key named after it (`comment`, `user`,
 /// `project`); keys already in the payload stay as they are. Tasks already carry theirs.
-async fn enrich(conn: &mut sqlx::AnyConnection, event: &mut Event<'_>) -> AppResult<()> {
-    if !event.payload.is_object() || event.kind.ends_with(".deleted") {
-        return Ok(());
-    }
-    let (key, value) = match event.subject_type {
-        "comment" => {
-            let Some(c) = db::comments::find(&mut *conn, event.tenant_id, event.subject_id).await?
-            else {
-                return Ok(());
-            };
-            let c = c.comment;
-            (
-                "comment",
+async fn enrich(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    subject: Subject,
+    subject_id: &str,
+    payload: &mut Value,
+) -> AppResult<()> {
+    let value = match subject {
+        Subject::Comment => db::comments::find(&mut *conn, tenant_id, subject_id)
+            .await?
+            .map(|c| {
+                let c = c.comment;
                 json!({
                     "id": c.id, "task_id": c.task_id, "content": c.content,
                     "author_id": c.author_id, "created_at": to_rfc3339(c.created_at),
                     "updated_at": to_rfc3339(c.updated_at),
-                }),
-            )
-        }
-        "user" => {
-            let Some(u) = db::users::find(&mut *conn, event.tenant_id, event.subject_id).await?
-            else {
-                return Ok(());
-            };
-            (
-                "user",
-                json!({"id": u.id, "name": u.name, "image_url": u.image_url}),
-            )
-        }
-        "project" => {
-            let Some(p) = db::projects::find(&mut *conn, event.tenant_id, event.subject_id).await?
-            else {
-                return Ok(());
-            };
-            (
-                "project",
+                })
+            }),
+        Subject::User => db::users::find(&mut *conn, tenant_id, subject_id)
+            .await?
+            .map(|u| json!({"id": u.id, "name": u.name, "image_url": u.image_url})),
+        Subject::Project => db::projects::find(&mut *conn, tenant_id, subject_id)
+            .await?
+            .map(|p| {
                 json!({
                     "id": p.id, "name": p.name, "description": p.description,
                     "status": p.status, "priority": p.priority,
                     "start_date": p.start_date.map(to_rfc3339),
                     "end_date": p.end_date.map(to_rfc3339),
                     "team_lead_id": p.team_lead_id,
-                }),
-            )
-        }
-        _ => return Ok(()),
+                })
+            }),
+        Subject::Task
+        | Subject::Attachment
+        | Subject::Invitation
+        | Subject::Workspace
+        | Subject::Role
+        | Subject::Key => None,
     };
-    if let Some(map) = event.payload.as_object_mut() {
-        map.entry(key).or_insert(value);
+    if let (Some(value), Some(map)) = (value, payload.as_object_mut()) {
+        map.entry(subject.as_str()).or_insert(value);
     }
     Ok(())
 }
@@ -132,7 +108,8 @@ pub struct ActivityEvent {
     pub actor_id: Option<String>,
     pub subject_type: String,
     pub subject_id: String,
-    pub workspace_id: String,
+    /// `None` for tenant-level events (users, roles, keys, a deleted workspace).
+    pub workspace_id: Option<String>,
     pub project_id: Option<String>,
     #[schema(value_type = Object)]
     pub payload: Value,
@@ -157,14 +134,14 @@ impl From<ActivityRow> for ActivityEvent {
 
 /// A page of a project's events after `after_id`, oldest first, and whether more follow.
 pub async fn list_for_project(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: &str,
     project_id: &str,
     after_id: i64,
     limit: u32,
 ) -> AppResult<(Vec<ActivityEvent>, Option<i64>)> {
     let rows = db::activity::list_for_project(
-        db.read(),
+        cx.db.read(),
         tenant_id,
         project_id,
         after_id,

@@ -9,19 +9,17 @@ use std::ops::Range;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::attachments::{AttachmentRow, Scope};
-use crate::db::{self, Db};
+use crate::db::{self};
 use crate::domain::enums::WorkspaceRole;
+use crate::domain::event::{AttachmentFacts, Detached, DomainEvent, InProject};
 use crate::domain::permission;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
-use crate::jobs::{self, attachments as purge};
 use crate::services::access::{self, Actor, ProjectAccess};
-use crate::services::activity::{self, Event};
-use crate::services::page;
+use crate::services::{Ctx, page};
 use crate::storage::range::{self, Ranged};
 use crate::storage::signing::SigningKey;
 use crate::storage::sniff::{self, Serving};
@@ -30,7 +28,7 @@ use crate::storage::{PutError, Storage, names};
 /// What the file services need besides the database.
 #[derive(Clone, Copy)]
 pub struct Files<'a> {
-    pub db: &'a Db,
+    pub cx: &'a Ctx,
     pub storage: &'a Storage,
     pub signing_key: Option<&'a SigningKey>,
     /// Base of absolute links (`KANRI_APP_URL`).
@@ -125,7 +123,7 @@ where
     S: futures_util::Stream<Item = Result<Bytes, E>> + Send,
     E: std::fmt::Display,
 {
-    let (task, access) = crate::services::tasks::task_access(files.db, actor, task_id).await?;
+    let (task, access) = crate::services::tasks::task_access(files.cx, actor, task_id).await?;
     access.require(permission::TASKS_UPDATE)?;
     let id = new_id();
     let workspace_id = access.workspace.workspace_id.clone();
@@ -154,7 +152,7 @@ where
         storage_key: key,
         created_at: now_ms(),
     };
-    match record_upload(files.db, actor, &row).await {
+    match record_upload(files.cx, actor, &row).await {
         Ok(()) => Ok(Attachment::from_row(row, files.app_url)),
         Err(e) => {
             if let Err(error) = files.storage.delete(&row.storage_key).await {
@@ -165,8 +163,8 @@ where
     }
 }
 
-async fn record_upload(db: &Db, actor: &Actor, row: &AttachmentRow) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+async fn record_upload(cx: &Ctx, actor: &Actor, row: &AttachmentRow) -> AppResult<()> {
+    let mut tx = cx.begin_as(actor).await?;
     // The task may have been deleted while the bytes were arriving.
     if !db::tasks::lock(&mut *tx, &actor.tenant_id, &row.task_id).await? {
         return Err(AppError::NotFound("task"));
@@ -180,51 +178,39 @@ async fn record_upload(db: &Db, actor: &Actor, row: &AttachmentRow) -> AppResult
         row.created_at,
     )
     .await?;
-    record(&mut tx, actor, row, "attachment.created").await?;
+    tx.record(DomainEvent::AttachmentCreated {
+        at: at(row),
+        attachment: facts(row),
+    });
     tx.commit().await?;
-    // Task lists show each task's attachment count.
-    db.cache()
-        .invalidate_project(&actor.tenant_id, &row.project_id)
-        .await;
     Ok(())
 }
 
-async fn record(
-    conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    row: &AttachmentRow,
-    kind: &str,
-) -> AppResult<i64> {
-    activity::record(
-        conn,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &row.workspace_id,
-            project_id: Some(&row.project_id),
-            actor_id: Some(&actor.user_id),
-            kind,
-            subject_type: "attachment",
-            subject_id: &row.id,
-            payload: json!({
-                "id": row.id,
-                "task_id": row.task_id,
-                "filename": row.filename,
-                "content_type": row.content_type,
-                "size_bytes": row.size_bytes,
-            }),
-        },
-    )
-    .await
+fn at(row: &AttachmentRow) -> InProject {
+    InProject {
+        workspace_id: row.workspace_id.clone(),
+        project_id: row.project_id.clone(),
+    }
+}
+
+fn facts(row: &AttachmentRow) -> AttachmentFacts {
+    AttachmentFacts {
+        id: row.id.clone(),
+        task_id: row.task_id.clone(),
+        filename: row.filename.clone(),
+        content_type: row.content_type.clone(),
+        size_bytes: row.size_bytes,
+    }
 }
 
 /// A live attachment the caller may read, with their standing in its project.
-async fn readable(db: &Db, actor: &Actor, id: &str) -> AppResult<(AttachmentRow, ProjectAccess)> {
-    let row = db::attachments::find(db.read(), &actor.tenant_id, id)
+async fn readable(cx: &Ctx, actor: &Actor, id: &str) -> AppResult<(AttachmentRow, ProjectAccess)> {
+    let row = db::attachments::find(cx.db.read(), &actor.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
-    let access = access::project_access(db, actor, &row.project_id)
+    let access = access::project_access(cx, actor, &row.project_id)
         .await
-        .map_err(|_| AppError::NotFound("attachment"))?;
+        .map_err(|e| e.not_found_as("attachment"))?;
     if !access.can(permission::TASKS_READ) {
         return Err(AppError::NotFound("attachment"));
     }
@@ -232,7 +218,7 @@ async fn readable(db: &Db, actor: &Actor, id: &str) -> AppResult<(AttachmentRow,
 }
 
 pub async fn get(files: Files<'_>, actor: &Actor, id: &str) -> AppResult<Attachment> {
-    let (row, _) = readable(files.db, actor, id).await?;
+    let (row, _) = readable(files.cx, actor, id).await?;
     Ok(Attachment::from_row(row, files.app_url))
 }
 
@@ -244,10 +230,10 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Attachment>, Option<String>)> {
-    let (_, access) = crate::services::tasks::task_access(files.db, actor, task_id).await?;
+    let (_, access) = crate::services::tasks::task_access(files.cx, actor, task_id).await?;
     access.require(permission::TASKS_READ)?;
     let rows = db::attachments::list_for_task(
-        files.db.read(),
+        files.cx.db.read(),
         &actor.tenant_id,
         task_id,
         after,
@@ -299,7 +285,7 @@ pub async fn download(
     id: &str,
     range_header: Option<&str>,
 ) -> AppResult<Download> {
-    let (row, _) = readable(files.db, actor, id).await?;
+    let (row, _) = readable(files.cx, actor, id).await?;
     open(files.storage, row, range_header).await
 }
 
@@ -352,7 +338,7 @@ pub struct SignedUrl {
 
 /// An expiring link to an attachment the caller may read.
 pub async fn signed_url(files: Files<'_>, actor: &Actor, id: &str) -> AppResult<SignedUrl> {
-    let (row, _) = readable(files.db, actor, id).await?;
+    let (row, _) = readable(files.cx, actor, id).await?;
     let key = files.signing_key.ok_or(AppError::NotConfigured(
         "signed links need KANRI_SIGNING_KEY on this server",
     ))?;
@@ -387,7 +373,7 @@ pub async fn download_signed(
     if expires <= now_ms() / 1000 {
         return Err(AppError::Forbidden("the link has expired"));
     }
-    let row = db::attachments::find_signed(files.db.read(), id)
+    let row = db::attachments::find_signed(files.cx.db.read(), id)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
     open(files.storage, row, range_header).await
@@ -396,7 +382,7 @@ pub async fn download_signed(
 /// Deletes an attachment: its uploader, or a workspace owner or admin, may. The object goes in
 /// the purge job enqueued here.
 pub async fn delete(files: Files<'_>, actor: &Actor, id: &str) -> AppResult<()> {
-    let (row, access) = readable(files.db, actor, id).await?;
+    let (row, access) = readable(files.cx, actor, id).await?;
     let is_uploader = row.uploaded_by.as_deref() == Some(actor.user_id.as_str());
     let moderates = matches!(
         access.workspace.role,
@@ -408,7 +394,7 @@ pub async fn delete(files: Files<'_>, actor: &Actor, id: &str) -> AppResult<()> 
         ));
     }
     let now = now_ms();
-    let mut tx = files.db.begin().await?;
+    let mut tx = files.cx.begin_as(actor).await?;
     let Some(freed) = db::attachments::mark_deleted(&mut *tx, &actor.tenant_id, id, now).await?
     else {
         return Err(AppError::NotFound("attachment"));
@@ -421,33 +407,25 @@ pub async fn delete(files: Files<'_>, actor: &Actor, id: &str) -> AppResult<()> 
         now,
     )
     .await?;
-    record(&mut tx, actor, &row, "attachment.deleted").await?;
-    jobs::enqueue(
-        &mut tx,
-        purge::purge_spec(&actor.tenant_id, &format!("attachment:{id}")),
-    )
-    .await?;
+    tx.record(DomainEvent::AttachmentDeleted {
+        at: at(&row),
+        attachment: facts(&row),
+    });
     tx.commit().await?;
-    files.db.wake_jobs();
-    files
-        .db
-        .cache()
-        .invalidate_project(&actor.tenant_id, &row.project_id)
-        .await;
     Ok(())
 }
 
-/// Marks the files of a task or project being deleted, frees their bytes and enqueues their
-/// purge: call it on the deleting transaction.
+/// Marks the files of a task or project being deleted and frees their bytes: call it on the
+/// deleting transaction. The deletion's event then implies their purge.
 pub async fn detach(
     conn: &mut sqlx::AnyConnection,
     tenant_id: &str,
     scope: Scope<'_>,
-) -> AppResult<()> {
+) -> AppResult<Detached> {
     let now = now_ms();
     let freed = db::attachments::mark_deleted_under(&mut *conn, tenant_id, scope, now).await?;
     if freed.is_empty() {
-        return Ok(());
+        return Ok(Detached::None);
     }
     let mut per_workspace: Vec<(String, i64)> = Vec::new();
     for f in freed {
@@ -459,15 +437,10 @@ pub async fn detach(
     for (workspace_id, bytes) in per_workspace {
         db::attachments::add_usage(&mut *conn, tenant_id, &workspace_id, -bytes, now).await?;
     }
-    let cause = match scope {
-        Scope::Task(id) => format!("task:{id}"),
-        Scope::Project(id) => format!("project:{id}"),
-    };
-    jobs::enqueue(&mut *conn, purge::purge_spec(tenant_id, &cause)).await?;
-    Ok(())
+    Ok(Detached::Some)
 }
 
 /// The bytes a workspace's attachments take, for its details.
-pub async fn storage_bytes(db: &Db, tenant_id: &str, workspace_id: &str) -> AppResult<i64> {
-    Ok(db::attachments::storage_bytes(db.read(), tenant_id, workspace_id).await?)
+pub async fn storage_bytes(cx: &Ctx, tenant_id: &str, workspace_id: &str) -> AppResult<i64> {
+    Ok(db::attachments::storage_bytes(cx.db.read(), tenant_id, workspace_id).await?)
 }

@@ -2,19 +2,18 @@
 //! (admins) may delete any.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::clock::{now_ms, to_rfc3339};
+use crate::db;
 use crate::db::comments::{CommentRow, CommentWithAuthor};
-use crate::db::{self, Db};
+use crate::domain::event::{DomainEvent, InProject};
 use crate::domain::permission;
 use crate::domain::task::parse_text;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::services::access::{Actor, ProjectAccess};
-use crate::services::activity::{self, Event};
-use crate::services::page;
 use crate::services::tasks::task_access;
+use crate::services::{Ctx, page};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Author {
@@ -63,33 +62,15 @@ fn parse_content(content: &str) -> AppResult<String> {
     Ok(parse_text("content", content, true)?.expect("required text is present"))
 }
 
-async fn record(
-    conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    access: &ProjectAccess,
-    kind: &str,
-    comment_id: &str,
-    task_id: &str,
-) -> AppResult<()> {
-    activity::record(
-        conn,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &access.workspace.workspace_id,
-            project_id: Some(&access.project_id),
-            actor_id: Some(&actor.user_id),
-            kind,
-            subject_type: "comment",
-            subject_id: comment_id,
-            payload: json!({"task_id": task_id}),
-        },
-    )
-    .await?;
-    Ok(())
+fn at(access: &ProjectAccess) -> InProject {
+    InProject {
+        workspace_id: access.workspace.workspace_id.clone(),
+        project_id: access.project_id.clone(),
+    }
 }
 
-pub async fn create(db: &Db, actor: &Actor, task_id: &str, content: &str) -> AppResult<Comment> {
-    let (_, access) = task_access(db, actor, task_id).await?;
+pub async fn create(cx: &Ctx, actor: &Actor, task_id: &str, content: &str) -> AppResult<Comment> {
+    let (_, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::COMMENTS_CREATE)?;
     let content = parse_content(content)?;
     let now = now_ms();
@@ -101,34 +82,35 @@ pub async fn create(db: &Db, actor: &Actor, task_id: &str, content: &str) -> App
         created_at: now,
         updated_at: now,
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::comments::insert(&mut *tx, &actor.tenant_id, &row).await?;
-    record(&mut tx, actor, &access, "comment.created", &row.id, task_id).await?;
+    tx.record(DomainEvent::CommentCreated {
+        at: at(&access),
+        comment_id: row.id.clone(),
+        task_id: task_id.to_string(),
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_project(&actor.tenant_id, &access.project_id)
-        .await;
-    load(db, &actor.tenant_id, &row.id).await
+    load(cx, &actor.tenant_id, &row.id).await
 }
 
-async fn load(db: &Db, tenant_id: &str, id: &str) -> AppResult<Comment> {
-    db::comments::find(db.read(), tenant_id, id)
+async fn load(cx: &Ctx, tenant_id: &str, id: &str) -> AppResult<Comment> {
+    db::comments::find(cx.db.read(), tenant_id, id)
         .await?
         .map(Comment::from)
         .ok_or(AppError::NotFound("comment"))
 }
 
 pub async fn list(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     task_id: &str,
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Comment>, Option<String>)> {
-    let (_, access) = task_access(db, actor, task_id).await?;
+    let (_, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::COMMENTS_READ)?;
     let rows = db::comments::list_page(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         task_id,
         after,
@@ -141,66 +123,52 @@ pub async fn list(
 
 /// The comment and the caller's standing in its project; not found when invisible.
 async fn comment_access(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     comment_id: &str,
 ) -> AppResult<(CommentWithAuthor, ProjectAccess)> {
-    let comment = db::comments::find(db.read(), &actor.tenant_id, comment_id)
+    let comment = db::comments::find(cx.db.read(), &actor.tenant_id, comment_id)
         .await?
         .ok_or(AppError::NotFound("comment"))?;
-    let (_, access) = task_access(db, actor, &comment.comment.task_id)
+    let (_, access) = task_access(cx, actor, &comment.comment.task_id)
         .await
-        .map_err(|_| AppError::NotFound("comment"))?;
+        .map_err(|e| e.not_found_as("comment"))?;
     Ok((comment, access))
 }
 
 /// Only the author may edit a comment.
-pub async fn edit(db: &Db, actor: &Actor, comment_id: &str, content: &str) -> AppResult<Comment> {
-    let (comment, access) = comment_access(db, actor, comment_id).await?;
+pub async fn edit(cx: &Ctx, actor: &Actor, comment_id: &str, content: &str) -> AppResult<Comment> {
+    let (comment, access) = comment_access(cx, actor, comment_id).await?;
     if comment.comment.author_id.as_deref() != Some(actor.user_id.as_str()) {
         return Err(AppError::Forbidden("only the author can edit a comment"));
     }
     let content = parse_content(content)?;
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::comments::update_content(&mut *tx, &actor.tenant_id, comment_id, &content, now_ms())
         .await?;
-    record(
-        &mut tx,
-        actor,
-        &access,
-        "comment.updated",
-        comment_id,
-        &comment.comment.task_id,
-    )
-    .await?;
+    tx.record(DomainEvent::CommentUpdated {
+        at: at(&access),
+        comment_id: comment_id.to_string(),
+        task_id: comment.comment.task_id,
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_project(&actor.tenant_id, &access.project_id)
-        .await;
-    load(db, &actor.tenant_id, comment_id).await
+    load(cx, &actor.tenant_id, comment_id).await
 }
 
 /// The author, or anyone who may moderate comments (admins), may delete a comment.
-pub async fn delete(db: &Db, actor: &Actor, comment_id: &str) -> AppResult<()> {
-    let (comment, access) = comment_access(db, actor, comment_id).await?;
+pub async fn delete(cx: &Ctx, actor: &Actor, comment_id: &str) -> AppResult<()> {
+    let (comment, access) = comment_access(cx, actor, comment_id).await?;
     let is_author = comment.comment.author_id.as_deref() == Some(actor.user_id.as_str());
     if !is_author {
         access.require(permission::COMMENTS_MODERATE)?;
     }
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::comments::delete(&mut *tx, &actor.tenant_id, comment_id).await?;
-    record(
-        &mut tx,
-        actor,
-        &access,
-        "comment.deleted",
-        comment_id,
-        &comment.comment.task_id,
-    )
-    .await?;
+    tx.record(DomainEvent::CommentDeleted {
+        at: at(&access),
+        comment_id: comment_id.to_string(),
+        task_id: comment.comment.task_id,
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_project(&actor.tenant_id, &access.project_id)
-        .await;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Identity-provider sync: verifying Svix-signed webhook deliveries (Clerk's), reading the user
 //! events out of them, and recording each delivery with its job. The job
-//! (`jobs::identity::sync`) applies the change to the user later.
+//! (`services::identity_sync`) applies the change to the user later.
 
 use std::fmt;
 
@@ -12,10 +12,11 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 
 use crate::clock::now_ms;
-use crate::db::{self, Db};
+use crate::db;
+use crate::domain::job::{IdentityEvent, IdentitySync, JobKind};
 use crate::error::AppResult;
-use crate::jobs;
-use crate::jobs::identity::{self as job, SyncArgs, USER_CREATED, USER_DELETED, USER_UPDATED};
+use crate::jobs::NewJobSpec;
+use crate::services::Ctx;
 
 /// The provider name receipts are recorded under. Both webhook routes use it, so a message
 /// delivered to both addresses is still applied once.
@@ -186,21 +187,21 @@ impl ClerkUser {
 /// The job arguments for a delivery, or `None` for an event type kanri ignores. A user event
 /// whose `data` has the wrong shape is an error (`Err` with serde's reason); a well-shaped but
 /// unusable one (no email, a bad address) is left for the job to refuse.
-pub fn sync_args(event: ClerkEvent, event_id: &str) -> Result<Option<SyncArgs>, String> {
-    if ![USER_CREATED, USER_UPDATED, USER_DELETED].contains(&event.kind.as_str()) {
+pub fn sync_args(event: ClerkEvent, event_id: &str) -> Result<Option<IdentitySync>, String> {
+    let Some(kind) = IdentityEvent::from_provider(&event.kind) else {
         return Ok(None);
-    }
+    };
     let user: ClerkUser = serde_json::from_value(event.data).map_err(|e| format!("data: {e}"))?;
-    let (email, name, image_url) = if event.kind == USER_DELETED {
+    let (email, name, image_url) = if kind == IdentityEvent::UserDeleted {
         (None, None, None)
     } else {
         let email = user.email();
         let name = user.name(email.as_deref());
         (email, name, user.image_url.clone())
     };
-    Ok(Some(SyncArgs {
+    Ok(Some(IdentitySync {
         event_id: event_id.to_string(),
-        kind: event.kind,
+        kind,
         external_id: user.id,
         email,
         name,
@@ -211,7 +212,7 @@ pub fn sync_args(event: ClerkEvent, event_id: &str) -> Result<Option<SyncArgs>, 
 /// What became of a verified delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Received {
-    /// Recorded, and its job enqueued (call `Queue::wake`).
+    /// Recorded, and its job enqueued.
     Queued,
     /// Its id was recorded before: acknowledged, nothing done.
     Replayed,
@@ -222,19 +223,26 @@ pub enum Received {
 /// Records the delivery `event_id` and enqueues its job, in one transaction; a replayed id
 /// enqueues nothing.
 pub async fn receive(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: &str,
     event_id: &str,
-    args: Option<SyncArgs>,
+    args: Option<IdentitySync>,
 ) -> AppResult<Received> {
     let Some(args) = args else {
         return Ok(Received::Ignored);
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin(tenant_id, None).await?;
     if !db::webhook_receipts::insert(&mut *tx, tenant_id, PROVIDER, event_id, now_ms()).await? {
         return Ok(Received::Replayed);
     }
-    jobs::enqueue(&mut tx, job::sync_spec(tenant_id, PROVIDER, &args)).await?;
+    // The user changes when the job applies the event; that commit records its event.
+    // One job per delivery, even if the receipt check were bypassed.
+    let dedupe = format!(
+        "{}:{tenant_id}:{PROVIDER}:{}",
+        IdentitySync::NAME,
+        args.event_id
+    );
+    tx.enqueue(NewJobSpec::of(tenant_id, &args).dedupe(dedupe));
     tx.commit().await?;
     Ok(Received::Queued)
 }

@@ -9,18 +9,18 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::invitations::{InvitationRow, NewInvitation, StatusFilter};
-use crate::db::{self, Db};
+use crate::db::{self};
 use crate::domain::enums::{InvitationStatus, WorkspaceRole};
+use crate::domain::event::DomainEvent;
 use crate::domain::permission;
 use crate::domain::{Email, FieldError, SecretToken, Validator};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+use crate::services::Ctx;
 use crate::services::access::{self, Actor, WorkspaceAccess};
-use crate::services::activity::{self, Event};
 use crate::services::members::{self, Member};
 
 pub const MAX_MESSAGE_CHARS: usize = 1000;
@@ -117,7 +117,7 @@ fn parse_message(input: Option<&str>) -> Result<Option<String>, FieldError> {
 /// The inviter may hand out neither OWNER (owners are made by promotion, after joining) nor
 /// anything a member manager could not grant directly.
 async fn check_grantable(
-    db: &Db,
+    cx: &Ctx,
     access: &WorkspaceAccess,
     role: WorkspaceRole,
     custom_role_id: Option<&str>,
@@ -129,7 +129,7 @@ async fn check_grantable(
         )
         .into());
     }
-    members::check_grantable(db, access, role, custom_role_id).await
+    members::check_grantable(cx, access, role, custom_role_id).await
 }
 
 pub struct NewInvitationInput<'a> {
@@ -142,27 +142,27 @@ pub struct NewInvitationInput<'a> {
 /// Invites `email` to the workspace. Needs `invitations:manage`. Refused when the address
 /// already belongs to a member or already has a pending, unexpired invitation here.
 pub async fn create(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     input: NewInvitationInput<'_>,
     ttl: Duration,
 ) -> AppResult<Invitation> {
-    let access = access::workspace_access(db, actor, workspace_id).await?;
+    let access = access::workspace_access(cx, actor, workspace_id).await?;
     access.require(permission::INVITATIONS_MANAGE)?;
     let mut v = Validator::default();
     let email = v.field(Email::parse("email", input.email));
     let message = v.field(parse_message(input.message));
     v.finish()?;
     let (email, message) = (email.expect("validated"), message.flatten());
-    check_grantable(db, &access, input.role, input.custom_role_id).await?;
+    check_grantable(cx, &access, input.role, input.custom_role_id).await?;
 
     // A placeholder secret nobody sees; the email job mints the one it sends.
     let token = SecretToken::generate();
     let id = new_id();
     let now = now_ms();
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     // Serialises invitations to this workspace, so two concurrent invitations of one address
     // cannot both pass the check below.
     db::workspaces::lock(&mut *tx, &actor.tenant_id, workspace_id).await?;
@@ -209,30 +209,16 @@ pub async fn create(
         },
     )
     .await?;
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "invitation.created",
-            subject_type: "invitation",
-            subject_id: &id,
-            payload: json!({"email": email.as_str(), "role": input.role}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::InvitationCreated {
+        workspace_id: workspace_id.to_string(),
+        invitation_id: id.clone(),
+        email: email.as_str().to_string(),
+        role: input.role,
+    });
     let row = db::invitations::find(&mut *tx, &actor.tenant_id, &id)
         .await?
         .ok_or(AppError::NotFound("invitation"))?;
-    crate::jobs::enqueue(
-        &mut tx,
-        crate::jobs::email::invitation_spec(&actor.tenant_id, &id),
-    )
-    .await?;
     tx.commit().await?;
-    db.wake_jobs();
     Ok(Invitation::from_row(row, now))
 }
 
@@ -244,14 +230,14 @@ pub fn parse_status_filter(input: Option<&str>) -> AppResult<Option<InvitationSt
 }
 
 pub async fn list_for_workspace(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     status: Option<InvitationStatus>,
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Invitation>, Option<String>)> {
-    access::workspace_access(db, actor, workspace_id)
+    access::workspace_access(cx, actor, workspace_id)
         .await?
         .require(permission::INVITATIONS_MANAGE)?;
     let filter = match status {
@@ -262,7 +248,7 @@ pub async fn list_for_workspace(
     };
     let now = now_ms();
     let rows = db::invitations::list_for_workspace(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         workspace_id,
         filter,
@@ -276,15 +262,15 @@ pub async fn list_for_workspace(
 
 /// The caller's own pending invitations, in every workspace of their tenant.
 pub async fn list_mine(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Invitation>, Option<String>)> {
-    let email = caller_email(db, actor).await?;
+    let email = caller_email(cx, actor).await?;
     let now = now_ms();
     let rows = db::invitations::list_pending_for_email(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         &email,
         now,
@@ -306,11 +292,11 @@ fn page(rows: Vec<InvitationRow>, limit: u32, now: i64) -> (Vec<Invitation>, Opt
 
 /// Revokes a pending invitation. Needs `invitations:manage` in its workspace; an invitation of
 /// a workspace the caller is not in is not found.
-pub async fn revoke(db: &Db, actor: &Actor, id: &str) -> AppResult<Invitation> {
-    let row = db::invitations::find(db.read(), &actor.tenant_id, id)
+pub async fn revoke(cx: &Ctx, actor: &Actor, id: &str) -> AppResult<Invitation> {
+    let row = db::invitations::find(cx.db.read(), &actor.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("invitation"))?;
-    access::workspace_access(db, actor, &row.workspace_id)
+    access::workspace_access(cx, actor, &row.workspace_id)
         .await
         .map_err(|e| match e {
             AppError::NotFound(_) => AppError::NotFound("invitation"),
@@ -321,7 +307,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: &str) -> AppResult<Invitation> {
     if effective_status(&row, now) != InvitationStatus::Pending {
         return Err(not_pending());
     }
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     if !db::invitations::respond(
         &mut *tx,
         &actor.tenant_id,
@@ -333,20 +319,11 @@ pub async fn revoke(db: &Db, actor: &Actor, id: &str) -> AppResult<Invitation> {
     {
         return Err(not_pending());
     }
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &row.workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "invitation.revoked",
-            subject_type: "invitation",
-            subject_id: id,
-            payload: json!({"email": row.email}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::InvitationRevoked {
+        workspace_id: row.workspace_id.clone(),
+        invitation_id: id.to_string(),
+        email: row.email.clone(),
+    });
     let row = db::invitations::find(&mut *tx, &actor.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("invitation"))?;
@@ -355,8 +332,8 @@ pub async fn revoke(db: &Db, actor: &Actor, id: &str) -> AppResult<Invitation> {
 }
 
 /// The caller's email, normalised as invitations store it.
-async fn caller_email(db: &Db, actor: &Actor) -> AppResult<String> {
-    let user = db::users::find(db.read(), &actor.tenant_id, &actor.user_id)
+async fn caller_email(cx: &Ctx, actor: &Actor) -> AppResult<String> {
+    let user = db::users::find(cx.db.read(), &actor.tenant_id, &actor.user_id)
         .await?
         .ok_or(AppError::NotFound("user"))?;
     Ok(user.email.trim().to_lowercase())
@@ -386,10 +363,10 @@ async fn find_addressed_to_caller(
 
 /// Accepts an invitation addressed to the caller: marks it accepted and adds the membership
 /// with the invited role, in one transaction.
-pub async fn accept(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<Accepted> {
-    let email = caller_email(db, actor).await?;
+pub async fn accept(cx: &Ctx, actor: &Actor, id: &str, token: &str) -> AppResult<Accepted> {
+    let email = caller_email(cx, actor).await?;
     let now = now_ms();
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     let row = find_addressed_to_caller(&mut tx, actor, &email, id, token).await?;
     answerable(&row, now)?;
     if !db::invitations::respond(
@@ -413,20 +390,11 @@ pub async fn accept(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<
         row.custom_role_id.as_deref(),
     )
     .await?;
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &row.workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "invitation.accepted",
-            subject_type: "invitation",
-            subject_id: id,
-            payload: json!({"role": role}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::InvitationAccepted {
+        workspace_id: row.workspace_id.clone(),
+        invitation_id: id.to_string(),
+        role,
+    });
     let row = db::invitations::find(&mut *tx, &actor.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("invitation"))?;
@@ -439,9 +407,6 @@ pub async fn accept(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<
     .await?
     .ok_or(AppError::NotFound("member"))?;
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, &row.workspace_id)
-        .await;
     Ok(Accepted {
         invitation: Invitation::from_row(row, now),
         member: Member::from(member),
@@ -449,10 +414,10 @@ pub async fn accept(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<
 }
 
 /// Rejects an invitation addressed to the caller.
-pub async fn reject(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<Invitation> {
-    let email = caller_email(db, actor).await?;
+pub async fn reject(cx: &Ctx, actor: &Actor, id: &str, token: &str) -> AppResult<Invitation> {
+    let email = caller_email(cx, actor).await?;
     let now = now_ms();
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     let row = find_addressed_to_caller(&mut tx, actor, &email, id, token).await?;
     answerable(&row, now)?;
     if !db::invitations::respond(
@@ -466,20 +431,10 @@ pub async fn reject(db: &Db, actor: &Actor, id: &str, token: &str) -> AppResult<
     {
         return Err(not_pending());
     }
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &row.workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "invitation.rejected",
-            subject_type: "invitation",
-            subject_id: id,
-            payload: json!({}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::InvitationRejected {
+        workspace_id: row.workspace_id.clone(),
+        invitation_id: id.to_string(),
+    });
     let row = db::invitations::find(&mut *tx, &actor.tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("invitation"))?;

@@ -6,9 +6,10 @@ use serde_json::Value;
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::jobs::JobRow;
-use crate::db::{self, Db};
+use crate::db::{self};
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
 use crate::services::page;
 
 const STATES: &[&str] = &[
@@ -60,7 +61,7 @@ impl JobView {
 
 /// A page of jobs. `tenant_id` limits it to one tenant; `state` may be any of `STATES`.
 pub async fn list(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: Option<&str>,
     state: Option<&str>,
     kind: Option<&str>,
@@ -81,7 +82,7 @@ pub async fn list(
         other => (other, None),
     };
     let rows = db::jobs::list_page(
-        db.read(),
+        cx.db.read(),
         tenant_id,
         stored,
         kind,
@@ -101,23 +102,23 @@ pub async fn list(
     Ok((items, next))
 }
 
-pub async fn retry(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<()> {
-    if db::jobs::retry(db.write(), tenant_id, id, now_ms()).await? {
+pub async fn retry(cx: &Ctx, tenant_id: Option<&str>, id: &str) -> AppResult<()> {
+    if db::jobs::retry(cx.db.write(), tenant_id, id, now_ms()).await? {
         Ok(())
     } else {
-        Err(not_retryable(db, tenant_id, id).await)
+        Err(not_retryable(cx, tenant_id, id).await)
     }
 }
 
-pub async fn retry_all_dead(db: &Db, tenant_id: Option<&str>) -> AppResult<u64> {
-    Ok(db::jobs::retry_all_dead(db.write(), tenant_id, now_ms()).await?)
+pub async fn retry_all_dead(cx: &Ctx, tenant_id: Option<&str>) -> AppResult<u64> {
+    Ok(db::jobs::retry_all_dead(cx.db.write(), tenant_id, now_ms()).await?)
 }
 
-pub async fn cancel(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<()> {
-    if db::jobs::cancel(db.write(), tenant_id, id, now_ms()).await? {
+pub async fn cancel(cx: &Ctx, tenant_id: Option<&str>, id: &str) -> AppResult<()> {
+    if db::jobs::cancel(cx.db.write(), tenant_id, id, now_ms()).await? {
         return Ok(());
     }
-    match visible(db, tenant_id, id).await {
+    match visible(cx, tenant_id, id).await {
         Ok(_) => Err(AppError::Conflict {
             code: "job_not_queued",
             message: "only a job that has not started can be cancelled".into(),
@@ -127,19 +128,19 @@ pub async fn cancel(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<()>
 }
 
 /// Jobs by stored state, for one tenant or (operators) all.
-pub async fn stats(db: &Db, tenant_id: Option<&str>) -> AppResult<Vec<(String, i64)>> {
-    Ok(db::jobs::counts(db.read(), tenant_id).await?)
+pub async fn stats(cx: &Ctx, tenant_id: Option<&str>) -> AppResult<Vec<(String, i64)>> {
+    Ok(db::jobs::counts(cx.db.read(), tenant_id).await?)
 }
 
-async fn visible(db: &Db, tenant_id: Option<&str>, id: &str) -> AppResult<JobRow> {
-    db::jobs::find(db.read(), id)
+async fn visible(cx: &Ctx, tenant_id: Option<&str>, id: &str) -> AppResult<JobRow> {
+    db::jobs::find(cx.db.read(), id)
         .await?
         .filter(|j| tenant_id.is_none_or(|t| j.tenant_id == t))
         .ok_or(AppError::NotFound("job"))
 }
 
-async fn not_retryable(db: &Db, tenant_id: Option<&str>, id: &str) -> AppError {
-    match visible(db, tenant_id, id).await {
+async fn not_retryable(cx: &Ctx, tenant_id: Option<&str>, id: &str) -> AppError {
+    match visible(cx, tenant_id, id).await {
         Ok(_) => AppError::Conflict {
             code: "job_not_retryable",
             message: "only a dead or cancelled job can be retried".into(),

@@ -9,19 +9,19 @@
 //! `Lookup::part`.
 
 use crate::cache::{Lookup, PROJECT_LIST_TTL, SEARCH_TTL, Scope, TASK_LIST_TTL};
-use crate::db::Db;
 use crate::domain::permission;
 use crate::error::AppResult;
+use crate::services::Ctx;
 use crate::services::access::{self, Actor};
 
 /// A page (or all) of the workspace's projects the caller may see.
 pub async fn project_list(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     namespace: &'static str,
 ) -> AppResult<Lookup> {
-    let ws = access::workspace_access(db, actor, workspace_id).await?;
+    let ws = access::workspace_access(cx, actor, workspace_id).await?;
     // The same rule `projects::list` applies.
     let viewer = (!ws.can(permission::PROJECTS_READ)).then_some(actor.user_id.as_str());
     Ok(Lookup::new(namespace, PROJECT_LIST_TTL)
@@ -36,13 +36,13 @@ pub async fn project_list(
 /// A list of the project's tasks (everyone who may read them sees the same tasks), for a
 /// caller who holds every permission in `required`.
 pub async fn task_list(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     namespace: &'static str,
     required: &[&str],
 ) -> AppResult<Lookup> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     for permission in required {
         access.require(permission)?;
     }
@@ -57,12 +57,12 @@ pub async fn task_list(
 /// Search results over one project's tasks, for a caller who may read them (everyone who may
 /// sees the same results). The caller adds the parsed query with `Lookup::part`.
 pub async fn project_search(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     namespace: &'static str,
 ) -> AppResult<Lookup> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::TASKS_READ)?;
     Ok(project_scoped(
         Lookup::new(namespace, SEARCH_TTL),

@@ -1,18 +1,19 @@
 //! Workspace members: list, add, change role, remove — with the rules on owners.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::workspace_members::{MemberWithUser, NewMember};
-use crate::db::{self, Db, is_unique_violation};
+use crate::db::{self, is_unique_violation};
 use crate::domain::enums::WorkspaceRole;
+use crate::domain::event::DomainEvent;
 use crate::domain::permission;
 use crate::domain::{Email, FieldError};
 use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
 use crate::services::access::{self, Actor, WorkspaceAccess};
-use crate::services::activity::{self, Event};
 use crate::services::page;
+use crate::services::unit_of_work::UnitOfWork;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Member {
@@ -47,13 +48,13 @@ pub enum UserRef<'a> {
 }
 
 /// Resolves a user of the caller's tenant; unknown (or another tenant's) is not found.
-pub async fn resolve_user(db: &Db, tenant_id: &str, user: &UserRef<'_>) -> AppResult<String> {
+pub async fn resolve_user(cx: &Ctx, tenant_id: &str, user: &UserRef<'_>) -> AppResult<String> {
     let found = match user {
         UserRef::Email(email) => {
             let email = Email::parse("email", email)?;
-            db::users::find_id_by_email(db.read(), tenant_id, email.normalized()).await?
+            db::users::find_id_by_email(cx.db.read(), tenant_id, email.normalized()).await?
         }
-        UserRef::Id(id) => db::users::exists(db.read(), tenant_id, id)
+        UserRef::Id(id) => db::users::exists(cx.db.read(), tenant_id, id)
             .await?
             .then(|| id.to_string()),
     };
@@ -61,17 +62,17 @@ pub async fn resolve_user(db: &Db, tenant_id: &str, user: &UserRef<'_>) -> AppRe
 }
 
 pub async fn list(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Member>, Option<String>)> {
-    access::workspace_access(db, actor, workspace_id)
+    access::workspace_access(cx, actor, workspace_id)
         .await?
         .require(permission::MEMBERS_READ)?;
     let rows = db::workspace_members::list_page(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         workspace_id,
         after,
@@ -86,11 +87,11 @@ pub async fn list(
 /// member allowed to manage members cannot give anyone (themselves included) more than they
 /// have.
 async fn check_custom_role_grantable(
-    db: &Db,
+    cx: &Ctx,
     access: &WorkspaceAccess,
     role_id: &str,
 ) -> AppResult<()> {
-    let role = db::roles::find(db.read(), &access.tenant_id, role_id)
+    let role = db::roles::find(cx.db.read(), &access.tenant_id, role_id)
         .await?
         .ok_or_else(|| AppError::from(FieldError::new("custom_role_id", "no such role")))?;
     let patterns: Vec<String> =
@@ -116,7 +117,7 @@ fn check_target_rank(access: &WorkspaceAccess, target: WorkspaceRole) -> AppResu
 
 /// Checks that `access` may hand out `role` (and the custom role, if any).
 pub(crate) async fn check_grantable(
-    db: &Db,
+    cx: &Ctx,
     access: &WorkspaceAccess,
     role: WorkspaceRole,
     custom_role_id: Option<&str>,
@@ -130,35 +131,32 @@ pub(crate) async fn check_grantable(
         if role == WorkspaceRole::Owner {
             return Err(FieldError::new("custom_role_id", "cannot be combined with OWNER").into());
         }
-        check_custom_role_grantable(db, access, id).await?;
+        check_custom_role_grantable(cx, access, id).await?;
     }
     Ok(())
 }
 
 pub async fn add(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     user: UserRef<'_>,
     role: WorkspaceRole,
     custom_role_id: Option<&str>,
 ) -> AppResult<Member> {
-    let access = access::workspace_access(db, actor, workspace_id).await?;
+    let access = access::workspace_access(cx, actor, workspace_id).await?;
     access.require(permission::MEMBERS_MANAGE)?;
-    check_grantable(db, &access, role, custom_role_id).await?;
-    let user_id = resolve_user(db, &actor.tenant_id, &user).await?;
-    let mut tx = db.begin().await?;
+    check_grantable(cx, &access, role, custom_role_id).await?;
+    let user_id = resolve_user(cx, &actor.tenant_id, &user).await?;
+    let mut tx = cx.begin_as(actor).await?;
     add_in(&mut tx, actor, workspace_id, &user_id, role, custom_role_id).await?;
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, workspace_id)
-        .await;
-    find(db, &actor.tenant_id, workspace_id, &user_id).await
+    find(cx, &actor.tenant_id, workspace_id, &user_id).await
 }
 
-/// Inserts a membership and its activity event on `conn` (shared with invitation acceptance).
+/// Inserts a membership and records its event in `tx` (shared with invitation acceptance).
 pub async fn add_in(
-    conn: &mut sqlx::AnyConnection,
+    tx: &mut UnitOfWork,
     actor: &Actor,
     workspace_id: &str,
     user_id: &str,
@@ -166,7 +164,7 @@ pub async fn add_in(
     custom_role_id: Option<&str>,
 ) -> AppResult<()> {
     db::workspace_members::insert(
-        &mut *conn,
+        &mut **tx,
         &NewMember {
             tenant_id: &actor.tenant_id,
             workspace_id,
@@ -187,25 +185,16 @@ pub async fn add_in(
             e.into()
         }
     })?;
-    activity::record(
-        conn,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "member.added",
-            subject_type: "user",
-            subject_id: user_id,
-            payload: json!({"role": role}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::MemberAdded {
+        workspace_id: workspace_id.to_string(),
+        user_id: user_id.to_string(),
+        role,
+    });
     Ok(())
 }
 
-async fn find(db: &Db, tenant_id: &str, workspace_id: &str, user_id: &str) -> AppResult<Member> {
-    db::workspace_members::find_with_user(db.read(), tenant_id, workspace_id, user_id)
+async fn find(cx: &Ctx, tenant_id: &str, workspace_id: &str, user_id: &str) -> AppResult<Member> {
+    db::workspace_members::find_with_user(cx.db.read(), tenant_id, workspace_id, user_id)
         .await?
         .map(Member::from)
         .ok_or(AppError::NotFound("member"))
@@ -219,17 +208,17 @@ fn last_owner() -> AppError {
 }
 
 pub async fn change_role(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     user_id: &str,
     role: WorkspaceRole,
     custom_role_id: Option<&str>,
 ) -> AppResult<Member> {
-    let access = access::workspace_access(db, actor, workspace_id).await?;
+    let access = access::workspace_access(cx, actor, workspace_id).await?;
     access.require(permission::MEMBERS_MANAGE)?;
-    check_grantable(db, &access, role, custom_role_id).await?;
-    let mut tx = db.begin().await?;
+    check_grantable(cx, &access, role, custom_role_id).await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::workspaces::lock(&mut *tx, &actor.tenant_id, workspace_id).await?;
     let target = db::workspace_members::find(&mut *tx, &actor.tenant_id, workspace_id, user_id)
         .await?
@@ -256,36 +245,26 @@ pub async fn change_role(
         custom_role_id,
     )
     .await?;
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "member.role_changed",
-            subject_type: "user",
-            subject_id: user_id,
-            payload: json!({"from": current, "to": role, "custom_role_id": custom_role_id}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::MemberRoleChanged {
+        workspace_id: workspace_id.to_string(),
+        user_id: user_id.to_string(),
+        from: current,
+        to: role,
+        custom_role_id: custom_role_id.map(str::to_string),
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, workspace_id)
-        .await;
-    find(db, &actor.tenant_id, workspace_id, user_id).await
+    find(cx, &actor.tenant_id, workspace_id, user_id).await
 }
 
 /// Removes a member (or lets a member leave). Admins cannot remove owners; the last owner can
 /// neither leave nor be removed.
-pub async fn remove(db: &Db, actor: &Actor, workspace_id: &str, user_id: &str) -> AppResult<()> {
-    let access = access::workspace_access(db, actor, workspace_id).await?;
+pub async fn remove(cx: &Ctx, actor: &Actor, workspace_id: &str, user_id: &str) -> AppResult<()> {
+    let access = access::workspace_access(cx, actor, workspace_id).await?;
     let leaving = user_id == actor.user_id;
     if !leaving {
         access.require(permission::MEMBERS_MANAGE)?;
     }
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::workspaces::lock(&mut *tx, &actor.tenant_id, workspace_id).await?;
     let target = db::workspace_members::find(&mut *tx, &actor.tenant_id, workspace_id, user_id)
         .await?
@@ -303,27 +282,20 @@ pub async fn remove(db: &Db, actor: &Actor, workspace_id: &str, user_id: &str) -
         return Err(last_owner());
     }
     db::workspace_members::delete(&mut tx, &actor.tenant_id, workspace_id, user_id).await?;
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
+    let (workspace_id, user_id) = (workspace_id.to_string(), user_id.to_string());
+    tx.record(if leaving {
+        DomainEvent::MemberLeft {
             workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: if leaving {
-                "member.left"
-            } else {
-                "member.removed"
-            },
-            subject_type: "user",
-            subject_id: user_id,
-            payload: json!({"role": target_role}),
-        },
-    )
-    .await?;
+            user_id,
+            role: target_role,
+        }
+    } else {
+        DomainEvent::MemberRemoved {
+            workspace_id,
+            user_id,
+            role: target_role,
+        }
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, workspace_id)
-        .await;
     Ok(())
 }

@@ -1,12 +1,15 @@
-//! Use cases. Each function takes the database (and what else it needs), parses nothing that
-//! the domain types already guarantee, and returns domain results or an `AppError`.
+//! Use cases. Each function takes the service context (`Ctx`), parses input into domain types,
+//! checks access, makes its change through a `UnitOfWork`, and returns domain results or an
+//! `AppError`.
 
 pub mod access;
 pub mod accounts;
 pub mod activity;
 pub mod attachments;
 pub mod comments;
+pub mod context;
 pub mod identity;
+pub mod identity_sync;
 pub mod invitations;
 pub mod jobs;
 pub mod key_usage;
@@ -21,4 +24,7 @@ pub mod search;
 pub mod task_list;
 pub mod tasks;
 pub mod tenants;
+pub mod unit_of_work;
 pub mod workspaces;
+
+pub use context::Ctx;

@@ -1,20 +1,21 @@
 //! Projects in a workspace, their members, and who may see and change them.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::clock::{now_ms, parse_time, to_rfc3339};
 use crate::db::project_members::ProjectMemberRow;
 use crate::db::projects::{ProjectChanges, ProjectRow};
-use crate::db::{self, Db, is_unique_violation};
+use crate::db::{self, is_unique_violation};
 use crate::domain::enums::{Priority, ProjectStatus};
+use crate::domain::event::{DomainEvent, InProject};
 use crate::domain::permission;
 use crate::domain::workspace::Name;
 use crate::domain::{FieldError, Validator};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+use crate::services::Ctx;
 use crate::services::access::{self, Actor, ProjectAccess, WorkspaceAccess};
-use crate::services::activity::{self, Event};
+use crate::services::activity;
 use crate::services::members::{UserRef, resolve_user};
 use crate::services::page;
 
@@ -153,15 +154,18 @@ fn check_dates(start: Option<i64>, end: Option<i64>) -> AppResult<()> {
 
 /// A team lead or member must already belong to the workspace.
 async fn workspace_member(
-    db: &Db,
+    cx: &Ctx,
     ws: &WorkspaceAccess,
     user: &UserRef<'_>,
     field: &str,
 ) -> AppResult<String> {
-    let user_id = resolve_user(db, &ws.tenant_id, user)
+    let user_id = resolve_user(cx, &ws.tenant_id, user)
         .await
-        .map_err(|_| AppError::from(FieldError::new(field, "no such user")))?;
-    if db::workspace_members::find(db.read(), &ws.tenant_id, &ws.workspace_id, &user_id)
+        .map_err(|e| match e {
+            AppError::NotFound(_) => FieldError::new(field, "no such user").into(),
+            other => other,
+        })?;
+    if db::workspace_members::find(cx.db.read(), &ws.tenant_id, &ws.workspace_id, &user_id)
         .await?
         .is_none()
     {
@@ -173,13 +177,13 @@ async fn workspace_member(
 /// Creates a project. Admins only; the team lead (the creator when not given) and the listed
 /// members must belong to the workspace, and the lead becomes a project member.
 pub async fn create(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     input: ProjectInput<'_>,
     members: &[UserRef<'_>],
 ) -> AppResult<Project> {
-    let ws = access::workspace_access(db, actor, workspace_id).await?;
+    let ws = access::workspace_access(cx, actor, workspace_id).await?;
     ws.require(permission::PROJECTS_CREATE)?;
     if input.name.is_none() {
         return Err(FieldError::new("name", "is required").into());
@@ -189,7 +193,7 @@ pub async fn create(
     let end = changes.end_date.flatten();
     check_dates(start, end)?;
     let lead = match &input.team_lead {
-        Some(Some(user)) => workspace_member(db, &ws, user, "team_lead").await?,
+        Some(Some(user)) => workspace_member(cx, &ws, user, "team_lead").await?,
         _ => actor.user_id.clone(),
     };
     if members.len() > MAX_MEMBERS_AT_CREATE {
@@ -197,7 +201,7 @@ pub async fn create(
     }
     let mut member_ids = vec![lead.clone()];
     for user in members {
-        let id = workspace_member(db, &ws, user, "members").await?;
+        let id = workspace_member(cx, &ws, user, "members").await?;
         if member_ids.contains(&id) && id != lead {
             return Err(FieldError::new("members", "lists a user twice").into());
         }
@@ -226,39 +230,30 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::projects::insert(&mut *tx, &row).await?;
     for user_id in &member_ids {
         db::project_members::insert(&mut *tx, &actor.tenant_id, &row.id, user_id, now).await?;
     }
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id,
-            project_id: Some(&row.id),
-            actor_id: Some(&actor.user_id),
-            kind: "project.created",
-            subject_type: "project",
-            subject_id: &row.id,
-            payload: json!({"name": row.name, "members": member_ids}),
+    tx.record(DomainEvent::ProjectCreated {
+        at: InProject {
+            workspace_id: workspace_id.to_string(),
+            project_id: row.id.clone(),
         },
-    )
-    .await?;
+        name: row.name.clone(),
+        members: member_ids,
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, workspace_id)
-        .await;
     Ok(row.into())
 }
 
-pub async fn get(db: &Db, actor: &Actor, project_id: &str) -> AppResult<Project> {
-    access::project_access(db, actor, project_id).await?;
-    load(db, &actor.tenant_id, project_id).await
+pub async fn get(cx: &Ctx, actor: &Actor, project_id: &str) -> AppResult<Project> {
+    access::project_access(cx, actor, project_id).await?;
+    load(cx, &actor.tenant_id, project_id).await
 }
 
-async fn load(db: &Db, tenant_id: &str, project_id: &str) -> AppResult<Project> {
-    db::projects::find(db.read(), tenant_id, project_id)
+async fn load(cx: &Ctx, tenant_id: &str, project_id: &str) -> AppResult<Project> {
+    db::projects::find(cx.db.read(), tenant_id, project_id)
         .await?
         .map(Project::from)
         .ok_or(AppError::NotFound("project"))
@@ -267,16 +262,16 @@ async fn load(db: &Db, tenant_id: &str, project_id: &str) -> AppResult<Project> 
 /// The workspace's projects the caller may see: all of them for admins, otherwise the ones
 /// they belong to or lead.
 pub async fn list(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Project>, Option<String>)> {
-    let ws = access::workspace_access(db, actor, workspace_id).await?;
+    let ws = access::workspace_access(cx, actor, workspace_id).await?;
     let visible_to = (!ws.can(permission::PROJECTS_READ)).then_some(actor.user_id.as_str());
     let rows = db::projects::list_page(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         workspace_id,
         visible_to,
@@ -290,22 +285,22 @@ pub async fn list(
 
 /// Partial update by the team lead or an admin. Only the sent fields are written.
 pub async fn update(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     input: ProjectInput<'_>,
 ) -> AppResult<Project> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::PROJECTS_UPDATE)?;
     let mut changes = parse_changes(&input)?;
     changes.team_lead_id = match &input.team_lead {
         None => None,
         Some(None) => Some(None),
         Some(Some(user)) => Some(Some(
-            workspace_member(db, &access.workspace, user, "team_lead").await?,
+            workspace_member(cx, &access.workspace, user, "team_lead").await?,
         )),
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::projects::lock(&mut *tx, &actor.tenant_id, project_id).await?;
     let current = db::projects::find(&mut *tx, &actor.tenant_id, project_id)
         .await?
@@ -320,30 +315,18 @@ pub async fn update(
     {
         db::project_members::insert(&mut *tx, &actor.tenant_id, project_id, lead, now_ms()).await?;
     }
-    let kind = match input.archived {
-        Some(true) => "project.archived",
-        Some(false) => "project.unarchived",
-        None => "project.updated",
+    let at = InProject {
+        workspace_id: current.workspace_id,
+        project_id: project_id.to_string(),
     };
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &current.workspace_id,
-            project_id: Some(project_id),
-            actor_id: Some(&actor.user_id),
-            kind,
-            subject_type: "project",
-            subject_id: project_id,
-            payload: json!({"fields": changed_fields(&changes)}),
-        },
-    )
-    .await?;
+    let fields = changed_fields(&changes);
+    tx.record(match input.archived {
+        Some(true) => DomainEvent::ProjectArchived { at, fields },
+        Some(false) => DomainEvent::ProjectUnarchived { at, fields },
+        None => DomainEvent::ProjectUpdated { at, fields },
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, &current.workspace_id)
-        .await;
-    load(db, &actor.tenant_id, project_id).await
+    load(cx, &actor.tenant_id, project_id).await
 }
 
 fn changed_fields(c: &ProjectChanges) -> Vec<&'static str> {
@@ -363,48 +346,36 @@ fn changed_fields(c: &ProjectChanges) -> Vec<&'static str> {
 }
 
 /// Deletes the project with its tasks, comments, members and activity. Admins only.
-pub async fn delete(db: &Db, actor: &Actor, project_id: &str) -> AppResult<()> {
-    let access = access::project_access(db, actor, project_id).await?;
+pub async fn delete(cx: &Ctx, actor: &Actor, project_id: &str) -> AppResult<()> {
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::PROJECTS_DELETE)?;
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::projects::delete(&mut *tx, &actor.tenant_id, project_id).await?;
-    crate::services::attachments::detach(
+    let files = crate::services::attachments::detach(
         &mut tx,
         &actor.tenant_id,
         db::attachments::Scope::Project(project_id),
     )
     .await?;
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &access.workspace.workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "project.deleted",
-            subject_type: "project",
-            subject_id: project_id,
-            payload: json!({}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::ProjectDeleted {
+        workspace_id: access.workspace.workspace_id.clone(),
+        project_id: project_id.to_string(),
+        files,
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, &access.workspace.workspace_id)
-        .await;
     Ok(())
 }
 
 pub async fn list_members(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<ProjectMember>, Option<String>)> {
-    access::project_access(db, actor, project_id).await?;
+    access::project_access(cx, actor, project_id).await?;
     let rows = db::project_members::list_page(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         project_id,
         after,
@@ -417,15 +388,15 @@ pub async fn list_members(
 
 /// Adds a workspace member to the project (team lead or admin). Twice is a conflict.
 pub async fn add_member(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     user: UserRef<'_>,
 ) -> AppResult<ProjectMember> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::PROJECTS_MEMBERS)?;
-    let user_id = workspace_member(db, &access.workspace, &user, "user").await?;
-    let mut tx = db.begin().await?;
+    let user_id = workspace_member(cx, &access.workspace, &user, "user").await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::project_members::insert(&mut *tx, &actor.tenant_id, project_id, &user_id, now_ms())
         .await
         .map_err(|e| {
@@ -438,12 +409,12 @@ pub async fn add_member(
                 e.into()
             }
         })?;
-    record_member_change(&mut tx, actor, &access, "project.member_added", &user_id).await?;
+    tx.record(DomainEvent::ProjectMemberAdded {
+        at: at(&access),
+        user_id: user_id.clone(),
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, &access.workspace.workspace_id)
-        .await;
-    db::project_members::find_with_user(db.read(), &actor.tenant_id, project_id, &user_id)
+    db::project_members::find_with_user(cx.db.read(), &actor.tenant_id, project_id, &user_id)
         .await?
         .map(ProjectMember::from)
         .ok_or(AppError::NotFound("member"))
@@ -451,56 +422,39 @@ pub async fn add_member(
 
 /// A page of the project's activity, oldest first, after event `after_id`.
 pub async fn activity(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     after_id: i64,
     limit: u32,
 ) -> AppResult<(Vec<activity::ActivityEvent>, Option<i64>)> {
-    access::project_access(db, actor, project_id).await?;
-    activity::list_for_project(db, &actor.tenant_id, project_id, after_id, limit).await
+    access::project_access(cx, actor, project_id).await?;
+    activity::list_for_project(cx, &actor.tenant_id, project_id, after_id, limit).await
 }
 
 pub async fn remove_member(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     user_id: &str,
 ) -> AppResult<()> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::PROJECTS_MEMBERS)?;
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     if !db::project_members::delete(&mut *tx, &actor.tenant_id, project_id, user_id).await? {
         return Err(AppError::NotFound("member"));
     }
-    record_member_change(&mut tx, actor, &access, "project.member_removed", user_id).await?;
+    tx.record(DomainEvent::ProjectMemberRemoved {
+        at: at(&access),
+        user_id: user_id.to_string(),
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, &access.workspace.workspace_id)
-        .await;
     Ok(())
 }
 
-async fn record_member_change(
-    conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    access: &ProjectAccess,
-    kind: &str,
-    user_id: &str,
-) -> AppResult<()> {
-    activity::record(
-        conn,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &access.workspace.workspace_id,
-            project_id: Some(&access.project_id),
-            actor_id: Some(&actor.user_id),
-            kind,
-            subject_type: "user",
-            subject_id: user_id,
-            payload: json!({}),
-        },
-    )
-    .await?;
-    Ok(())
+fn at(access: &ProjectAccess) -> InProject {
+    InProject {
+        workspace_id: access.workspace.workspace_id.clone(),
+        project_id: access.project_id.clone(),
+    }
 }

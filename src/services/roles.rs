@@ -10,11 +10,13 @@ use serde::Serialize;
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::roles::RoleRow;
-use crate::db::{self, Db, is_unique_violation};
+use crate::db::{self, is_unique_violation};
+use crate::domain::event::DomainEvent;
 use crate::domain::permission::parse_patterns;
 use crate::domain::{FieldError, Validator};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+use crate::services::Ctx;
 use crate::services::page;
 
 const MAX_NAME_CHARS: usize = 100;
@@ -81,7 +83,7 @@ fn map_unique(e: sqlx::Error) -> AppError {
 }
 
 pub async fn create(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: &str,
     name: &str,
     permissions: &[String],
@@ -99,27 +101,33 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    db::roles::insert(db.write(), &row)
+    let mut tx = cx.begin(tenant_id, None).await?;
+    db::roles::insert(&mut *tx, &row)
         .await
         .map_err(map_unique)?;
+    tx.record(DomainEvent::RoleCreated {
+        role_id: row.id.clone(),
+        name: row.name.clone(),
+    });
+    tx.commit().await?;
     Role::try_from(row)
 }
 
-pub async fn get(db: &Db, tenant_id: &str, id: &str) -> AppResult<Role> {
-    db::roles::find(db.read(), tenant_id, id)
+pub async fn get(cx: &Ctx, tenant_id: &str, id: &str) -> AppResult<Role> {
+    db::roles::find(cx.db.read(), tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("role"))?
         .try_into()
 }
 
 pub async fn list(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: &str,
     after_id: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Role>, Option<String>)> {
     let rows =
-        db::roles::list_page(db.read(), tenant_id, after_id, page::fetch_size(limit)).await?;
+        db::roles::list_page(cx.db.read(), tenant_id, after_id, page::fetch_size(limit)).await?;
     let (rows, next) = page::split(rows, limit, |r| r.id.clone());
     let roles = rows
         .into_iter()
@@ -135,7 +143,7 @@ pub struct RoleUpdate<'a> {
 
 /// Changes the name and/or the permissions; what is not given stays. Members holding the role
 /// get the new permissions on their next request.
-pub async fn update(db: &Db, tenant_id: &str, id: &str, input: RoleUpdate<'_>) -> AppResult<Role> {
+pub async fn update(cx: &Ctx, tenant_id: &str, id: &str, input: RoleUpdate<'_>) -> AppResult<Role> {
     let mut v = Validator::default();
     let name = input.name.map(|n| v.field(parse_name("name", n)));
     let permissions = input
@@ -143,7 +151,7 @@ pub async fn update(db: &Db, tenant_id: &str, id: &str, input: RoleUpdate<'_>) -
         .map(|p| v.field(parse_permissions("permissions", p)));
     v.finish()?;
     let (name, permissions) = (name.flatten(), permissions.flatten());
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin(tenant_id, None).await?;
     let found = db::roles::update(
         &mut *tx,
         tenant_id,
@@ -160,15 +168,23 @@ pub async fn update(db: &Db, tenant_id: &str, id: &str, input: RoleUpdate<'_>) -
     let row = db::roles::find(&mut *tx, tenant_id, id)
         .await?
         .ok_or(AppError::NotFound("role"))?;
+    tx.record(DomainEvent::RoleUpdated {
+        role_id: row.id.clone(),
+        name: row.name.clone(),
+    });
     tx.commit().await?;
     row.try_into()
 }
 
 /// Deletes the role; its members fall back to their built-in role.
-pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
-    if db::roles::delete(db.write(), tenant_id, id).await? {
-        Ok(())
-    } else {
-        Err(AppError::NotFound("role"))
+pub async fn delete(cx: &Ctx, tenant_id: &str, id: &str) -> AppResult<()> {
+    let mut tx = cx.begin(tenant_id, None).await?;
+    if !db::roles::delete(&mut *tx, tenant_id, id).await? {
+        return Err(AppError::NotFound("role"));
     }
+    tx.record(DomainEvent::RoleDeleted {
+        role_id: id.to_string(),
+    });
+    tx.commit().await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@
 //! of the workspace, and a task write invalidates only its own project.
 
 pub mod embed;
+pub mod reindexing;
 pub mod vectors;
 
 use std::collections::{HashMap, HashSet};
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::search::TaskScope;
-use crate::db::{self, Db};
+use crate::db::{self};
 use crate::domain::enums::{Priority, TaskStatus, TaskType};
 use crate::domain::permission;
 use crate::domain::{FieldError, Validator};
@@ -30,6 +31,7 @@ use crate::search::Embedder;
 use crate::search::embedder::prepare;
 use crate::search::fusion::rrf;
 use crate::search::text_query::{self, MAX_QUERY_CHARS};
+use crate::services::Ctx;
 use crate::services::access::{self, Actor};
 use crate::services::tasks::Task;
 
@@ -157,7 +159,7 @@ impl Default for SearchSettings {
 /// The search service: the database, the embedder, each project's vectors and a cache of
 /// query embeddings. One per process, shared through `AppState`.
 pub struct Search {
-    db: Db,
+    cx: Ctx,
     embedder: Arc<dyn Embedder>,
     vectors: vectors::Vectors,
     query_vectors: moka::future::Cache<(String, String), Arc<Vec<f32>>>,
@@ -165,14 +167,14 @@ pub struct Search {
 }
 
 impl Search {
-    pub fn new(db: Db, embedder: Arc<dyn Embedder>, settings: SearchSettings) -> Self {
+    pub fn new(cx: Ctx, embedder: Arc<dyn Embedder>, settings: SearchSettings) -> Self {
         Self {
             vectors: vectors::Vectors::new(
-                db.clone(),
+                cx.db.clone(),
                 embedder.model().to_string(),
                 settings.ann_threshold,
             ),
-            db,
+            cx,
             embedder,
             query_vectors: moka::future::Cache::builder()
                 .max_capacity(10_000)
@@ -186,8 +188,8 @@ impl Search {
         &self.embedder
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
+    pub fn cx(&self) -> &Ctx {
+        &self.cx
     }
 
     /// Bytes held by the in-memory vectors.
@@ -202,14 +204,14 @@ impl Search {
         workspace_id: &str,
         input: &SearchInput<'_>,
     ) -> AppResult<SearchQuery> {
-        let ws = access::workspace_access(&self.db, actor, workspace_id).await?;
+        let ws = access::workspace_access(&self.cx, actor, workspace_id).await?;
         ws.require(permission::TASKS_READ)?;
         let visible_to = (!ws.can(permission::PROJECTS_READ)).then_some(actor.user_id.as_str());
         let mut projects = Vec::new();
         let mut after: Option<String> = None;
         while projects.len() < MAX_WORKSPACE_PROJECTS {
             let rows = db::projects::list_page(
-                self.db.read(),
+                self.cx.db.read(),
                 &actor.tenant_id,
                 workspace_id,
                 visible_to,
@@ -314,14 +316,14 @@ impl Search {
         terms: &[String],
         every: bool,
     ) -> AppResult<Vec<(String, f64)>> {
-        let expression = match self.db.engine() {
+        let expression = match self.cx.db.engine() {
             crate::config::Engine::Sqlite => text_query::fts5_match(terms, every),
             crate::config::Engine::Postgres => text_query::tsquery(terms, every),
         };
         let Some(expression) = expression else {
             return Ok(Vec::new());
         };
-        Ok(db::search::text_search(&self.db, scope, &expression, CANDIDATES as i64).await?)
+        Ok(db::search::text_search(&self.cx.db, scope, &expression, CANDIDATES as i64).await?)
     }
 
     /// The query's embedding, from the cache or the embedder.
@@ -358,7 +360,7 @@ impl Search {
         let query = self.query_vector(text).await?;
         let allowed: Option<Arc<HashSet<String>>> = if scope.has_filters() {
             Some(Arc::new(
-                db::search::ids_in_scope(self.db.read(), scope)
+                db::search::ids_in_scope(self.cx.db.read(), scope)
                     .await?
                     .into_iter()
                     .collect(),
@@ -404,7 +406,8 @@ impl Search {
         if terms.is_empty() {
             return Ok(None);
         }
-        let texts = db::search::vocabulary_texts(self.db.read(), scope, VOCABULARY_TASKS).await?;
+        let texts =
+            db::search::vocabulary_texts(self.cx.db.read(), scope, VOCABULARY_TASKS).await?;
         let mut counts: HashMap<String, usize> = HashMap::new();
         for (title, description) in &texts {
             for word in text_query::terms_unbounded(title).chain(
@@ -436,7 +439,7 @@ impl Search {
         for chunk in ranked.chunks(limit + 10) {
             let ids: Vec<String> = chunk.iter().map(|(id, _, _)| id.clone()).collect();
             let mut details: HashMap<String, Task> =
-                db::search::details_in_scope(self.db.read(), scope, &ids)
+                db::search::details_in_scope(self.cx.db.read(), scope, &ids)
                     .await?
                     .into_iter()
                     .map(|d| (d.task.id.clone(), Task::from(d)))

@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::parse_time;
 use crate::db::tasks::{SortField, SortKey, TaskFilter};
-use crate::db::{self, Db};
+use crate::db::{self};
 use crate::domain::enums::{Priority, TaskStatus, TaskType};
 use crate::domain::permission;
 use crate::domain::{FieldError, Validator};
 use crate::error::AppResult;
+use crate::services::Ctx;
 use crate::services::access::{self, Actor};
 use crate::services::page;
 use crate::services::tasks::Task;
@@ -76,14 +77,14 @@ fn like_pattern(q: &str) -> String {
 
 /// A page of a project's tasks and the cursor for the next one.
 pub async fn list(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     query: &ListQuery<'_>,
     cursor: Option<TaskCursor>,
     limit: u32,
 ) -> AppResult<(Vec<Task>, Option<TaskCursor>)> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::TASKS_READ)?;
     let mut v = Validator::default();
     let sort = v.field(Sort::parse(query.sort));
@@ -120,7 +121,7 @@ pub async fn list(
     };
     let after = cursor.as_ref().map(|c| (&c.key, c.id.as_str()));
     let rows = db::tasks::list_page(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         project_id,
         &filter,

@@ -2,20 +2,19 @@
 //! bulk status change and filtered, sorted, cursor-paged lists.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::clock::{now_ms, parse_time, to_rfc3339};
+use crate::db;
 use crate::db::tasks::{TaskChanges, TaskDetail, TaskRow};
-use crate::db::{self, Db};
 use crate::domain::enums::{Priority, TaskStatus, TaskType};
+use crate::domain::event::{DomainEvent, InProject, TaskChange, TaskFacts};
 use crate::domain::permission;
 use crate::domain::task::{Title, parse_text, position_between};
 use crate::domain::{FieldError, Validator};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
-use crate::jobs::{self, email};
+use crate::services::Ctx;
 use crate::services::access::{self, Actor, ProjectAccess};
-use crate::services::activity::{self, Event};
 
 pub const MAX_BULK: usize = 100;
 
@@ -212,20 +211,19 @@ fn completed_at(status: Option<&str>, was_done: bool, now: i64) -> Option<Option
 /// Creates a task. With an assignee other than the caller, the assignment email is enqueued in
 /// the same transaction; with a due date, the reminder (sent `reminder_lead_ms` before it).
 pub async fn create(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     input: TaskInput<'_>,
-    reminder_lead_ms: i64,
 ) -> AppResult<Task> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::TASKS_CREATE)?;
     if input.title.is_none() {
         return Err(FieldError::new("title", "is required").into());
     }
     let changes = parse_changes(&input)?;
     let now = now_ms();
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     // Serialises appends per project so two creates never take the same last position.
     db::projects::lock(&mut *tx, &actor.tenant_id, project_id).await?;
     let assignee = changes.assignee_id.clone().flatten();
@@ -264,73 +262,34 @@ pub async fn create(
         updated_at: now,
     };
     db::tasks::insert(&mut *tx, &row).await?;
-    jobs::search::enqueue_embed(&mut tx, &actor.tenant_id, &row.id).await?;
-    let event = record(
-        &mut tx,
-        actor,
-        &access,
-        "task.created",
-        &row.id,
-        task_payload(&row),
-    )
-    .await?;
-    if let Some(assignee) = row.assignee_id.as_deref().filter(|a| *a != actor.user_id) {
-        jobs::enqueue(
-            &mut tx,
-            email::assignment_spec(&actor.tenant_id, &row.id, assignee, event),
-        )
-        .await?;
-    }
-    email::reschedule_reminder(
-        &mut tx,
-        &actor.tenant_id,
-        &row.id,
-        None,
-        row.due_date,
-        reminder_lead_ms,
-    )
-    .await?;
+    tx.record(DomainEvent::TaskCreated {
+        at: in_project(&access),
+        task: facts(&row),
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_project(&actor.tenant_id, project_id)
-        .await;
-    db.wake_jobs();
-    get_unchecked(db, &actor.tenant_id, &row.id).await
+    get_unchecked(cx, &actor.tenant_id, &row.id).await
 }
 
-fn task_payload(t: &TaskRow) -> serde_json::Value {
-    json!({
-        "id": t.id, "projectId": t.project_id, "title": t.title, "status": t.status,
-        "assignee_id": t.assignee_id, "due_date": t.due_date.map(to_rfc3339),
-    })
+fn facts(t: &TaskRow) -> TaskFacts {
+    TaskFacts {
+        id: t.id.clone(),
+        project_id: t.project_id.clone(),
+        title: t.title.clone(),
+        status: TaskStatus::from_db(&t.status),
+        assignee_id: t.assignee_id.clone(),
+        due_date: t.due_date,
+    }
 }
 
-async fn record(
-    conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    access: &ProjectAccess,
-    kind: &str,
-    task_id: &str,
-    payload: serde_json::Value,
-) -> AppResult<i64> {
-    activity::record(
-        conn,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &access.workspace.workspace_id,
-            project_id: Some(&access.project_id),
-            actor_id: Some(&actor.user_id),
-            kind,
-            subject_type: "task",
-            subject_id: task_id,
-            payload,
-        },
-    )
-    .await
+fn in_project(access: &ProjectAccess) -> InProject {
+    InProject {
+        workspace_id: access.workspace.workspace_id.clone(),
+        project_id: access.project_id.clone(),
+    }
 }
 
-async fn get_unchecked(db: &Db, tenant_id: &str, task_id: &str) -> AppResult<Task> {
-    db::tasks::find_detail(db.read(), tenant_id, task_id)
+async fn get_unchecked(cx: &Ctx, tenant_id: &str, task_id: &str) -> AppResult<Task> {
+    db::tasks::find_detail(cx.db.read(), tenant_id, task_id)
         .await?
         .map(Task::from)
         .ok_or(AppError::NotFound("task"))
@@ -339,39 +298,38 @@ async fn get_unchecked(db: &Db, tenant_id: &str, task_id: &str) -> AppResult<Tas
 /// The project a task is in, and the caller's standing there. Not found when the caller may
 /// not see it.
 pub async fn task_access(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     task_id: &str,
 ) -> AppResult<(TaskRow, ProjectAccess)> {
-    let task = db::tasks::find(db.read(), &actor.tenant_id, task_id)
+    let task = db::tasks::find(cx.db.read(), &actor.tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
-    let access = access::project_access(db, actor, &task.project_id)
+    let access = access::project_access(cx, actor, &task.project_id)
         .await
-        .map_err(|_| AppError::NotFound("task"))?;
+        .map_err(|e| e.not_found_as("task"))?;
     Ok((task, access))
 }
 
-pub async fn get(db: &Db, actor: &Actor, task_id: &str) -> AppResult<Task> {
-    let (_, access) = task_access(db, actor, task_id).await?;
+pub async fn get(cx: &Ctx, actor: &Actor, task_id: &str) -> AppResult<Task> {
+    let (_, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::TASKS_READ)?;
-    get_unchecked(db, &actor.tenant_id, task_id).await
+    get_unchecked(cx, &actor.tenant_id, task_id).await
 }
 
 /// Partial update: only the sent fields are written, so concurrent edits of different fields
 /// both survive; with `version`, the update applies only if nobody changed the task since.
 pub async fn update(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     task_id: &str,
     input: TaskInput<'_>,
-    reminder_lead_ms: i64,
 ) -> AppResult<Task> {
-    let (_, access) = task_access(db, actor, task_id).await?;
+    let (_, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::TASKS_UPDATE)?;
     let mut changes = parse_changes(&input)?;
     let now = now_ms();
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     // Lock before reading, so the assignment, due-date and completion decisions below are made
     // on the row this transaction will write (Postgres READ COMMITTED could see a stale one).
     if !db::tasks::lock(&mut *tx, &actor.tenant_id, task_id).await? {
@@ -418,46 +376,23 @@ pub async fn update(
     let updated = db::tasks::find(&mut *tx, &actor.tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
-    if changes.title.is_some() || changes.description.is_some() {
-        jobs::search::enqueue_embed(&mut tx, &actor.tenant_id, task_id).await?;
-    }
-    let mut payload = task_payload(&updated);
-    payload["changes"] = json!(changed_fields(&changes));
-    let kind = if changes.assignee_id.is_some() && updated.assignee_id != current.assignee_id {
-        "task.assigned"
-    } else if changed_fields(&changes) == ["position"] {
-        "task.moved"
-    } else {
-        "task.updated"
+    let change = TaskChange {
+        at: in_project(&access),
+        task: facts(&updated),
+        changes: changed_fields(&changes),
+        previous_due_date: current.due_date,
     };
-    let event = record(&mut tx, actor, &access, kind, task_id, payload).await?;
-    if kind == "task.assigned"
-        && let Some(assignee) = updated
-            .assignee_id
-            .as_deref()
-            .filter(|a| *a != actor.user_id)
-    {
-        jobs::enqueue(
-            &mut tx,
-            email::assignment_spec(&actor.tenant_id, task_id, assignee, event),
-        )
-        .await?;
-    }
-    email::reschedule_reminder(
-        &mut tx,
-        &actor.tenant_id,
-        task_id,
-        current.due_date,
-        updated.due_date,
-        reminder_lead_ms,
-    )
-    .await?;
+    tx.record(
+        if changes.assignee_id.is_some() && updated.assignee_id != current.assignee_id {
+            DomainEvent::TaskAssigned(change)
+        } else if change.changes == ["position"] {
+            DomainEvent::TaskMoved(change)
+        } else {
+            DomainEvent::TaskUpdated(change)
+        },
+    );
     tx.commit().await?;
-    db.cache()
-        .invalidate_project(&actor.tenant_id, &current.project_id)
-        .await;
-    db.wake_jobs();
-    get_unchecked(db, &actor.tenant_id, task_id).await
+    get_unchecked(cx, &actor.tenant_id, task_id).await
 }
 
 fn changed_fields(c: &TaskChanges) -> Vec<&'static str> {
@@ -476,49 +411,43 @@ fn changed_fields(c: &TaskChanges) -> Vec<&'static str> {
     .collect()
 }
 
-pub async fn delete(db: &Db, actor: &Actor, task_id: &str) -> AppResult<()> {
-    let (task, access) = task_access(db, actor, task_id).await?;
+pub async fn delete(cx: &Ctx, actor: &Actor, task_id: &str) -> AppResult<()> {
+    let (task, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::TASKS_DELETE)?;
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::tasks::delete(&mut *tx, &actor.tenant_id, task_id).await?;
-    crate::services::attachments::detach(
+    let files = crate::services::attachments::detach(
         &mut tx,
         &actor.tenant_id,
         db::attachments::Scope::Task(task_id),
     )
     .await?;
-    record(
-        &mut tx,
-        actor,
-        &access,
-        "task.deleted",
-        task_id,
-        json!({"id": task.id, "title": task.title}),
-    )
-    .await?;
+    tx.record(DomainEvent::TaskDeleted {
+        at: in_project(&access),
+        task_id: task.id,
+        title: task.title,
+        files,
+    });
     tx.commit().await?;
-    db.cache()
-        .invalidate_project(&actor.tenant_id, &task.project_id)
-        .await;
     Ok(())
 }
 
 /// Sets one status on up to 100 tasks of a project, all or nothing.
 pub async fn bulk_status(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
     task_ids: &[String],
     status: &str,
 ) -> AppResult<Vec<Task>> {
-    let access = access::project_access(db, actor, project_id).await?;
+    let access = access::project_access(cx, actor, project_id).await?;
     access.require(permission::TASKS_UPDATE)?;
     let status = TaskStatus::parse("status", status)?;
     if task_ids.is_empty() || task_ids.len() > MAX_BULK {
         return Err(FieldError::new("task_ids", "must list 1–100 task ids").into());
     }
     let now = now_ms();
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     for id in task_ids {
         db::tasks::lock(&mut *tx, &actor.tenant_id, id).await?;
         let task = db::tasks::find(&mut *tx, &actor.tenant_id, id)
@@ -536,18 +465,21 @@ pub async fn bulk_status(
             ..TaskChanges::default()
         };
         db::tasks::update(&mut *tx, &actor.tenant_id, id, &changes, None, now).await?;
-        let mut payload = task_payload(&task);
-        payload["status"] = json!(status);
-        payload["changes"] = json!(["status"]);
-        record(&mut tx, actor, &access, "task.updated", id, payload).await?;
+        // The event shows the task as it was, with its new status: a bulk change sends
+        // nothing else, so nothing else moved.
+        let mut task = facts(&task);
+        task.status = status;
+        tx.record(DomainEvent::TaskUpdated(TaskChange {
+            at: in_project(&access),
+            previous_due_date: task.due_date,
+            task,
+            changes: vec!["status"],
+        }));
     }
     tx.commit().await?;
-    db.cache()
-        .invalidate_project(&actor.tenant_id, project_id)
-        .await;
     let mut out = Vec::with_capacity(task_ids.len());
     for id in task_ids {
-        out.push(get_unchecked(db, &actor.tenant_id, id).await?);
+        out.push(get_unchecked(cx, &actor.tenant_id, id).await?);
     }
     Ok(out)
 }

@@ -5,11 +5,14 @@ use serde::Serialize;
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::api_keys::{ApiKeyRow, NewApiKey};
 use crate::db::tenants::TenantRow;
-use crate::db::{self, Db};
+use crate::db::{self};
+use crate::domain::event::DomainEvent;
 use crate::domain::{ApiKey, KeyKind};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::ids::new_id;
+use crate::services::Ctx;
 use crate::services::key_usage::KeyUsage;
+use crate::services::unit_of_work::UnitOfWork;
 
 const MAX_NAME_CHARS: usize = 100;
 
@@ -76,14 +79,14 @@ fn parse_name(name: &str) -> AppResult<String> {
     Ok(name.to_string())
 }
 
-pub async fn create_tenant(db: &Db, name: &str) -> AppResult<CreatedTenant> {
+pub async fn create_tenant(cx: &Ctx, name: &str) -> AppResult<CreatedTenant> {
     let name = parse_name(name)?;
     let row = TenantRow {
         id: new_id(),
         name,
         created_at: now_ms(),
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin(&row.id, None).await?;
     db::tenants::insert(&mut *tx, &row).await?;
     let secret_key = insert_key(&mut tx, &row.id, KeyKind::Secret, "default")
         .await?
@@ -102,8 +105,8 @@ pub async fn create_tenant(db: &Db, name: &str) -> AppResult<CreatedTenant> {
     })
 }
 
-pub async fn list_tenants(db: &Db) -> AppResult<Vec<Tenant>> {
-    Ok(db::tenants::list(db.read())
+pub async fn list_tenants(cx: &Ctx) -> AppResult<Vec<Tenant>> {
+    Ok(db::tenants::list(cx.db.read())
         .await?
         .into_iter()
         .map(|r| Tenant {
@@ -115,13 +118,13 @@ pub async fn list_tenants(db: &Db) -> AppResult<Vec<Tenant>> {
 
 /// Issues a new key for an existing tenant.
 pub async fn create_key(
-    db: &Db,
+    cx: &Ctx,
     tenant_id: &str,
     kind: KeyKind,
     name: &str,
 ) -> AppResult<(KeyInfo, ApiKey)> {
     let name = parse_name(name)?;
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin(tenant_id, None).await?;
     if db::tenants::find(&mut *tx, tenant_id).await?.is_none() {
         return Err(AppError::NotFound("tenant"));
     }
@@ -130,28 +133,36 @@ pub async fn create_key(
     Ok((info, key))
 }
 
-pub async fn list_keys(db: &Db, tenant_id: &str) -> AppResult<Vec<KeyInfo>> {
-    Ok(db::api_keys::list_for_tenant(db.read(), tenant_id)
+pub async fn list_keys(cx: &Ctx, tenant_id: &str) -> AppResult<Vec<KeyInfo>> {
+    Ok(db::api_keys::list_for_tenant(cx.db.read(), tenant_id)
         .await?
         .into_iter()
         .map(KeyInfo::from)
         .collect())
 }
 
-pub async fn revoke_key(db: &Db, key_id: &str) -> AppResult<()> {
-    if db::api_keys::revoke(db.write(), key_id, now_ms()).await? {
-        Ok(())
-    } else {
-        Err(AppError::NotFound("api key"))
+pub async fn revoke_key(cx: &Ctx, key_id: &str) -> AppResult<()> {
+    let not_found = || AppError::NotFound("api key");
+    let tenant_id = db::api_keys::tenant_of(cx.db.read(), key_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut tx = cx.begin(&tenant_id, None).await?;
+    if !db::api_keys::revoke(&mut *tx, key_id, now_ms()).await? {
+        return Err(not_found());
     }
+    tx.record(DomainEvent::KeyRevoked {
+        key_id: key_id.to_string(),
+    });
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Checks a presented key and notes its use. Malformed, unknown and revoked keys all give the
 /// same answer.
-pub async fn resolve_key(db: &Db, usage: &KeyUsage, raw: &str) -> AppResult<ResolvedKey> {
+pub async fn resolve_key(cx: &Ctx, usage: &KeyUsage, raw: &str) -> AppResult<ResolvedKey> {
     let invalid = AppError::Unauthenticated(AuthFailure::InvalidApiKey);
     let key = ApiKey::parse(raw).ok_or(invalid)?;
-    let row = db::api_keys::find_active_by_hash(db.read(), &key.hash())
+    let row = db::api_keys::find_active_by_hash(cx.db.read(), &key.hash())
         .await?
         .ok_or(AppError::Unauthenticated(AuthFailure::InvalidApiKey))?;
     usage.record(&row.id);
@@ -161,8 +172,9 @@ pub async fn resolve_key(db: &Db, usage: &KeyUsage, raw: &str) -> AppResult<Reso
     })
 }
 
+/// Issues a key and records its event in `tx`.
 async fn insert_key(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut UnitOfWork,
     tenant_id: &str,
     kind: KeyKind,
     name: &str,
@@ -172,7 +184,7 @@ async fn insert_key(
     let now = now_ms();
     let hint = key.hint();
     db::api_keys::insert(
-        &mut *tx,
+        &mut **tx,
         &NewApiKey {
             id: &id,
             tenant_id,
@@ -184,6 +196,11 @@ async fn insert_key(
         },
     )
     .await?;
+    tx.record(DomainEvent::KeyCreated {
+        key_id: id.clone(),
+        kind: kind.as_str(),
+        name: name.to_string(),
+    });
     let info = KeyInfo {
         id,
         tenant_id: tenant_id.to_string(),

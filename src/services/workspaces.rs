@@ -1,21 +1,21 @@
 //! Workspaces (the seeds' organizations): create, read, update, delete, list mine.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::workspace_members::NewMember;
 use crate::db::workspaces::{WorkspaceChanges, WorkspaceRow, WorkspaceWithRole};
-use crate::db::{self, Db, is_unique_violation};
+use crate::db::{self, is_unique_violation};
 use crate::domain::enums::WorkspaceRole;
+use crate::domain::event::DomainEvent;
 use crate::domain::permission;
 use crate::domain::secret_token::random_base62;
 use crate::domain::workspace::{Name, Slug};
 use crate::domain::{FieldError, Validator};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+use crate::services::Ctx;
 use crate::services::access::{self, Actor};
-use crate::services::activity::{self, Event};
 use crate::services::page;
 
 const MAX_IMAGE_URL: usize = 2048;
@@ -82,7 +82,7 @@ pub fn parse_image_url(field: &str, input: &str) -> Result<String, FieldError> {
 
 /// Creates a workspace owned by the caller. Without a slug, one is derived from the name and
 /// made unique with a short suffix if needed; a slug that was asked for and is taken is a 409.
-pub async fn create(db: &Db, actor: &Actor, input: NewWorkspace<'_>) -> AppResult<Workspace> {
+pub async fn create(cx: &Ctx, actor: &Actor, input: NewWorkspace<'_>) -> AppResult<Workspace> {
     let mut v = Validator::default();
     let name = v.field(Name::parse("name", input.name));
     let slug = input.slug.map(|s| v.field(Slug::parse("slug", s)));
@@ -104,7 +104,7 @@ pub async fn create(db: &Db, actor: &Actor, input: NewWorkspace<'_>) -> AppResul
             base.with_suffix(&random_base62(4).to_lowercase())
         };
         match insert_with_owner(
-            db,
+            cx,
             actor,
             name.as_str(),
             slug.as_str(),
@@ -124,9 +124,9 @@ pub async fn create(db: &Db, actor: &Actor, input: NewWorkspace<'_>) -> AppResul
 }
 
 /// The caller's personal workspace (the seed's single-user world), made on first use.
-pub async fn personal(db: &Db, actor: &Actor, user_name: &str) -> AppResult<Workspace> {
+pub async fn personal(cx: &Ctx, actor: &Actor, user_name: &str) -> AppResult<Workspace> {
     if let Some(row) =
-        db::workspaces::find_personal(db.read(), &actor.tenant_id, &actor.user_id).await?
+        db::workspaces::find_personal(cx.db.read(), &actor.tenant_id, &actor.user_id).await?
     {
         return Ok(Workspace::from_row(row, Some(WorkspaceRole::Owner)));
     }
@@ -141,13 +141,13 @@ pub async fn personal(db: &Db, actor: &Actor, user_name: &str) -> AppResult<Work
         } else {
             base.with_suffix(&random_base62(4).to_lowercase())
         };
-        match insert_with_owner(db, actor, &name, slug.as_str(), None, Some(&actor.user_id)).await {
+        match insert_with_owner(cx, actor, &name, slug.as_str(), None, Some(&actor.user_id)).await {
             Ok(w) => return Ok(w),
             // Either made concurrently by another request (use that one) or the slug belongs to
             // someone else's workspace (try another).
             Err(AppError::Conflict { .. }) => {
                 if let Some(row) =
-                    db::workspaces::find_personal(db.read(), &actor.tenant_id, &actor.user_id)
+                    db::workspaces::find_personal(cx.db.read(), &actor.tenant_id, &actor.user_id)
                         .await?
                 {
                     return Ok(Workspace::from_row(row, Some(WorkspaceRole::Owner)));
@@ -163,7 +163,7 @@ pub async fn personal(db: &Db, actor: &Actor, user_name: &str) -> AppResult<Work
 }
 
 async fn insert_with_owner(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     name: &str,
     slug: &str,
@@ -182,7 +182,7 @@ async fn insert_with_owner(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::workspaces::insert(&mut *tx, &row).await.map_err(|e| {
         if is_unique_violation(&e) {
             AppError::Conflict {
@@ -205,44 +205,35 @@ async fn insert_with_owner(
         },
     )
     .await?;
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id: &row.id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "workspace.created",
-            subject_type: "workspace",
-            subject_id: &row.id,
-            payload: json!({"name": row.name, "slug": row.slug}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::WorkspaceCreated {
+        workspace_id: row.id.clone(),
+        name: row.name.clone(),
+        slug: row.slug.clone(),
+    });
     tx.commit().await?;
     Ok(Workspace::from_row(row, Some(WorkspaceRole::Owner)))
 }
 
-pub async fn get(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<Workspace> {
-    let access = access::workspace_access(db, actor, workspace_id).await?;
-    let row = db::workspaces::find(db.read(), &actor.tenant_id, workspace_id)
+pub async fn get(cx: &Ctx, actor: &Actor, workspace_id: &str) -> AppResult<Workspace> {
+    let access = access::workspace_access(cx, actor, workspace_id).await?;
+    let row = db::workspaces::find(cx.db.read(), &actor.tenant_id, workspace_id)
         .await?
         .ok_or(AppError::NotFound("workspace"))?;
     let mut workspace = Workspace::from_row(row, Some(access.role));
     workspace.storage_bytes = Some(
-        crate::services::attachments::storage_bytes(db, &actor.tenant_id, workspace_id).await?,
+        crate::services::attachments::storage_bytes(cx, &actor.tenant_id, workspace_id).await?,
     );
     Ok(workspace)
 }
 
 pub async fn list_mine(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     after_id: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Workspace>, Option<String>)> {
     let rows = db::workspaces::list_for_user(
-        db.read(),
+        cx.db.read(),
         &actor.tenant_id,
         &actor.user_id,
         after_id,
@@ -261,12 +252,12 @@ pub struct WorkspaceUpdate<'a> {
 }
 
 pub async fn update(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
     input: WorkspaceUpdate<'_>,
 ) -> AppResult<Workspace> {
-    let access = access::workspace_access(db, actor, workspace_id).await?;
+    let access = access::workspace_access(cx, actor, workspace_id).await?;
     access.require(permission::WORKSPACE_UPDATE)?;
     let mut v = Validator::default();
     let name = input.name.map(|n| v.field(Name::parse("name", n)));
@@ -283,7 +274,7 @@ pub async fn update(
         slug: slug.as_ref().map(Slug::as_str),
         image_url: image_url.as_ref().map(|u| u.as_deref()),
     };
-    let mut tx = db.begin().await?;
+    let mut tx = cx.begin_as(actor).await?;
     db::workspaces::update(&mut *tx, &actor.tenant_id, workspace_id, &changes, now_ms())
         .await
         .map_err(|e| {
@@ -296,20 +287,11 @@ pub async fn update(
                 e.into()
             }
         })?;
-    activity::record(
-        &mut tx,
-        Event {
-            tenant_id: &actor.tenant_id,
-            workspace_id,
-            project_id: None,
-            actor_id: Some(&actor.user_id),
-            kind: "workspace.updated",
-            subject_type: "workspace",
-            subject_id: workspace_id,
-            payload: json!({"name": changes.name, "slug": changes.slug}),
-        },
-    )
-    .await?;
+    tx.record(DomainEvent::WorkspaceUpdated {
+        workspace_id: workspace_id.to_string(),
+        name: changes.name.map(str::to_string),
+        slug: changes.slug.map(str::to_string),
+    });
     let row = db::workspaces::find(&mut *tx, &actor.tenant_id, workspace_id)
         .await?
         .ok_or(AppError::NotFound("workspace"))?;
@@ -318,17 +300,20 @@ pub async fn update(
 }
 
 /// Deletes the workspace and everything in it. Owners only.
-pub async fn delete(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<()> {
-    let access = access::workspace_access(db, actor, workspace_id).await?;
+pub async fn delete(cx: &Ctx, actor: &Actor, workspace_id: &str) -> AppResult<()> {
+    let access = access::workspace_access(cx, actor, workspace_id).await?;
     if !access.is_owner() {
         return Err(AppError::Forbidden(
             "only an owner can delete the workspace",
         ));
     }
     access.require(permission::WORKSPACE_DELETE)?;
-    db::workspaces::delete(db.write(), &actor.tenant_id, workspace_id).await?;
-    db.cache()
-        .invalidate_workspace(&actor.tenant_id, workspace_id)
-        .await;
+    let mut tx = cx.begin_as(actor).await?;
+    db::workspaces::delete(&mut *tx, &actor.tenant_id, workspace_id).await?;
+    // Its files are swept by housekeeping (their rows went with the workspace).
+    tx.record(DomainEvent::WorkspaceDeleted {
+        workspace_id: workspace_id.to_string(),
+    });
+    tx.commit().await?;
     Ok(())
 }

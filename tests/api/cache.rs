@@ -6,7 +6,8 @@
 //! prefix), otherwise on the in-process cache; the two-instance test needs Redis.
 
 use kanri::clock::now_ms;
-use kanri::jobs::{self, identity};
+use kanri::domain::job::{IdentityEvent, IdentitySync};
+use kanri::jobs::{self, NewJobSpec};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -501,10 +502,10 @@ async fn every_write_invalidates_the_lists_it_changes() {
     .await;
     let list = fresh(&app, &tasks, owner).await;
     assert_eq!(item(&list, one_id)["assignee"]["name"], "Test User");
-    sync_identity(&app, "evt_1", identity::USER_UPDATED, "member@example.com").await;
+    sync_identity(&app, "evt_1", IdentityEvent::UserUpdated, "member@example.com").await;
     let list = fresh(&app, &tasks, owner).await;
     assert_eq!(item(&list, one_id)["assignee"]["name"], "Ada Lovelace");
-    sync_identity(&app, "evt_2", identity::USER_DELETED, "member@example.com").await;
+    sync_identity(&app, "evt_2", IdentityEvent::UserDeleted, "member@example.com").await;
     let list = fresh(&app, &tasks, owner).await;
     assert!(item(&list, one_id)["assignee"].is_null(), "{list}");
 
@@ -531,7 +532,7 @@ async fn every_write_invalidates_the_lists_it_changes() {
         item(&fresh(&app, &tasks, owner).await, one_id)["assignee_id"],
         third.user_id.as_str()
     );
-    kanri::services::accounts::delete_user(&app.db, "default", &third.user_id)
+    kanri::services::accounts::delete_user(&app.cx, "default", &third.user_id)
         .await
         .unwrap();
     assert!(item(&fresh(&app, &tasks, owner).await, one_id)["assignee_id"].is_null());
@@ -557,17 +558,17 @@ async fn every_write_invalidates_the_lists_it_changes() {
 }
 
 /// Applies an identity-provider event for `email`'s user as the webhook would have queued it.
-async fn sync_identity(app: &TestApp, event_id: &str, kind: &str, email: &str) {
-    let args = identity::SyncArgs {
+async fn sync_identity(app: &TestApp, event_id: &str, kind: IdentityEvent, email: &str) {
+    let args = IdentitySync {
         event_id: event_id.into(),
-        kind: kind.into(),
+        kind,
         external_id: Some("user_ext_1".into()),
         email: Some(email.into()),
         name: Some("Ada Lovelace".into()),
         image_url: None,
     };
     let mut tx = app.db.begin().await.unwrap();
-    jobs::enqueue(&mut tx, identity::sync_spec("default", "test", &args))
+    jobs::enqueue(&mut tx, NewJobSpec::of("default", &args))
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub config: Config,
     pub db: Db,
+    /// What the services run with (the same database, with the app's cache).
+    pub cx: kanri::services::Ctx,
     pub dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -107,6 +109,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = kanri::App::build(config.clone()).await.expect("app builds");
         let db = app.db().clone();
+        let cx = app.cx().clone();
         let queue = app.queue().clone();
         let runner = app.runner();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -120,6 +123,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             config,
             db,
+            cx,
             dir,
             stop: Some(stop),
             server: Some(server),
@@ -213,7 +217,7 @@ impl TestApp {
 
     /// A tenant with its keys, made the way `kanri tenant create` makes one.
     pub async fn create_tenant(&self, name: &str) -> Tenant {
-        let created = tenants::create_tenant(&self.db, name)
+        let created = tenants::create_tenant(&self.cx, name)
             .await
             .expect("tenant");
         Tenant {

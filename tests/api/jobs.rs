@@ -84,7 +84,7 @@ async fn state_of(app: &TestApp, id_or_kind: &str) -> Vec<(String, i64, Option<S
     .unwrap()
 }
 
-fn spec(kind: &str) -> NewJobSpec<'_> {
+fn spec(kind: &'static str) -> NewJobSpec<'static> {
     NewJobSpec::new("default", kind, json!({"n": 1}))
 }
 
@@ -180,7 +180,7 @@ async fn failures_retry_with_backoff_then_die_and_can_be_retried() {
         .fetch_one(app.db.read())
         .await
         .unwrap();
-    kanri::services::jobs::retry(&app.db, None, &id)
+    kanri::services::jobs::retry(&app.cx, None, &id)
         .await
         .unwrap();
     let ok = Probe::default();

@@ -409,7 +409,7 @@ async fn changing_a_role_changes_what_its_members_may_do() {
 async fn custom_roles_cannot_be_used_to_escalate() {
     let app = crate::helpers::TestApp::spawn().await;
     let (_, sk) = kanri::services::tenants::create_key(
-        &app.db,
+        &app.cx,
         "default",
         kanri::domain::KeyKind::Secret,
         "t",

@@ -78,11 +78,11 @@ async fn malformed_unknown_and_revoked_keys_are_rejected() {
     expect_error(res, StatusCode::UNAUTHORIZED, "invalid_api_key").await;
 
     // Revocation takes effect at once.
-    let keys = kanri::services::tenants::list_keys(&app.db, &tenant.id)
+    let keys = kanri::services::tenants::list_keys(&app.cx, &tenant.id)
         .await
         .unwrap();
     let publishable = keys.iter().find(|k| k.kind == "publishable").unwrap();
-    kanri::services::tenants::revoke_key(&app.db, &publishable.id)
+    kanri::services::tenants::revoke_key(&app.cx, &publishable.id)
         .await
         .unwrap();
     let res = app
@@ -202,8 +202,8 @@ async fn key_use_is_recorded_without_a_write_per_request() {
     })
     .await;
     let tenant = app.create_tenant("Acme").await;
-    let last_used = |db: kanri::db::Db, tenant_id: String| async move {
-        kanri::services::tenants::list_keys(&db, &tenant_id)
+    let last_used = |cx: kanri::services::Ctx, tenant_id: String| async move {
+        kanri::services::tenants::list_keys(&cx, &tenant_id)
             .await
             .unwrap()
             .into_iter()
@@ -221,14 +221,14 @@ async fn key_use_is_recorded_without_a_write_per_request() {
         assert_eq!(read(res).await.0, StatusCode::OK);
     }
     assert_eq!(
-        last_used(app.db.clone(), tenant.id.clone()).await,
+        last_used(app.cx.clone(), tenant.id.clone()).await,
         None,
         "not written on the request path"
     );
     let (config, dir) = app.stop().await;
     // Shutdown flushed the pending use; a restarted app reads it back.
     let app = TestApp::start(config, dir).await;
-    assert!(last_used(app.db.clone(), tenant.id.clone()).await.is_some());
+    assert!(last_used(app.cx.clone(), tenant.id.clone()).await.is_some());
 }
 
 #[tokio::test]

@@ -62,7 +62,7 @@ pub async fn list_jobs(
         cursor: params.cursor,
     };
     let (items, next) = jobs::list(
-        &state.db,
+        &state.cx,
         Some(&key.tenant_id),
         params.state.as_deref(),
         params.kind.as_deref(),
@@ -80,7 +80,7 @@ pub async fn job_stats(
     State(state): State<AppState>,
     SecretKey(key): SecretKey,
 ) -> ApiResult<Envelope<JobStats>> {
-    let depth = jobs::stats(&state.db, Some(&key.tenant_id))
+    let depth = jobs::stats(&state.cx, Some(&key.tenant_id))
         .await?
         .into_iter()
         .collect();
@@ -106,7 +106,7 @@ pub async fn retry_job(
     SecretKey(key): SecretKey,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Requeued>> {
-    jobs::retry(&state.db, Some(&key.tenant_id), &id).await?;
+    jobs::retry(&state.cx, Some(&key.tenant_id), &id).await?;
     state.queue.wake();
     Ok(Envelope::ok(Requeued { requeued: 1 }))
 }
@@ -120,7 +120,7 @@ pub async fn cancel_job(
     SecretKey(key): SecretKey,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<super::Deleted>> {
-    jobs::cancel(&state.db, Some(&key.tenant_id), &id).await?;
+    jobs::cancel(&state.cx, Some(&key.tenant_id), &id).await?;
     Ok(Envelope::ok(super::Deleted::new(id)))
 }
 
@@ -131,7 +131,7 @@ pub async fn retry_dead_jobs(
     State(state): State<AppState>,
     SecretKey(key): SecretKey,
 ) -> ApiResult<Envelope<Requeued>> {
-    let requeued = jobs::retry_all_dead(&state.db, Some(&key.tenant_id)).await?;
+    let requeued = jobs::retry_all_dead(&state.cx, Some(&key.tenant_id)).await?;
     state.queue.wake();
     Ok(Envelope::ok(Requeued { requeued }))
 }

@@ -42,7 +42,7 @@ pub async fn list_users(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Envelope<Page<User>>> {
     let (items, next) = accounts::list_users(
-        &state.db,
+        &state.cx,
         &key.tenant_id,
         params.after()?.as_deref(),
         params.limit()?,
@@ -68,7 +68,7 @@ pub async fn create_user(
         name: &body.name,
         password: body.password.as_deref(),
     };
-    let user = accounts::create_user(&state.db, &state.passwords, &key.tenant_id, input).await?;
+    let user = accounts::create_user(&state.cx, &state.passwords, &key.tenant_id, input).await?;
     Ok(Envelope::created(user))
 }
 
@@ -82,7 +82,7 @@ pub async fn get_user(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<User>> {
     Ok(Envelope::ok(
-        accounts::get_user(&state.db, &key.tenant_id, &id).await?,
+        accounts::get_user(&state.cx, &key.tenant_id, &id).await?,
     ))
 }
 
@@ -95,6 +95,6 @@ pub async fn delete_user(
     SecretKey(key): SecretKey,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Deleted>> {
-    accounts::delete_user(&state.db, &key.tenant_id, &id).await?;
+    accounts::delete_user(&state.cx, &key.tenant_id, &id).await?;
     Ok(Envelope::ok(Deleted::new(id)))
 }

@@ -66,7 +66,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 pub fn files(state: &AppState) -> Files<'_> {
     Files {
-        db: &state.db,
+        cx: &state.cx,
         storage: &state.storage,
         signing_key: state.signing_key.as_ref(),
         app_url: &state.config.app_url,

@@ -63,7 +63,7 @@ pub async fn request_password_reset(
     tenant: TenantContext,
     Json(body): Json<ResetRequest>,
 ) -> ApiResult<(StatusCode, Envelope<ResetRequested>)> {
-    password_reset::request(&state.db, &tenant.tenant_id, &body.email).await?;
+    password_reset::request(&state.cx, &tenant.tenant_id, &body.email).await?;
     Ok((
         StatusCode::ACCEPTED,
         Envelope::ok(ResetRequested { requested: true }),
@@ -82,7 +82,7 @@ pub async fn complete_password_reset(
     Json(body): Json<ResetCompletion>,
 ) -> ApiResult<Envelope<PasswordChanged>> {
     password_reset::complete(
-        &state.db,
+        &state.cx,
         &state.passwords,
         &tenant.tenant_id,
         &body.token,
@@ -176,7 +176,7 @@ pub async fn register(
         name: &body.name,
     };
     let signed_in = accounts::register(
-        &state.db,
+        &state.cx,
         &state.passwords,
         &tenant.tenant_id,
         input,
@@ -198,7 +198,7 @@ pub async fn login(
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Envelope<SessionResponse>> {
     let signed_in = accounts::login(
-        &state.db,
+        &state.cx,
         &state.passwords,
         &tenant.tenant_id,
         &body.email,
@@ -219,7 +219,7 @@ pub async fn logout(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
 ) -> ApiResult<Envelope<LoggedOut>> {
-    accounts::logout(&state.db, &session).await?;
+    accounts::logout(&state.cx, &session).await?;
     Ok(Envelope::ok(LoggedOut { logged_out: true }))
 }
 

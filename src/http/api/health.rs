@@ -57,11 +57,11 @@ pub async fn healthz() -> Envelope<Status> {
         (status = 503, description = "The database is not reachable", body = ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Envelope<Readiness>, ApiError> {
-    match state.db.ping().await {
+    match state.cx.db.ping().await {
         Ok(()) => Ok(Envelope::ok(Readiness {
             status: "ready",
             version: VERSION,
-            cache: state.db.cache().stats(),
+            cache: state.cx.cache.stats(),
         })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

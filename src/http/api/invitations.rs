@@ -57,7 +57,7 @@ pub async fn create_in(
         message: body.message.as_deref(),
     };
     Ok(invitations::create(
-        &state.db,
+        &state.cx,
         &user.actor(),
         workspace_id,
         input,
@@ -103,7 +103,7 @@ pub async fn list_invitations(
 ) -> ApiResult<Envelope<Page<Invitation>>> {
     let status = invitations::parse_status_filter(filter.status.as_deref())?;
     let (items, next) = invitations::list_for_workspace(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &id,
         status,
@@ -124,7 +124,7 @@ pub async fn list_my_invitations(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Envelope<Page<Invitation>>> {
     let (items, next) = invitations::list_mine(
-        &state.db,
+        &state.cx,
         &user.actor(),
         page.after()?.as_deref(),
         page.limit()?,
@@ -147,7 +147,7 @@ pub async fn revoke_invitation(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Invitation>> {
     Ok(Envelope::ok(
-        invitations::revoke(&state.db, &user.actor(), &id).await?,
+        invitations::revoke(&state.cx, &user.actor(), &id).await?,
     ))
 }
 
@@ -167,7 +167,7 @@ pub async fn accept_invitation(
     Json(body): Json<InvitationAnswer>,
 ) -> ApiResult<Envelope<Accepted>> {
     Ok(Envelope::ok(
-        invitations::accept(&state.db, &user.actor(), &id, &body.token).await?,
+        invitations::accept(&state.cx, &user.actor(), &id, &body.token).await?,
     ))
 }
 
@@ -194,6 +194,6 @@ pub async fn reject_invitation(
     Json(body): Json<InvitationAnswer>,
 ) -> ApiResult<Envelope<Invitation>> {
     Ok(Envelope::ok(
-        invitations::reject(&state.db, &user.actor(), &id, &body.token).await?,
+        invitations::reject(&state.cx, &user.actor(), &id, &body.token).await?,
     ))
 }

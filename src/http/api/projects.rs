@@ -107,7 +107,7 @@ pub async fn create_project(
     };
     let members: Vec<UserRef<'_>> = body.members.iter().map(|id| UserRef::Id(id)).collect();
     let project =
-        projects::create(&state.db, &user.actor(), &workspace_id, input, &members).await?;
+        projects::create(&state.cx, &user.actor(), &workspace_id, input, &members).await?;
     Ok(Envelope::created(project))
 }
 
@@ -122,16 +122,16 @@ pub async fn list_projects(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Response> {
     let (actor, after, limit) = (user.actor(), page.after()?, page.limit()?);
-    let lookup = list_cache::project_list(&state.db, &actor, &workspace_id, "v1-projects")
+    let lookup = list_cache::project_list(&state.cx, &actor, &workspace_id, "v1-projects")
         .await?
         .part(after.as_deref())
         .part(limit.to_string().as_str());
     let (data, source) = state
-        .db
-        .cache()
+        .cx
+        .cache
         .fetch(&lookup, || async {
             let (items, next) =
-                projects::list(&state.db, &actor, &workspace_id, after.as_deref(), limit).await?;
+                projects::list(&state.cx, &actor, &workspace_id, after.as_deref(), limit).await?;
             cached::to_json(&Page::after(items, next))
         })
         .await?;
@@ -148,7 +148,7 @@ pub async fn get_project(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Project>> {
     Ok(Envelope::ok(
-        projects::get(&state.db, &user.actor(), &id).await?,
+        projects::get(&state.cx, &user.actor(), &id).await?,
     ))
 }
 
@@ -178,7 +178,7 @@ pub async fn update_project(
         min_name_chars: 1,
     };
     Ok(Envelope::ok(
-        projects::update(&state.db, &user.actor(), &id, input).await?,
+        projects::update(&state.cx, &user.actor(), &id, input).await?,
     ))
 }
 
@@ -191,7 +191,7 @@ pub async fn delete_project(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Deleted>> {
-    projects::delete(&state.db, &user.actor(), &id).await?;
+    projects::delete(&state.cx, &user.actor(), &id).await?;
     Ok(Envelope::ok(Deleted::new(id)))
 }
 
@@ -206,7 +206,7 @@ pub async fn list_project_members(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Envelope<Page<ProjectMember>>> {
     let (items, next) = projects::list_members(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &id,
         page.after()?.as_deref(),
@@ -229,7 +229,7 @@ pub async fn add_project_member(
 ) -> ApiResult<Envelope<ProjectMember>> {
     let target = user_ref(body.email.as_deref(), body.user_id.as_deref())?;
     Ok(Envelope::created(
-        projects::add_member(&state.db, &user.actor(), &id, target).await?,
+        projects::add_member(&state.cx, &user.actor(), &id, target).await?,
     ))
 }
 
@@ -242,7 +242,7 @@ pub async fn remove_project_member(
     user: CurrentUser,
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Envelope<Deleted>> {
-    projects::remove_member(&state.db, &user.actor(), &id, &user_id).await?;
+    projects::remove_member(&state.cx, &user.actor(), &id, &user_id).await?;
     Ok(Envelope::ok(Deleted::new(user_id)))
 }
 
@@ -267,7 +267,7 @@ pub async fn list_activity(
         None => 0,
     };
     let (items, next) =
-        projects::activity(&state.db, &user.actor(), &id, after, page.limit()?).await?;
+        projects::activity(&state.cx, &user.actor(), &id, after, page.limit()?).await?;
     Ok(Envelope::ok(Page {
         items,
         next_cursor: next.map(|n| encode_cursor(&n.to_string())),

@@ -5,11 +5,10 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, stream};
@@ -46,17 +45,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(connect_realtime))
         .routes(routes!(stream_project_events))
-}
-
-/// Wakes the realtime log tail once a request that may have written has finished (and so
-/// committed), instead of leaving the event to the next poll.
-pub async fn poke_after_write(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let response = next.run(req).await;
-    if writes {
-        state.realtime.poke();
-    }
-    response
 }
 
 fn too_many_connections() -> ApiError {
@@ -114,7 +102,7 @@ fn open(
     token: String,
 ) -> Result<Session, crate::realtime::hub::TooManyConnections> {
     Session::open(
-        state.db.clone(),
+        state.cx.clone(),
         state.realtime.hub.clone(),
         state.realtime.settings.clone(),
         actor,
@@ -163,7 +151,7 @@ async fn authenticate_first(
         let Ok(ClientMessage::Auth { token }) = ClientMessage::parse(&text) else {
             return Err((CLOSE_UNAUTHENTICATED, "authentication required"));
         };
-        let actor = session::authenticate(&state.db, &token)
+        let actor = session::authenticate(&state.cx, &token)
             .await
             .map_err(|_| (CLOSE_UNAUTHENTICATED, "invalid token"))?;
         return open(state, actor, token).map_err(|_| (CLOSE_TOO_MANY, "too many connections"));
@@ -395,7 +383,7 @@ pub async fn stream_project_events(
     if Channel::parse(&channel.to_string()).is_none() {
         return Err(AppError::NotFound("project").into());
     }
-    match channel::check(&state.db, &actor, &channel).await {
+    match channel::check(&state.cx, &actor, &channel).await {
         Ok(()) => {}
         Err(Ok(refusal)) if refusal.code == "forbidden" => {
             return Err(AppError::Forbidden("your role does not allow this").into());

@@ -79,7 +79,7 @@ pub async fn list_roles(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Envelope<Page<Role>>> {
     let (items, next) = roles::list(
-        &state.db,
+        &state.cx,
         &reader.tenant_id,
         page.after()?.as_deref(),
         page.limit()?,
@@ -103,7 +103,7 @@ pub async fn create_role(
     SecretKey(key): SecretKey,
     Json(body): Json<CreateRole>,
 ) -> ApiResult<Envelope<Role>> {
-    let role = roles::create(&state.db, &key.tenant_id, &body.name, &body.permissions).await?;
+    let role = roles::create(&state.cx, &key.tenant_id, &body.name, &body.permissions).await?;
     Ok(Envelope::created(role))
 }
 
@@ -120,7 +120,7 @@ pub async fn get_role(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Role>> {
     Ok(Envelope::ok(
-        roles::get(&state.db, &reader.tenant_id, &id).await?,
+        roles::get(&state.cx, &reader.tenant_id, &id).await?,
     ))
 }
 
@@ -146,7 +146,7 @@ pub async fn update_role(
         permissions: body.permissions.as_deref(),
     };
     Ok(Envelope::ok(
-        roles::update(&state.db, &key.tenant_id, &id, input).await?,
+        roles::update(&state.cx, &key.tenant_id, &id, input).await?,
     ))
 }
 
@@ -163,6 +163,6 @@ pub async fn delete_role(
     SecretKey(key): SecretKey,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Deleted>> {
-    roles::delete(&state.db, &key.tenant_id, &id).await?;
+    roles::delete(&state.cx, &key.tenant_id, &id).await?;
     Ok(Envelope::ok(Deleted::new(id)))
 }

@@ -91,15 +91,15 @@ pub async fn cached_project_search(
     namespace: &'static str,
     shape: impl FnOnce(SearchResults) -> AppResult<Vec<u8>>,
 ) -> ApiResult<(Bytes, Source)> {
-    let lookup = list_cache::project_search(&state.db, actor, project_id, namespace).await?;
+    let lookup = list_cache::project_search(&state.cx, actor, project_id, namespace).await?;
     let query = state
         .search
         .system_scope(&actor.tenant_id, vec![project_id.to_string()], input)?;
     let key = cached::to_json(&query)?;
     let lookup = lookup.part(String::from_utf8_lossy(&key).as_ref());
     let found = state
-        .db
-        .cache()
+        .cx
+        .cache
         .fetch(&lookup, || async {
             shape(state.search.search(&query).await?)
         })

@@ -11,13 +11,13 @@ use super::invitations::InvitationAnswer;
 use super::invitations::{CreateInvitation, create_in};
 use super::{Deleted, Success};
 use crate::app::AppState;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path};
 use crate::http::pagination::MAX_LIMIT;
+use crate::services::Ctx;
 use crate::services::access::Actor;
 use crate::services::invitations::{self, Accepted, Invitation};
 use crate::services::members;
@@ -42,11 +42,11 @@ pub struct CreateOrganization {
 }
 
 /// Every workspace the caller belongs to, with their role, page by page.
-pub async fn all_workspaces(db: &Db, actor: &Actor) -> AppResult<Vec<Workspace>> {
+pub async fn all_workspaces(cx: &Ctx, actor: &Actor) -> AppResult<Vec<Workspace>> {
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let (items, next) = workspaces::list_mine(db, actor, after.as_deref(), MAX_LIMIT).await?;
+        let (items, next) = workspaces::list_mine(cx, actor, after.as_deref(), MAX_LIMIT).await?;
         all.extend(items);
         match next {
             Some(next) => after = Some(next),
@@ -73,7 +73,7 @@ pub async fn create_organization(
         image_url: body.image_url.as_deref(),
     };
     Ok(Envelope::created(
-        workspaces::create(&state.db, &user.actor(), input).await?,
+        workspaces::create(&state.cx, &user.actor(), input).await?,
     ))
 }
 
@@ -87,7 +87,7 @@ pub async fn get_organization(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Workspace>> {
     Ok(Envelope::ok(
-        workspaces::get(&state.db, &user.actor(), &id).await?,
+        workspaces::get(&state.cx, &user.actor(), &id).await?,
     ))
 }
 
@@ -107,7 +107,7 @@ pub async fn list_user_organizations(
     if user_id != actor.user_id {
         return Err(AppError::Forbidden("you can only list your own organizations").into());
     }
-    Ok(Envelope::ok(all_workspaces(&state.db, &actor).await?))
+    Ok(Envelope::ok(all_workspaces(&state.cx, &actor).await?))
 }
 
 #[utoipa::path(post, path = "/organizations/{id}/invitations", tag = "seed",
@@ -145,7 +145,7 @@ pub async fn accept_organization_invitation(
     Json(body): Json<InvitationAnswer>,
 ) -> ApiResult<Envelope<Accepted>> {
     Ok(Envelope::ok(
-        invitations::accept(&state.db, &user.actor(), &id, &body.token).await?,
+        invitations::accept(&state.cx, &user.actor(), &id, &body.token).await?,
     ))
 }
 
@@ -165,6 +165,6 @@ pub async fn remove_organization_member(
     user: CurrentUser,
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Envelope<Deleted>> {
-    members::remove(&state.db, &user.actor(), &id, &user_id).await?;
+    members::remove(&state.cx, &user.actor(), &id, &user_id).await?;
     Ok(Envelope::ok(Deleted::new(user_id)))
 }

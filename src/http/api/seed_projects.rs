@@ -25,7 +25,6 @@ use utoipa_axum::routes;
 use super::Success;
 use crate::app::AppState;
 use crate::clock::{parse_time, to_rfc3339};
-use crate::db::Db;
 use crate::domain::FieldError;
 use crate::domain::permission;
 use crate::error::{AppError, AppResult};
@@ -35,6 +34,7 @@ use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, nullable};
 use crate::http::pagination::MAX_LIMIT;
+use crate::services::Ctx;
 use crate::services::access::Actor;
 use crate::services::attachments;
 use crate::services::comments::{self, Author, Comment};
@@ -218,14 +218,14 @@ pub async fn seed_create_project(
     Json(body): Json<SeedCreateProject>,
 ) -> ApiResult<RawJson<SeedProjectCreated>> {
     let actor = user.actor();
-    let ws = workspaces::personal(&state.db, &actor, &user.0.user.name).await?;
+    let ws = workspaces::personal(&state.cx, &actor, &user.0.user.name).await?;
     let input = ProjectInput {
         name: body.name.as_deref(),
         description: body.description.as_deref().map(Some),
         min_name_chars: 3,
         ..ProjectInput::default()
     };
-    let project = projects::create(&state.db, &actor, &ws.id, input, &[]).await?;
+    let project = projects::create(&state.cx, &actor, &ws.id, input, &[]).await?;
     Ok(RawJson(SeedProjectCreated {
         success: true,
         project: SeedProject {
@@ -246,13 +246,13 @@ pub async fn seed_list_projects(
     user: CurrentUser,
 ) -> ApiResult<Response> {
     let actor = user.actor();
-    let ws = workspaces::personal(&state.db, &actor, &user.0.user.name).await?;
-    let lookup = list_cache::project_list(&state.db, &actor, &ws.id, "seed000-projects").await?;
+    let ws = workspaces::personal(&state.cx, &actor, &user.0.user.name).await?;
+    let lookup = list_cache::project_list(&state.cx, &actor, &ws.id, "seed000-projects").await?;
     let (projects, source) = state
-        .db
-        .cache()
+        .cx
+        .cache
         .fetch(&lookup, || async {
-            cached::to_json(&seed_project_rows(&state.db, &actor, &ws.id).await?)
+            cached::to_json(&seed_project_rows(&state.cx, &actor, &ws.id).await?)
         })
         .await?;
     // The seed's shape, around the stored list.
@@ -272,11 +272,11 @@ pub async fn seed_list_projects(
 
 /// Seed 000's project list: every project of the workspace, most recently updated first.
 async fn seed_project_rows(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,
 ) -> AppResult<Vec<SeedProjectRow>> {
-    let mut rows = all_projects(db, actor, workspace_id)
+    let mut rows = all_projects(cx, actor, workspace_id)
         .await?
         .into_iter()
         .map(|p| {
@@ -332,18 +332,12 @@ pub async fn seed_create_task(
     };
     // The seed answers "Project not found or access denied" alike: a project the caller may
     // see but not add tasks to is not found here too.
-    let task = tasks::create(
-        &state.db,
-        &user.actor(),
-        &body.project_id,
-        input,
-        state.config.reminder_lead_ms(),
-    )
-    .await
-    .map_err(|e| match e {
-        AppError::Forbidden(_) => AppError::NotFound("project"),
-        e => e,
-    })?;
+    let task = tasks::create(&state.cx, &user.actor(), &body.project_id, input)
+        .await
+        .map_err(|e| match e {
+            AppError::Forbidden(_) => AppError::NotFound("project"),
+            e => e,
+        })?;
     let files = super::attachments::files(&state);
     if let Some((bytes, name)) = file {
         let once = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
@@ -506,12 +500,12 @@ pub async fn list_workspace_projects(
 ) -> ApiResult<Response> {
     let actor = user.actor();
     let lookup =
-        list_cache::project_list(&state.db, &actor, &workspace_id, "seed002-projects").await?;
+        list_cache::project_list(&state.cx, &actor, &workspace_id, "seed002-projects").await?;
     let (data, source) = state
-        .db
-        .cache()
+        .cx
+        .cache
         .fetch(&lookup, || async {
-            cached::to_json(&all_projects(&state.db, &actor, &workspace_id).await?)
+            cached::to_json(&all_projects(&state.cx, &actor, &workspace_id).await?)
         })
         .await?;
     Ok(cached::envelope(&data, source))
@@ -551,7 +545,7 @@ pub async fn create_workspace_project(
         .map(|email| UserRef::Email(email))
         .collect();
     let project = projects::create(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &body.workspace_id,
         input,
@@ -595,7 +589,7 @@ pub async fn update_workspace_project(
         archived: None,
         min_name_chars: 1,
     };
-    let project = projects::update(&state.db, &user.actor(), &project_id, input).await?;
+    let project = projects::update(&state.cx, &user.actor(), &project_id, input).await?;
     Ok(said(
         StatusCode::OK,
         "Project updated successfully",
@@ -621,7 +615,7 @@ pub async fn add_workspace_project_member(
     Json(body): Json<SeedProjectMember>,
 ) -> ApiResult<Response> {
     let member = projects::add_member(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &project_id,
         UserRef::Email(&body.email),
@@ -650,7 +644,7 @@ pub async fn list_project_tasks(
 ) -> ApiResult<Response> {
     let actor = user.actor();
     let lookup = list_cache::task_list(
-        &state.db,
+        &state.cx,
         &actor,
         &project_id,
         "seed002-tasks",
@@ -658,10 +652,10 @@ pub async fn list_project_tasks(
     )
     .await?;
     let (data, source) = state
-        .db
-        .cache()
+        .cx
+        .cache
         .fetch(&lookup, || async {
-            cached::to_json(&tasks_with_comments(&state.db, &actor, &project_id).await?)
+            cached::to_json(&tasks_with_comments(&state.cx, &actor, &project_id).await?)
         })
         .await?;
     Ok(cached::envelope(&data, source))
@@ -669,18 +663,18 @@ pub async fn list_project_tasks(
 
 /// Every task of the project (board order) with its comments, within the response's budgets.
 async fn tasks_with_comments(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     project_id: &str,
 ) -> AppResult<Vec<TaskWithComments>> {
-    let tasks = all_tasks(db, actor, project_id).await?;
+    let tasks = all_tasks(cx, actor, project_id).await?;
     let mut out = Vec::with_capacity(tasks.len());
     // One response holds at most this many comments in all; past it, tasks carry an empty list
     // (their `comments_count` still says how many there are).
     let mut budget = COMMENTS_PER_RESPONSE;
     for task in tasks {
         let cap = budget.min(SEED_LIST_CAP);
-        let comments = match all_comments(db, actor, &task.id, cap).await {
+        let comments = match all_comments(cx, actor, &task.id, cap).await {
             Ok(comments) => comments,
             // Deleted since the list was read.
             Err(AppError::NotFound(_)) => continue,
@@ -704,7 +698,7 @@ pub async fn list_task_comments(
     user: CurrentUser,
     Path(task_id): Path<String>,
 ) -> ApiResult<Envelope<Vec<CommentWithUser>>> {
-    let comments = all_comments(&state.db, &user.actor(), &task_id, SEED_LIST_CAP).await?;
+    let comments = all_comments(&state.cx, &user.actor(), &task_id, SEED_LIST_CAP).await?;
     Ok(Envelope::ok(
         comments
             .into_iter()
@@ -718,12 +712,12 @@ pub async fn list_task_comments(
 
 // ---- whole lists, page by page ----
 
-async fn all_projects(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<Vec<Project>> {
+async fn all_projects(cx: &Ctx, actor: &Actor, workspace_id: &str) -> AppResult<Vec<Project>> {
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let (items, next) =
-            projects::list(db, actor, workspace_id, after.as_deref(), MAX_LIMIT).await?;
+            projects::list(cx, actor, workspace_id, after.as_deref(), MAX_LIMIT).await?;
         all.extend(items);
         match next {
             Some(next) if all.len() < SEED_LIST_CAP => after = Some(next),
@@ -734,13 +728,13 @@ async fn all_projects(db: &Db, actor: &Actor, workspace_id: &str) -> AppResult<V
     Ok(all)
 }
 
-async fn all_tasks(db: &Db, actor: &Actor, project_id: &str) -> AppResult<Vec<Task>> {
+async fn all_tasks(cx: &Ctx, actor: &Actor, project_id: &str) -> AppResult<Vec<Task>> {
     let query = ListQuery::default();
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
         let (items, next) =
-            task_list::list(db, actor, project_id, &query, cursor, MAX_LIMIT).await?;
+            task_list::list(cx, actor, project_id, &query, cursor, MAX_LIMIT).await?;
         all.extend(items);
         match next {
             Some(next) if all.len() < SEED_LIST_CAP => cursor = Some(next),
@@ -752,7 +746,7 @@ async fn all_tasks(db: &Db, actor: &Actor, project_id: &str) -> AppResult<Vec<Ta
 }
 
 async fn all_comments(
-    db: &Db,
+    cx: &Ctx,
     actor: &Actor,
     task_id: &str,
     cap: usize,
@@ -763,7 +757,7 @@ async fn all_comments(
     }
     let mut after: Option<String> = None;
     loop {
-        let (items, next) = comments::list(db, actor, task_id, after.as_deref(), MAX_LIMIT).await?;
+        let (items, next) = comments::list(cx, actor, task_id, after.as_deref(), MAX_LIMIT).await?;
         all.extend(items);
         match next {
             Some(next) if all.len() < cap => after = Some(next),

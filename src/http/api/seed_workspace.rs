@@ -57,7 +57,7 @@ pub async fn list_seed_workspaces(
     user: CurrentUser,
 ) -> ApiResult<Envelope<Vec<Workspace>>> {
     Ok(Envelope::ok(
-        all_workspaces(&state.db, &user.actor()).await?,
+        all_workspaces(&state.cx, &user.actor()).await?,
     ))
 }
 
@@ -89,7 +89,7 @@ pub async fn seed_add_member(
     }
     let role = parse_role(body.role.as_deref())?;
     let member = members::add(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &body.workspace_id,
         UserRef::Email(&body.email),

@@ -205,14 +205,7 @@ pub async fn create_task(
         version: None,
     };
     Ok(Envelope::created(
-        tasks::create(
-            &state.db,
-            &user.actor(),
-            &project_id,
-            input,
-            state.config.reminder_lead_ms(),
-        )
-        .await?,
+        tasks::create(&state.cx, &user.actor(), &project_id, input).await?,
     ))
 }
 
@@ -228,7 +221,7 @@ pub async fn list_tasks(
 ) -> ApiResult<Response> {
     let (actor, (cursor, limit)) = (user.actor(), params.page()?);
     let lookup = list_cache::task_list(
-        &state.db,
+        &state.cx,
         &actor,
         &project_id,
         "v1-tasks",
@@ -237,11 +230,11 @@ pub async fn list_tasks(
     .await?;
     let lookup = params.key_parts(lookup, limit);
     let (data, source) = state
-        .db
-        .cache()
+        .cx
+        .cache
         .fetch(&lookup, || async {
             let (items, next) = task_list::list(
-                &state.db,
+                &state.cx,
                 &actor,
                 &project_id,
                 &params.query(),
@@ -270,7 +263,7 @@ pub async fn bulk_status(
     Json(body): Json<BulkStatus>,
 ) -> ApiResult<Envelope<Vec<Task>>> {
     let updated = tasks::bulk_status(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &project_id,
         &body.task_ids,
@@ -290,7 +283,7 @@ pub async fn get_task(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Task>> {
     Ok(Envelope::ok(
-        tasks::get(&state.db, &user.actor(), &id).await?,
+        tasks::get(&state.cx, &user.actor(), &id).await?,
     ))
 }
 
@@ -318,14 +311,7 @@ pub async fn update_task(
         version: body.version,
     };
     Ok(Envelope::ok(
-        tasks::update(
-            &state.db,
-            &user.actor(),
-            &id,
-            input,
-            state.config.reminder_lead_ms(),
-        )
-        .await?,
+        tasks::update(&state.cx, &user.actor(), &id, input).await?,
     ))
 }
 
@@ -338,7 +324,7 @@ pub async fn delete_task(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Deleted>> {
-    tasks::delete(&state.db, &user.actor(), &id).await?;
+    tasks::delete(&state.cx, &user.actor(), &id).await?;
     Ok(Envelope::ok(Deleted::new(id)))
 }
 
@@ -353,7 +339,7 @@ pub async fn list_comments(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Envelope<Page<Comment>>> {
     let (items, next) = comments::list(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &task_id,
         page.after()?.as_deref(),
@@ -375,7 +361,7 @@ pub async fn create_comment(
     Json(body): Json<CommentBody>,
 ) -> ApiResult<Envelope<Comment>> {
     Ok(Envelope::created(
-        comments::create(&state.db, &user.actor(), &task_id, &body.content).await?,
+        comments::create(&state.cx, &user.actor(), &task_id, &body.content).await?,
     ))
 }
 
@@ -391,7 +377,7 @@ pub async fn edit_comment(
     Json(body): Json<CommentBody>,
 ) -> ApiResult<Envelope<Comment>> {
     Ok(Envelope::ok(
-        comments::edit(&state.db, &user.actor(), &id, &body.content).await?,
+        comments::edit(&state.cx, &user.actor(), &id, &body.content).await?,
     ))
 }
 
@@ -404,6 +390,6 @@ pub async fn delete_comment(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Deleted>> {
-    comments::delete(&state.db, &user.actor(), &id).await?;
+    comments::delete(&state.cx, &user.actor(), &id).await?;
     Ok(Envelope::ok(Deleted::new(id)))
 }

@@ -89,7 +89,7 @@ async fn receive(
         }
     })?;
     let args = identity::sync_args(event, svix.id).map_err(ApiError::InvalidBody)?;
-    let received = identity::receive(&state.db, &tenant.tenant_id, svix.id, args).await?;
+    let received = identity::receive(&state.cx, &tenant.tenant_id, svix.id, args).await?;
     let (status, word) = match received {
         Received::Queued => {
             state.queue.wake();

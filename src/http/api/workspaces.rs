@@ -102,7 +102,7 @@ pub async fn create_workspace(
         image_url: body.image_url.as_deref(),
     };
     Ok(Envelope::created(
-        workspaces::create(&state.db, &user.actor(), input).await?,
+        workspaces::create(&state.cx, &user.actor(), input).await?,
     ))
 }
 
@@ -116,7 +116,7 @@ pub async fn list_workspaces(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Envelope<Page<Workspace>>> {
     let (items, next) = workspaces::list_mine(
-        &state.db,
+        &state.cx,
         &user.actor(),
         page.after()?.as_deref(),
         page.limit()?,
@@ -135,7 +135,7 @@ pub async fn get_workspace(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Workspace>> {
     Ok(Envelope::ok(
-        workspaces::get(&state.db, &user.actor(), &id).await?,
+        workspaces::get(&state.cx, &user.actor(), &id).await?,
     ))
 }
 
@@ -156,7 +156,7 @@ pub async fn update_workspace(
         image_url: body.image_url.as_ref().map(|u| u.as_deref()),
     };
     Ok(Envelope::ok(
-        workspaces::update(&state.db, &user.actor(), &id, input).await?,
+        workspaces::update(&state.cx, &user.actor(), &id, input).await?,
     ))
 }
 
@@ -169,7 +169,7 @@ pub async fn delete_workspace(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Deleted>> {
-    workspaces::delete(&state.db, &user.actor(), &id).await?;
+    workspaces::delete(&state.cx, &user.actor(), &id).await?;
     Ok(Envelope::ok(Deleted::new(id)))
 }
 
@@ -184,7 +184,7 @@ pub async fn list_members(
     Query(page): Query<PageParams>,
 ) -> ApiResult<Envelope<Page<Member>>> {
     let (items, next) = members::list(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &id,
         page.after()?.as_deref(),
@@ -212,7 +212,7 @@ pub async fn add_member(
     let target = user_ref(body.email.as_deref(), body.user_id.as_deref())?;
     let role = parse_role(body.role.as_deref())?;
     let member = members::add(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &id,
         target,
@@ -240,7 +240,7 @@ pub async fn change_member_role(
 ) -> ApiResult<Envelope<Member>> {
     let role = WorkspaceRole::parse("role", &body.role).map_err(AppError::from)?;
     let member = members::change_role(
-        &state.db,
+        &state.cx,
         &user.actor(),
         &id,
         &user_id,
@@ -264,6 +264,6 @@ pub async fn remove_member(
     user: CurrentUser,
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Envelope<Deleted>> {
-    members::remove(&state.db, &user.actor(), &id, &user_id).await?;
+    members::remove(&state.cx, &user.actor(), &id, &user_id).await?;
     Ok(Envelope::ok(Deleted::new(user_id)))
 }

@@ -6,9 +6,12 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::now_ms;
 use crate::db::search::{EmbedSource, NewEmbedding};
-use crate::db::{self, Db};
+use crate::db::{self};
+use crate::domain::event::CacheScope;
+use crate::error::AppError;
 use crate::search::embedder::{task_text, to_bytes};
 use crate::search::{EmbedError, Embedder};
+use crate::services::Ctx;
 
 /// What a batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +29,7 @@ fn content_hash(text: &str) -> String {
 /// each touched project's generation. Unless `force`, a task whose stored vector was made by
 /// this model from the same text is skipped.
 pub async fn embed_sources(
-    db: &Db,
+    cx: &Ctx,
     embedder: &dyn Embedder,
     sources: &[EmbedSource],
     force: bool,
@@ -41,7 +44,7 @@ pub async fn embed_sources(
         let hash = content_hash(&text);
         if !force
             && let Some((stored_model, stored_hash)) =
-                db::search::embedding_state(db.read(), &source.id).await?
+                db::search::embedding_state(cx.db.read(), &source.id).await?
             && stored_model == model
             && stored_hash == hash
         {
@@ -57,7 +60,9 @@ pub async fn embed_sources(
             return Err(EmbedError::Failed("wrong number of vectors".into()).into());
         }
         let now = now_ms();
-        let mut tx = db.begin().await?;
+        // Derived data, not a change anyone made: no event, but cached search results of these
+        // projects may now rank differently.
+        let mut tx = cx.begin(&chunk[0].0.tenant_id, None).await?;
         for ((source, _, hash), vector) in chunk.iter().zip(&vectors) {
             let generation =
                 db::search::bump_generation(&mut *tx, &source.tenant_id, &source.project_id)
@@ -76,31 +81,22 @@ pub async fn embed_sources(
             )
             .await?;
             done.written += usize::from(written);
+            tx.stale(CacheScope::Project(source.project_id.clone()));
         }
         tx.commit().await?;
-        // Cached search results of these projects may now rank differently.
-        let mut projects: Vec<(&str, &str)> = chunk
-            .iter()
-            .map(|(s, _, _)| (s.tenant_id.as_str(), s.project_id.as_str()))
-            .collect();
-        projects.sort_unstable();
-        projects.dedup();
-        for (tenant, project) in projects {
-            db.cache().invalidate_project(tenant, project).await;
-        }
     }
     Ok(done)
 }
 
 /// Embeds one task (the job); a task that no longer exists is done.
 pub async fn embed_task(
-    db: &Db,
+    cx: &Ctx,
     embedder: &dyn Embedder,
     tenant_id: &str,
     task_id: &str,
 ) -> Result<Embedded, EmbedFailure> {
-    match db::search::embed_source(db.read(), tenant_id, task_id).await? {
-        Some(source) => embed_sources(db, embedder, &[source], false).await,
+    match db::search::embed_source(cx.db.read(), tenant_id, task_id).await? {
+        Some(source) => embed_sources(cx, embedder, &[source], false).await,
         None => Ok(Embedded::default()),
     }
 }
@@ -108,16 +104,17 @@ pub async fn embed_task(
 /// Enqueues an embedding job for every task whose vector is missing or of another model.
 /// Run at start, so a model change re-embeds everything in the background; on an up-to-date
 /// database it enqueues nothing. Returns how many were enqueued.
-pub async fn enqueue_stale(db: &Db, model: &str) -> sqlx::Result<usize> {
+pub async fn enqueue_stale(cx: &Ctx, model: &str) -> sqlx::Result<usize> {
     let mut after = String::new();
     let mut queued = 0;
     loop {
-        let page = db::search::stale_tasks(db.read(), model, &after, 500).await?;
+        let page = db::search::stale_tasks(cx.db.read(), model, &after, 500).await?;
         let Some((_, last)) = page.last() else {
             break;
         };
         after = last.clone();
-        let mut tx = db.begin().await?;
+        // Before any worker starts, so there is nobody to wake.
+        let mut tx = cx.db.begin().await?;
         for (tenant_id, task_id) in &page {
             crate::jobs::search::enqueue_embed(&mut tx, tenant_id, task_id).await?;
         }
@@ -125,7 +122,6 @@ pub async fn enqueue_stale(db: &Db, model: &str) -> sqlx::Result<usize> {
         queued += page.len();
     }
     if queued > 0 {
-        db.wake_jobs();
         tracing::info!(queued, model, "tasks queued for embedding");
     }
     Ok(queued)
@@ -138,4 +134,6 @@ pub enum EmbedFailure {
     Embed(#[from] EmbedError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    App(#[from] AppError),
 }

@@ -1,0 +1,408 @@
+//! Domain events: one value per change the API makes. Everything a change implies besides its
+//! own rows — the activity log entry, realtime routing and access re-checks, cache
+//! invalidation, follow-up jobs — is derived from its event by exhaustive `match`es (here, in
+//! `effects.rs`, and in `realtime::channel`), so a variant some consumer forgot does not
+//! compile. `services::unit_of_work` records events and carries out what they imply.
+
+mod effects;
+mod kind;
+mod payload;
+
+pub use effects::{CacheScope, FollowUp};
+pub use kind::{EventKind, Subject};
+
+use crate::domain::enums::{TaskStatus, WorkspaceRole};
+
+/// Where in a workspace a project-level change happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InProject {
+    pub workspace_id: String,
+    pub project_id: String,
+}
+
+/// A task as events describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFacts {
+    pub id: String,
+    pub project_id: String,
+    pub title: String,
+    pub status: TaskStatus,
+    pub assignee_id: Option<String>,
+    pub due_date: Option<i64>,
+}
+
+/// A change to an existing task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskChange {
+    pub at: InProject,
+    /// The task after the change.
+    pub task: TaskFacts,
+    /// The fields the client sent (`title`, `status`, `position`, …).
+    pub changes: Vec<&'static str>,
+    /// The due date before the change, to move its reminder.
+    pub previous_due_date: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentFacts {
+    pub id: String,
+    pub task_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+/// Files of a task or project marked deleted with it: their purge follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detached {
+    None,
+    Some,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    TaskCreated {
+        at: InProject,
+        task: TaskFacts,
+    },
+    TaskUpdated(TaskChange),
+    /// An update that gave the task a new assignee.
+    TaskAssigned(TaskChange),
+    /// An update that changed only the task's place on the board.
+    TaskMoved(TaskChange),
+    TaskDeleted {
+        at: InProject,
+        task_id: String,
+        title: String,
+        files: Detached,
+    },
+    CommentCreated {
+        at: InProject,
+        comment_id: String,
+        task_id: String,
+    },
+    CommentUpdated {
+        at: InProject,
+        comment_id: String,
+        task_id: String,
+    },
+    CommentDeleted {
+        at: InProject,
+        comment_id: String,
+        task_id: String,
+    },
+    AttachmentCreated {
+        at: InProject,
+        attachment: AttachmentFacts,
+    },
+    AttachmentDeleted {
+        at: InProject,
+        attachment: AttachmentFacts,
+    },
+    ProjectCreated {
+        at: InProject,
+        name: String,
+        members: Vec<String>,
+    },
+    ProjectUpdated {
+        at: InProject,
+        fields: Vec<&'static str>,
+    },
+    ProjectArchived {
+        at: InProject,
+        fields: Vec<&'static str>,
+    },
+    ProjectUnarchived {
+        at: InProject,
+        fields: Vec<&'static str>,
+    },
+    /// Recorded at workspace level: the project's own events go with it.
+    ProjectDeleted {
+        workspace_id: String,
+        project_id: String,
+        files: Detached,
+    },
+    ProjectMemberAdded {
+        at: InProject,
+        user_id: String,
+    },
+    ProjectMemberRemoved {
+        at: InProject,
+        user_id: String,
+    },
+    MemberAdded {
+        workspace_id: String,
+        user_id: String,
+        role: WorkspaceRole,
+    },
+    MemberRoleChanged {
+        workspace_id: String,
+        user_id: String,
+        from: WorkspaceRole,
+        to: WorkspaceRole,
+        custom_role_id: Option<String>,
+    },
+    MemberRemoved {
+        workspace_id: String,
+        user_id: String,
+        role: WorkspaceRole,
+    },
+    MemberLeft {
+        workspace_id: String,
+        user_id: String,
+        role: WorkspaceRole,
+    },
+    InvitationCreated {
+        workspace_id: String,
+        invitation_id: String,
+        email: String,
+        role: WorkspaceRole,
+    },
+    InvitationRevoked {
+        workspace_id: String,
+        invitation_id: String,
+        email: String,
+    },
+    InvitationAccepted {
+        workspace_id: String,
+        invitation_id: String,
+        role: WorkspaceRole,
+    },
+    InvitationRejected {
+        workspace_id: String,
+        invitation_id: String,
+    },
+    WorkspaceCreated {
+        workspace_id: String,
+        name: String,
+        slug: String,
+    },
+    WorkspaceUpdated {
+        workspace_id: String,
+        name: Option<String>,
+        slug: Option<String>,
+    },
+    /// Recorded at tenant level: the workspace's own events go with it.
+    WorkspaceDeleted {
+        workspace_id: String,
+    },
+    RoleCreated {
+        role_id: String,
+        name: String,
+    },
+    RoleUpdated {
+        role_id: String,
+        name: String,
+    },
+    RoleDeleted {
+        role_id: String,
+    },
+    KeyCreated {
+        key_id: String,
+        kind: &'static str,
+        name: String,
+    },
+    KeyRevoked {
+        key_id: String,
+    },
+    UserCreated {
+        user_id: String,
+    },
+    UserUpdated {
+        user_id: String,
+    },
+    UserDeleted {
+        user_id: String,
+    },
+    UserPasswordChanged {
+        user_id: String,
+    },
+}
+
+impl DomainEvent {
+    pub fn kind(&self) -> EventKind {
+        use DomainEvent as E;
+        use EventKind as K;
+        match self {
+            E::TaskCreated { .. } => K::TaskCreated,
+            E::TaskUpdated(_) => K::TaskUpdated,
+            E::TaskAssigned(_) => K::TaskAssigned,
+            E::TaskMoved(_) => K::TaskMoved,
+            E::TaskDeleted { .. } => K::TaskDeleted,
+            E::CommentCreated { .. } => K::CommentCreated,
+            E::CommentUpdated { .. } => K::CommentUpdated,
+            E::CommentDeleted { .. } => K::CommentDeleted,
+            E::AttachmentCreated { .. } => K::AttachmentCreated,
+            E::AttachmentDeleted { .. } => K::AttachmentDeleted,
+            E::ProjectCreated { .. } => K::ProjectCreated,
+            E::ProjectUpdated { .. } => K::ProjectUpdated,
+            E::ProjectArchived { .. } => K::ProjectArchived,
+            E::ProjectUnarchived { .. } => K::ProjectUnarchived,
+            E::ProjectDeleted { .. } => K::ProjectDeleted,
+            E::ProjectMemberAdded { .. } => K::ProjectMemberAdded,
+            E::ProjectMemberRemoved { .. } => K::ProjectMemberRemoved,
+            E::MemberAdded { .. } => K::MemberAdded,
+            E::MemberRoleChanged { .. } => K::MemberRoleChanged,
+            E::MemberRemoved { .. } => K::MemberRemoved,
+            E::MemberLeft { .. } => K::MemberLeft,
+            E::InvitationCreated { .. } => K::InvitationCreated,
+            E::InvitationRevoked { .. } => K::InvitationRevoked,
+            E::InvitationAccepted { .. } => K::InvitationAccepted,
+            E::InvitationRejected { .. } => K::InvitationRejected,
+            E::WorkspaceCreated { .. } => K::WorkspaceCreated,
+            E::WorkspaceUpdated { .. } => K::WorkspaceUpdated,
+            E::WorkspaceDeleted { .. } => K::WorkspaceDeleted,
+            E::RoleCreated { .. } => K::RoleCreated,
+            E::RoleUpdated { .. } => K::RoleUpdated,
+            E::RoleDeleted { .. } => K::RoleDeleted,
+            E::KeyCreated { .. } => K::KeyCreated,
+            E::KeyRevoked { .. } => K::KeyRevoked,
+            E::UserCreated { .. } => K::UserCreated,
+            E::UserUpdated { .. } => K::UserUpdated,
+            E::UserDeleted { .. } => K::UserDeleted,
+            E::UserPasswordChanged { .. } => K::UserPasswordChanged,
+        }
+    }
+
+    /// Where the event is filed: its workspace and project, when it has them.
+    pub fn place(&self) -> (Option<&str>, Option<&str>) {
+        use DomainEvent as E;
+        match self {
+            E::TaskCreated { at, .. }
+            | E::TaskUpdated(TaskChange { at, .. })
+            | E::TaskAssigned(TaskChange { at, .. })
+            | E::TaskMoved(TaskChange { at, .. })
+            | E::TaskDeleted { at, .. }
+            | E::CommentCreated { at, .. }
+            | E::CommentUpdated { at, .. }
+            | E::CommentDeleted { at, .. }
+            | E::AttachmentCreated { at, .. }
+            | E::AttachmentDeleted { at, .. }
+            | E::ProjectCreated { at, .. }
+            | E::ProjectUpdated { at, .. }
+            | E::ProjectArchived { at, .. }
+            | E::ProjectUnarchived { at, .. }
+            | E::ProjectMemberAdded { at, .. }
+            | E::ProjectMemberRemoved { at, .. } => (Some(&at.workspace_id), Some(&at.project_id)),
+            E::ProjectDeleted { workspace_id, .. }
+            | E::MemberAdded { workspace_id, .. }
+            | E::MemberRoleChanged { workspace_id, .. }
+            | E::MemberRemoved { workspace_id, .. }
+            | E::MemberLeft { workspace_id, .. }
+            | E::InvitationCreated { workspace_id, .. }
+            | E::InvitationRevoked { workspace_id, .. }
+            | E::InvitationAccepted { workspace_id, .. }
+            | E::InvitationRejected { workspace_id, .. }
+            | E::WorkspaceCreated { workspace_id, .. }
+            | E::WorkspaceUpdated { workspace_id, .. } => (Some(workspace_id), None),
+            E::WorkspaceDeleted { .. }
+            | E::RoleCreated { .. }
+            | E::RoleUpdated { .. }
+            | E::RoleDeleted { .. }
+            | E::KeyCreated { .. }
+            | E::KeyRevoked { .. }
+            | E::UserCreated { .. }
+            | E::UserUpdated { .. }
+            | E::UserDeleted { .. }
+            | E::UserPasswordChanged { .. } => (None, None),
+        }
+    }
+
+    /// The id of what the event happened to (of type `self.kind().subject()`).
+    pub fn subject_id(&self) -> &str {
+        use DomainEvent as E;
+        match self {
+            E::TaskCreated { task, .. } => &task.id,
+            E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => &c.task.id,
+            E::TaskDeleted { task_id, .. } => task_id,
+            E::CommentCreated { comment_id, .. }
+            | E::CommentUpdated { comment_id, .. }
+            | E::CommentDeleted { comment_id, .. } => comment_id,
+            E::AttachmentCreated { attachment, .. } | E::AttachmentDeleted { attachment, .. } => {
+                &attachment.id
+            }
+            E::ProjectCreated { at, .. }
+            | E::ProjectUpdated { at, .. }
+            | E::ProjectArchived { at, .. }
+            | E::ProjectUnarchived { at, .. } => &at.project_id,
+            E::ProjectDeleted { project_id, .. } => project_id,
+            E::ProjectMemberAdded { user_id, .. }
+            | E::ProjectMemberRemoved { user_id, .. }
+            | E::MemberAdded { user_id, .. }
+            | E::MemberRoleChanged { user_id, .. }
+            | E::MemberRemoved { user_id, .. }
+            | E::MemberLeft { user_id, .. }
+            | E::UserCreated { user_id }
+            | E::UserUpdated { user_id }
+            | E::UserDeleted { user_id }
+            | E::UserPasswordChanged { user_id } => user_id,
+            E::InvitationCreated { invitation_id, .. }
+            | E::InvitationRevoked { invitation_id, .. }
+            | E::InvitationAccepted { invitation_id, .. }
+            | E::InvitationRejected { invitation_id, .. } => invitation_id,
+            E::WorkspaceCreated { workspace_id, .. }
+            | E::WorkspaceUpdated { workspace_id, .. }
+            | E::WorkspaceDeleted { workspace_id } => workspace_id,
+            E::RoleCreated { role_id, .. }
+            | E::RoleUpdated { role_id, .. }
+            | E::RoleDeleted { role_id } => role_id,
+            E::KeyCreated { key_id, .. } | E::KeyRevoked { key_id } => key_id,
+        }
+    }
+
+    /// The task the event concerns (a `task/{id}` channel's events): its subject, or the task
+    /// of a comment or attachment.
+    pub fn concerned_task(&self) -> Option<&str> {
+        use DomainEvent as E;
+        match self {
+            E::TaskCreated { task, .. } => Some(&task.id),
+            E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => Some(&c.task.id),
+            E::TaskDeleted { task_id, .. }
+            | E::CommentCreated { task_id, .. }
+            | E::CommentUpdated { task_id, .. }
+            | E::CommentDeleted { task_id, .. } => Some(task_id),
+            E::AttachmentCreated { attachment, .. } | E::AttachmentDeleted { attachment, .. } => {
+                Some(&attachment.task_id)
+            }
+            E::ProjectCreated { .. }
+            | E::ProjectUpdated { .. }
+            | E::ProjectArchived { .. }
+            | E::ProjectUnarchived { .. }
+            | E::ProjectDeleted { .. }
+            | E::ProjectMemberAdded { .. }
+            | E::ProjectMemberRemoved { .. }
+            | E::MemberAdded { .. }
+            | E::MemberRoleChanged { .. }
+            | E::MemberRemoved { .. }
+            | E::MemberLeft { .. }
+            | E::InvitationCreated { .. }
+            | E::InvitationRevoked { .. }
+            | E::InvitationAccepted { .. }
+            | E::InvitationRejected { .. }
+            | E::WorkspaceCreated { .. }
+            | E::WorkspaceUpdated { .. }
+            | E::WorkspaceDeleted { .. }
+            | E::RoleCreated { .. }
+            | E::RoleUpdated { .. }
+            | E::RoleDeleted { .. }
+            | E::KeyCreated { .. }
+            | E::KeyRevoked { .. }
+            | E::UserCreated { .. }
+            | E::UserUpdated { .. }
+            | E::UserDeleted { .. }
+            | E::UserPasswordChanged { .. } => None,
+        }
+    }
+
+    /// The user the event concerns (a `user/{id}` channel's events): a member added, removed
+    /// or changed, a task's new assignee, a user changed.
+    pub fn concerned_user(&self) -> Option<&str> {
+        match self.kind().subject() {
+            Subject::User => Some(self.subject_id()),
+            _ => match self {
+                DomainEvent::TaskAssigned(c) => c.task.assignee_id.as_deref(),
+                _ => None,
+            },
+        }
+    }
+}

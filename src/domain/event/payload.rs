@@ -1,0 +1,78 @@
+//! The `payload` an event carries on the wire (activity log, realtime frames). These shapes are
+//! what clients read today; `services::unit_of_work` adds the subject's current fields to them.
+
+use serde_json::{Value, json};
+
+use super::{AttachmentFacts, DomainEvent, TaskChange, TaskFacts};
+use crate::clock::to_rfc3339;
+
+impl DomainEvent {
+    pub fn payload(&self) -> Value {
+        use DomainEvent as E;
+        match self {
+            E::TaskCreated { task, .. } => task_json(task),
+            E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => change_json(c),
+            E::TaskDeleted { task_id, title, .. } => json!({"id": task_id, "title": title}),
+            E::CommentCreated { task_id, .. }
+            | E::CommentUpdated { task_id, .. }
+            | E::CommentDeleted { task_id, .. } => json!({"task_id": task_id}),
+            E::AttachmentCreated { attachment, .. } | E::AttachmentDeleted { attachment, .. } => {
+                attachment_json(attachment)
+            }
+            E::ProjectCreated { name, members, .. } => json!({"name": name, "members": members}),
+            E::ProjectUpdated { fields, .. }
+            | E::ProjectArchived { fields, .. }
+            | E::ProjectUnarchived { fields, .. } => json!({"fields": fields}),
+            E::ProjectDeleted { .. }
+            | E::ProjectMemberAdded { .. }
+            | E::ProjectMemberRemoved { .. }
+            | E::InvitationRejected { .. }
+            | E::WorkspaceDeleted { .. }
+            | E::RoleDeleted { .. }
+            | E::KeyRevoked { .. }
+            | E::UserCreated { .. }
+            | E::UserUpdated { .. }
+            | E::UserDeleted { .. }
+            | E::UserPasswordChanged { .. } => json!({}),
+            E::MemberAdded { role, .. }
+            | E::MemberRemoved { role, .. }
+            | E::MemberLeft { role, .. }
+            | E::InvitationAccepted { role, .. } => json!({"role": role}),
+            E::MemberRoleChanged {
+                from,
+                to,
+                custom_role_id,
+                ..
+            } => json!({"from": from, "to": to, "custom_role_id": custom_role_id}),
+            E::InvitationCreated { email, role, .. } => json!({"email": email, "role": role}),
+            E::InvitationRevoked { email, .. } => json!({"email": email}),
+            E::WorkspaceCreated { name, slug, .. } => json!({"name": name, "slug": slug}),
+            E::WorkspaceUpdated { name, slug, .. } => json!({"name": name, "slug": slug}),
+            E::RoleCreated { name, .. } | E::RoleUpdated { name, .. } => json!({"name": name}),
+            E::KeyCreated { kind, name, .. } => json!({"kind": kind, "name": name}),
+        }
+    }
+}
+
+fn task_json(t: &TaskFacts) -> Value {
+    json!({
+        "id": t.id, "projectId": t.project_id, "title": t.title, "status": t.status,
+        "assignee_id": t.assignee_id, "due_date": t.due_date.map(to_rfc3339),
+    })
+}
+
+fn change_json(c: &TaskChange) -> Value {
+    let mut payload = task_json(&c.task);
+    payload["changes"] = json!(c.changes);
+    payload
+}
+
+fn attachment_json(a: &AttachmentFacts) -> Value {
+    json!({
+        "id": a.id,
+        "task_id": a.task_id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size_bytes": a.size_bytes,
+    })
+}

@@ -1,0 +1,198 @@
+//! The one write path. A use case opens a [`UnitOfWork`] (a write transaction), runs its
+//! queries on it, and records the [`DomainEvent`]s of its change. `commit` then, in the same
+//! transaction, writes each event's activity row (ids in commit order, see
+//! `db::activity::order_commits`) and enqueues the jobs the events imply; after the commit it
+//! invalidates the cache scopes they touched and wakes the job workers and the realtime tail.
+//! No use case does any of that by hand.
+
+use std::ops::{Deref, DerefMut};
+
+use sqlx::{Any, AnyConnection, Transaction};
+
+use crate::domain::event::{CacheScope, DomainEvent, FollowUp};
+use crate::error::AppResult;
+use crate::jobs::{self, NewJobSpec};
+use crate::services::activity;
+use crate::services::context::Ctx;
+
+pub struct UnitOfWork {
+    cx: Ctx,
+    tx: Transaction<'static, Any>,
+    tenant_id: String,
+    actor_id: Option<String>,
+    events: Vec<DomainEvent>,
+    /// Jobs no event implies (a password-reset email): enqueued at commit all the same.
+    jobs: Vec<OwnedJob>,
+    /// Cache scopes made stale by derived data no event describes (search vectors).
+    stale: Vec<CacheScope>,
+}
+
+struct OwnedJob {
+    kind: &'static str,
+    args: serde_json::Value,
+    dedupe_key: Option<String>,
+    run_at: Option<i64>,
+}
+
+/// What a commit produced: the activity ids of its events, in the order they were recorded.
+#[derive(Debug)]
+pub struct Committed {
+    pub event_ids: Vec<i64>,
+}
+
+impl UnitOfWork {
+    pub(crate) async fn begin(
+        cx: &Ctx,
+        tenant_id: &str,
+        actor_id: Option<&str>,
+    ) -> AppResult<Self> {
+        Ok(Self {
+            tx: cx.db.begin().await?,
+            cx: cx.clone(),
+            tenant_id: tenant_id.to_string(),
+            actor_id: actor_id.map(str::to_string),
+            events: Vec::new(),
+            jobs: Vec::new(),
+            stale: Vec::new(),
+        })
+    }
+
+    /// Records that this change happened; it is written (with everything it implies) at commit.
+    pub fn record(&mut self, event: DomainEvent) {
+        self.events.push(event);
+    }
+
+    /// Enqueues a job that no event implies, with this transaction.
+    pub fn enqueue(&mut self, spec: NewJobSpec<'_>) {
+        self.jobs.push(OwnedJob {
+            kind: spec.kind,
+            args: spec.args,
+            dedupe_key: spec.dedupe_key,
+            run_at: spec.run_at,
+        });
+    }
+
+    /// Marks a cache scope stale at commit for a change that is not an event: derived data
+    /// (search vectors), which no client made and no activity log shows.
+    pub fn stale(&mut self, scope: CacheScope) {
+        self.stale.push(scope);
+    }
+
+    pub async fn commit(mut self) -> AppResult<Committed> {
+        let mut event_ids = Vec::with_capacity(self.events.len());
+        let mut enqueued = false;
+        if !self.events.is_empty() {
+            // From here to COMMIT, this tenant's other writers wait, so event ids are handed
+            // out in the order their transactions commit.
+            crate::db::activity::order_commits(&mut self.tx, self.cx.db.engine(), &self.tenant_id)
+                .await?;
+        }
+        for event in std::mem::take(&mut self.events) {
+            let id = activity::append(
+                &mut self.tx,
+                &self.tenant_id,
+                self.actor_id.as_deref(),
+                &event,
+            )
+            .await?;
+            event_ids.push(id);
+            for follow_up in event.follow_ups(self.actor_id.as_deref()) {
+                self.follow_up(follow_up, id).await?;
+                enqueued = true;
+            }
+            self.events.push(event);
+        }
+        for job in std::mem::take(&mut self.jobs) {
+            let mut spec = NewJobSpec::new(&self.tenant_id, job.kind, job.args);
+            spec.dedupe_key = job.dedupe_key;
+            spec.run_at = job.run_at;
+            jobs::enqueue(&mut self.tx, spec).await?;
+            enqueued = true;
+        }
+        let Self {
+            cx,
+            tx,
+            tenant_id,
+            events,
+            stale,
+            ..
+        } = self;
+        tx.commit().await?;
+        let scopes = events
+            .iter()
+            .filter_map(DomainEvent::cache_scope)
+            .chain(stale);
+        invalidate(&cx, &tenant_id, scopes).await;
+        if enqueued {
+            cx.jobs_waiting.notify_waiters();
+        }
+        if !events.is_empty() {
+            cx.events_written.notify_one();
+        }
+        Ok(Committed { event_ids })
+    }
+
+    async fn follow_up(&mut self, follow_up: FollowUp, event_id: i64) -> AppResult<()> {
+        let tenant = self.tenant_id.as_str();
+        let conn: &mut AnyConnection = &mut self.tx;
+        match follow_up {
+            FollowUp::Embed { task_id } => {
+                jobs::search::enqueue_embed(conn, tenant, &task_id).await?
+            }
+            FollowUp::AssignmentEmail {
+                task_id,
+                assignee_id,
+            } => {
+                let spec = jobs::email::assignment_spec(tenant, &task_id, &assignee_id, event_id);
+                jobs::enqueue(conn, spec).await?;
+            }
+            FollowUp::Reminder { task_id, from, to } => {
+                let lead = self.cx.reminder_lead_ms;
+                jobs::email::reschedule_reminder(conn, tenant, &task_id, from, to, lead).await?;
+            }
+            FollowUp::InvitationEmail { invitation_id } => {
+                jobs::enqueue(conn, jobs::email::invitation_spec(tenant, &invitation_id)).await?;
+            }
+            FollowUp::PurgeFiles { cause } => {
+                jobs::enqueue(conn, jobs::attachments::purge_spec(tenant, &cause)).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bumps each touched scope once: the tenant if any event touched it (it covers the rest),
+/// otherwise every workspace and project touched.
+async fn invalidate(cx: &Ctx, tenant_id: &str, touched: impl Iterator<Item = CacheScope>) {
+    let mut scopes: Vec<CacheScope> = Vec::new();
+    for scope in touched {
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.contains(&CacheScope::Tenant) {
+        cx.cache.invalidate_tenant(tenant_id).await;
+        return;
+    }
+    for scope in scopes {
+        match scope {
+            CacheScope::Tenant => {}
+            CacheScope::Workspace(w) => cx.cache.invalidate_workspace(tenant_id, &w).await,
+            CacheScope::Project(p) => cx.cache.invalidate_project(tenant_id, &p).await,
+        }
+    }
+}
+
+impl Deref for UnitOfWork {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for UnitOfWork {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
