@@ -99,6 +99,24 @@ pub async fn list_for_project<'c>(
     .await
 }
 
+/// A tenant's events after `after_id`, oldest first: its audit log.
+pub async fn list_for_tenant<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    after_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ActivityRow>> {
+    sqlx::query_as(
+        "SELECT id, workspace_id, project_id, actor_id, kind, subject_type, subject_id, payload, created_at
+         FROM activity WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(tenant_id)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// An event as the realtime hub routes it: with its tenant and the task and user it concerns.
 #[derive(Debug, Clone, FromRow)]
 pub struct FeedRow {

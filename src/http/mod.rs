@@ -65,6 +65,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::health::routes())
         .merge(api::auth::routes())
         .merge(api::admin_users::routes())
+        .merge(api::admin_activity::routes())
         .merge(api::admin_jobs::routes())
         .merge(api::workspaces::routes())
         .merge(api::roles::routes())

@@ -502,10 +502,22 @@ async fn every_write_invalidates_the_lists_it_changes() {
     .await;
     let list = fresh(&app, &tasks, owner).await;
     assert_eq!(item(&list, one_id)["assignee"]["name"], "Test User");
-    sync_identity(&app, "evt_1", IdentityEvent::UserUpdated, "member@example.com").await;
+    sync_identity(
+        &app,
+        "evt_1",
+        IdentityEvent::UserUpdated,
+        "member@example.com",
+    )
+    .await;
     let list = fresh(&app, &tasks, owner).await;
     assert_eq!(item(&list, one_id)["assignee"]["name"], "Ada Lovelace");
-    sync_identity(&app, "evt_2", IdentityEvent::UserDeleted, "member@example.com").await;
+    sync_identity(
+        &app,
+        "evt_2",
+        IdentityEvent::UserDeleted,
+        "member@example.com",
+    )
+    .await;
     let list = fresh(&app, &tasks, owner).await;
     assert!(item(&list, one_id)["assignee"].is_null(), "{list}");
 

@@ -106,14 +106,14 @@ impl Ws {
 }
 
 /// An owner with a workspace and a project, and a member of both.
-struct World {
-    owner: SignedIn,
-    member: SignedIn,
-    workspace: String,
-    project: String,
+pub(crate) struct World {
+    pub owner: SignedIn,
+    pub member: SignedIn,
+    pub workspace: String,
+    pub project: String,
 }
 
-async fn world(app: &TestApp) -> World {
+pub(crate) async fn world(app: &TestApp) -> World {
     let owner = app.register("owner@example.com").await;
     let member = app.register("member@example.com").await;
     let workspace = app.create_workspace(&owner.token, "Acme").await;
@@ -142,7 +142,7 @@ async fn task(app: &TestApp, token: &str, project: &str, title: &str) -> String 
 }
 
 /// Every activity id of a project, oldest first, through the activity API.
-async fn activity_ids(app: &TestApp, token: &str, project: &str) -> Vec<i64> {
+pub(crate) async fn activity_ids(app: &TestApp, token: &str, project: &str) -> Vec<i64> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -445,20 +445,20 @@ async fn a_resume_from_too_far_back_is_refused() {
 }
 
 /// A minimal SSE reader over a streaming response.
-struct Sse {
+pub(crate) struct Sse {
     res: reqwest::Response,
     buf: String,
 }
 
 #[derive(Debug)]
-struct SseEvent {
-    id: Option<i64>,
-    event: String,
-    data: Value,
+pub(crate) struct SseEvent {
+    pub id: Option<i64>,
+    pub event: String,
+    pub data: Value,
 }
 
 impl Sse {
-    async fn open(app: &TestApp, token: &str, project: &str, last: Option<i64>) -> Self {
+    pub async fn open(app: &TestApp, token: &str, project: &str, last: Option<i64>) -> Self {
         let mut req = app.as_user(
             Method::GET,
             &format!("/v1/projects/{project}/events"),
@@ -516,7 +516,7 @@ impl Sse {
         }
     }
 
-    async fn next_event(&mut self) -> SseEvent {
+    pub async fn next_event(&mut self) -> SseEvent {
         loop {
             let e = self.next().await.expect("the stream is open");
             if e.event != "subscribed" {

@@ -1,6 +1,7 @@
 //! Handlers, one module per resource. Each registers its routes (with their OpenAPI
 //! descriptions) through `routes()`; `http::router` puts them together.
 
+pub mod admin_activity;
 pub mod admin_jobs;
 pub mod admin_users;
 pub mod attachments;
