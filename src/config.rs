@@ -10,6 +10,20 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod identity;
+mod jobs;
+mod mail_url;
+mod realtime;
+mod search;
+mod storage;
+
+pub use identity::WebhookKey;
+pub use jobs::QueueSettings;
+pub use mail_url::{MailUrl, SmtpTls, redact_mail_url};
+pub use realtime::RealtimeSettings;
+pub use search::SearchSettings;
+pub use storage::{MIN_SIGNING_KEY_CHARS, StorageUrl};
+
 /// A value that must never reach a log line or `Debug` output.
 #[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -184,7 +198,7 @@ pub struct Config {
     pub key_usage_flush: Duration,
     /// Job workers inside `kanri serve`; 0 runs none (use `kanri worker` processes).
     pub workers: usize,
-    pub jobs: crate::jobs::QueueSettings,
+    pub jobs: QueueSettings,
     /// How long before a task's due date its reminder goes out (0: at the due time).
     pub reminder_lead: Duration,
     /// Signs identity-provider webhooks (`whsec_<base64>`, Svix's format); webhooks answer 503
@@ -210,12 +224,12 @@ pub struct Config {
     pub signing_key: Option<Secret<String>>,
     pub signed_url_ttl: Duration,
     /// WebSocket/SSE limits and timings (`KANRI_REALTIME_*`).
-    pub realtime: crate::realtime::RealtimeSettings,
+    pub realtime: RealtimeSettings,
     /// Longest a Redis operation may take before the request reads the database instead.
     pub redis_timeout: Duration,
     /// `None`: the bundled offline model embeds tasks.
     pub embeddings: Option<EmbeddingsEndpoint>,
-    pub search: crate::services::search::SearchSettings,
+    pub search: SearchSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -301,7 +315,7 @@ impl Config {
             Some(url) => url,
             None => Secret::new(format!("file://{}", raw.data_dir.join("mail").display())),
         };
-        crate::mail::MailUrl::parse(mail_url.expose()).map_err(|e| invalid("KANRI_MAIL_URL", e))?;
+        MailUrl::parse(mail_url.expose()).map_err(|e| invalid("KANRI_MAIL_URL", e))?;
         let mail_from = raw.mail_from.trim().to_string();
         mail_from.parse::<lettre::message::Mailbox>().map_err(|e| {
             invalid(
@@ -335,7 +349,7 @@ impl Config {
             return Err(invalid("KANRI_JOB_POLL_MS", "must be at least 10"));
         }
         if let Some(secret) = &raw.identity_webhook_secret {
-            crate::services::identity::WebhookKey::parse(secret.expose())
+            WebhookKey::parse(secret.expose())
                 .map_err(|e| invalid("KANRI_IDENTITY_WEBHOOK_SECRET", e))?;
         }
         tracing_subscriber::EnvFilter::try_new(&raw.log)
@@ -364,15 +378,14 @@ impl Config {
         let storage_url = raw
             .storage_url
             .unwrap_or_else(|| format!("file://{}", raw.data_dir.join("files").display()));
-        crate::storage::StorageUrl::parse(&storage_url)
-            .map_err(|e| invalid("KANRI_STORAGE_URL", e))?;
+        StorageUrl::parse(&storage_url).map_err(|e| invalid("KANRI_STORAGE_URL", e))?;
         if raw.max_upload_bytes == 0 {
             return Err(invalid("KANRI_MAX_UPLOAD_BYTES", "must be greater than 0"));
         }
         if raw
             .signing_key
             .as_ref()
-            .is_some_and(|k| k.expose().len() < crate::storage::signing::MIN_KEY_CHARS)
+            .is_some_and(|k| k.expose().len() < MIN_SIGNING_KEY_CHARS)
         {
             return Err(invalid(
                 "KANRI_SIGNING_KEY",
@@ -433,7 +446,7 @@ impl Config {
             request_timeout: Duration::from_secs(raw.request_timeout_secs),
             key_usage_flush: Duration::from_secs(raw.key_usage_flush_secs),
             workers: raw.workers,
-            jobs: crate::jobs::QueueSettings {
+            jobs: QueueSettings {
                 lease: Duration::from_secs(raw.job_lease_secs),
                 poll: Duration::from_millis(raw.job_poll_ms),
                 shutdown_grace: Duration::from_secs(raw.job_shutdown_grace_secs),
@@ -453,7 +466,7 @@ impl Config {
             realtime,
             redis_timeout: Duration::from_millis(raw.redis_timeout_ms),
             embeddings,
-            search: crate::services::search::SearchSettings {
+            search: SearchSettings {
                 ann_threshold: raw.search_ann_threshold,
                 min_similarity: raw.search_min_similarity,
             },
@@ -471,7 +484,7 @@ impl Config {
             "session_ttl_secs": self.session_ttl.as_secs(),
             "invitation_ttl_secs": self.invitation_ttl.as_secs(),
             "app_url": self.app_url,
-            "mail_url": crate::mail::redact_mail_url(self.mail_url.expose()),
+            "mail_url": redact_mail_url(self.mail_url.expose()),
             "mail_from": self.mail_from,
             "cors_origins": self.cors_origins,
             "max_body_bytes": self.max_body_bytes,
@@ -513,7 +526,7 @@ impl Config {
     }
 }
 
-fn realtime_settings(raw: &RawConfig) -> Result<crate::realtime::RealtimeSettings, ConfigError> {
+fn realtime_settings(raw: &RawConfig) -> Result<RealtimeSettings, ConfigError> {
     let at_least = |key: &'static str, value: u64, min: u64| {
         if value < min {
             Err(invalid(key, format!("must be at least {min}")))
@@ -548,7 +561,7 @@ fn realtime_settings(raw: &RawConfig) -> Result<crate::realtime::RealtimeSetting
             "must be between 1 and 1000000",
         ));
     }
-    Ok(crate::realtime::RealtimeSettings {
+    Ok(RealtimeSettings {
         ping_interval: Duration::from_secs(raw.realtime_ping_secs),
         pong_timeout: Duration::from_secs(raw.realtime_pong_timeout_secs),
         auth_timeout: Duration::from_secs(raw.realtime_auth_timeout_secs),

@@ -13,7 +13,6 @@ mod file;
 mod resend;
 mod smtp;
 pub mod templates;
-mod url;
 
 use std::fmt;
 use std::future::Future;
@@ -25,7 +24,7 @@ use lettre::message::{Mailbox, MultiPart};
 
 use crate::config::Config;
 
-pub use self::url::{MailUrl, SmtpTls, redact_mail_url};
+pub use crate::config::{MailUrl, SmtpTls, redact_mail_url};
 
 /// Where a message went: the file written, or the service that accepted it.
 #[derive(Debug, Clone, PartialEq, Eq)]

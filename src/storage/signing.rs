@@ -8,10 +8,8 @@ use std::path::Path;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::config::{Config, Engine, Secret};
+use crate::config::{Config, Engine, MIN_SIGNING_KEY_CHARS, Secret};
 
-/// Shortest accepted `KANRI_SIGNING_KEY`.
-pub const MIN_KEY_CHARS: usize = 32;
 const KEY_FILE: &str = "signing.key";
 
 #[derive(Clone, Debug)]
@@ -63,7 +61,7 @@ impl SigningKey {
 
 fn load_or_create(path: &Path) -> anyhow::Result<SigningKey> {
     match std::fs::read_to_string(path) {
-        Ok(text) if text.trim().len() >= MIN_KEY_CHARS => {
+        Ok(text) if text.trim().len() >= MIN_SIGNING_KEY_CHARS => {
             return Ok(SigningKey::new(text.trim().as_bytes()));
         }
         Ok(_) => anyhow::bail!("{} is too short to be a signing key", path.display()),
