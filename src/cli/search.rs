@@ -53,7 +53,7 @@ pub async fn run(command: SearchCommand, config: Config) -> anyhow::Result<()> {
                 .await
                 .context("cannot open the database")?;
             db.migrate().await.context("cannot apply migrations")?;
-            let embedder = crate::search::from_config(&config)?;
+            let embedder = crate::search::from_config(&config.search)?;
             let result = match command {
                 SearchCommand::Reindex { tenant } => {
                     reindex(&db, embedder.as_ref(), tenant.as_deref()).await
@@ -65,7 +65,7 @@ pub async fn run(command: SearchCommand, config: Config) -> anyhow::Result<()> {
                     mode,
                     limit,
                 } => {
-                    let search = Search::new(db.clone(), embedder, config.search.clone());
+                    let search = Search::new(db.clone(), embedder, config.search.settings.clone());
                     query(&search, &tenant, &project, &text, mode.as_deref(), limit).await
                 }
                 SearchCommand::Eval { .. } => unreachable!("handled above"),
@@ -213,11 +213,10 @@ async fn eval(file: &Path, config: &Config) -> anyhow::Result<()> {
     .with_context(|| format!("{} is not a search dataset", file.display()))?;
     let dir = tempfile_dir()?;
     let mut fresh = Config::for_data_dir(dir.path(), None);
-    fresh.embeddings = config.embeddings.clone();
     fresh.search = config.search.clone();
     let db = Db::connect(&fresh).await?;
     db.migrate().await?;
-    let embedder = crate::search::from_config(&fresh)?;
+    let embedder = crate::search::from_config(&fresh.search)?;
     let started = Instant::now();
     let ids = load(&db, &data).await.map_err(explain)?;
     let loaded = started.elapsed();
@@ -227,7 +226,7 @@ async fn eval(file: &Path, config: &Config) -> anyhow::Result<()> {
         data.tasks.len(),
         loaded.as_secs_f64()
     );
-    let search = Search::new(db.clone(), embedder, fresh.search.clone());
+    let search = Search::new(db.clone(), embedder, fresh.search.settings.clone());
     let back: HashMap<&str, &str> = ids
         .tasks
         .iter()

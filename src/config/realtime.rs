@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use super::load::RawConfig;
+use super::{ConfigError, invalid};
+
 /// Limits and timings, from `KANRI_REALTIME_*`.
 #[derive(Debug, Clone)]
 pub struct RealtimeSettings {
@@ -40,5 +43,71 @@ impl Default for RealtimeSettings {
             max_connections_per_user: 20,
             resume_max: 10_000,
         }
+    }
+}
+
+impl RealtimeSettings {
+    pub(super) fn from_raw(raw: &RawConfig) -> Result<Self, ConfigError> {
+        let at_least = |key: &'static str, value: u64, min: u64| {
+            if value < min {
+                Err(invalid(key, format!("must be at least {min}")))
+            } else {
+                Ok(())
+            }
+        };
+        at_least("KANRI_REALTIME_PING_SECS", raw.realtime_ping_secs, 1)?;
+        at_least(
+            "KANRI_REALTIME_PONG_TIMEOUT_SECS",
+            raw.realtime_pong_timeout_secs,
+            1,
+        )?;
+        at_least(
+            "KANRI_REALTIME_AUTH_TIMEOUT_SECS",
+            raw.realtime_auth_timeout_secs,
+            1,
+        )?;
+        at_least("KANRI_REALTIME_RECHECK_SECS", raw.realtime_recheck_secs, 1)?;
+        at_least("KANRI_REALTIME_POLL_MS", raw.realtime_poll_ms, 10)?;
+        let count = |key: &'static str, value: usize, min: usize, max: usize| {
+            if (min..=max).contains(&value) {
+                Ok(value)
+            } else {
+                Err(invalid(key, format!("must be between {min} and {max}")))
+            }
+        };
+        let resume_max = raw.realtime_resume_max;
+        if !(1..=1_000_000).contains(&resume_max) {
+            return Err(invalid(
+                "KANRI_REALTIME_RESUME_MAX",
+                "must be between 1 and 1000000",
+            ));
+        }
+        Ok(Self {
+            ping_interval: Duration::from_secs(raw.realtime_ping_secs),
+            pong_timeout: Duration::from_secs(raw.realtime_pong_timeout_secs),
+            auth_timeout: Duration::from_secs(raw.realtime_auth_timeout_secs),
+            recheck_interval: Duration::from_secs(raw.realtime_recheck_secs),
+            poll_interval: Duration::from_millis(raw.realtime_poll_ms),
+            queue: count("KANRI_REALTIME_QUEUE", raw.realtime_queue, 1, 1 << 20)?,
+            max_subscriptions: count(
+                "KANRI_REALTIME_MAX_SUBSCRIPTIONS",
+                raw.realtime_max_subscriptions,
+                1,
+                10_000,
+            )?,
+            max_message_bytes: count(
+                "KANRI_REALTIME_MAX_MESSAGE_BYTES",
+                raw.realtime_max_message_bytes,
+                256,
+                1 << 20,
+            )?,
+            max_connections_per_user: count(
+                "KANRI_REALTIME_MAX_CONNECTIONS_PER_USER",
+                raw.realtime_max_connections_per_user,
+                1,
+                1 << 20,
+            )?,
+            resume_max,
+        })
     }
 }

@@ -1,7 +1,28 @@
-//! The storage section: where attachment bytes go, and how download links are signed.
+//! The storage section: where attachment bytes go (parsed once), the upload limit, and how
+//! download links are signed.
+
+use std::time::Duration;
+
+use super::load::RawConfig;
+use super::{ConfigError, Secret, invalid};
 
 /// Shortest accepted `KANRI_SIGNING_KEY`.
 pub const MIN_SIGNING_KEY_CHARS: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// `KANRI_STORAGE_URL` parsed: `file://DIR` (default `file://<data_dir>/files`) or
+    /// `s3://bucket/prefix` (credentials and endpoint from `AWS_*`).
+    url: StorageUrl,
+    /// The text `url` was parsed from, as `kanri config` shows it.
+    url_text: String,
+    /// Largest attachment accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Signs expiring download links; must be the same on every instance. Without it, SQLite
+    /// installs make one in the data directory and Postgres installs offer no signed links.
+    pub signing_key: Option<Secret<String>>,
+    pub signed_url_ttl: Duration,
+}
 
 /// Where files go, parsed from `KANRI_STORAGE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +54,68 @@ impl StorageUrl {
     }
 }
 
+impl StorageConfig {
+    pub(super) fn from_raw(raw: &RawConfig) -> Result<Self, ConfigError> {
+        let url_text = raw
+            .storage_url
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", raw.data_dir.join("files").display()));
+        let url = StorageUrl::parse(&url_text).map_err(|e| invalid("KANRI_STORAGE_URL", e))?;
+        if raw.max_upload_bytes == 0 {
+            return Err(invalid("KANRI_MAX_UPLOAD_BYTES", "must be greater than 0"));
+        }
+        if raw
+            .signing_key
+            .as_ref()
+            .is_some_and(|k| k.expose().len() < MIN_SIGNING_KEY_CHARS)
+        {
+            return Err(invalid(
+                "KANRI_SIGNING_KEY",
+                "must be at least 32 characters",
+            ));
+        }
+        if raw.signed_url_ttl_secs == 0 || raw.signed_url_ttl_secs > 7 * 24 * 3600 {
+            return Err(invalid(
+                "KANRI_SIGNED_URL_TTL_SECS",
+                "must be between 1 and 604800 (7 days)",
+            ));
+        }
+        Ok(Self {
+            url,
+            url_text,
+            max_upload_bytes: raw.max_upload_bytes,
+            signing_key: raw.signing_key.clone(),
+            signed_url_ttl: Duration::from_secs(raw.signed_url_ttl_secs),
+        })
+    }
+
+    /// Where attachments are stored.
+    pub fn url(&self) -> &StorageUrl {
+        &self.url
+    }
+
+    /// The storage URL as written.
+    pub fn url_text(&self) -> &str {
+        &self.url_text
+    }
+
+    /// Stores attachments where `value` says (as `KANRI_STORAGE_URL` would), if it parses.
+    pub fn set_url(&mut self, value: impl Into<String>) -> Result<(), String> {
+        let text = value.into();
+        self.url = StorageUrl::parse(&text)?;
+        self.url_text = text;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::Config;
     use super::*;
+
+    fn raw() -> RawConfig {
+        RawConfig::default()
+    }
 
     #[test]
     fn storage_urls_parse() {
@@ -59,6 +139,40 @@ mod tests {
         );
         for bad in ["", "file://", "s3://", "s3:///x", "http://x", "/tmp/files"] {
             assert!(StorageUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn storage_settings_default_validate_and_redact() {
+        let c = Config::from_raw(raw()).unwrap();
+        assert_eq!(c.storage.url_text(), "file://./data/files");
+        assert_eq!(c.storage.max_upload_bytes, 25 * 1024 * 1024);
+        assert_eq!(c.storage.signed_url_ttl.as_secs(), 900);
+        let mut r = raw();
+        r.signing_key = Some(Secret::new("s".repeat(40)));
+        r.storage_url = Some("s3://bucket/prefix".into());
+        let c = Config::from_raw(r).unwrap();
+        let shown = c.redacted().to_string();
+        assert!(
+            !shown.contains("sssss") && shown.contains("\"signing_key\":\"***\""),
+            "{shown}"
+        );
+        assert!(!format!("{c:?}").contains("sssss"));
+        for (key, adjust) in [
+            (
+                "KANRI_STORAGE_URL",
+                (|r: &mut RawConfig| r.storage_url = Some("ftp://x".into())) as fn(&mut RawConfig),
+            ),
+            ("KANRI_SIGNING_KEY", |r| {
+                r.signing_key = Some(Secret::new("short".into()))
+            }),
+            ("KANRI_MAX_UPLOAD_BYTES", |r| r.max_upload_bytes = 0),
+            ("KANRI_SIGNED_URL_TTL_SECS", |r| r.signed_url_ttl_secs = 0),
+        ] {
+            let mut r = raw();
+            adjust(&mut r);
+            let err = Config::from_raw(r).unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
         }
     }
 }

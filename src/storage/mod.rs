@@ -26,7 +26,7 @@ use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
-use crate::config::Config;
+use crate::config::StorageConfig;
 
 pub use crate::config::StorageUrl;
 pub use upload::{PutError, Stored};
@@ -39,9 +39,8 @@ pub struct Storage {
 
 impl Storage {
     /// Opens the store `KANRI_STORAGE_URL` names; a local directory is created if missing.
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let url = StorageUrl::parse(&config.storage_url).map_err(anyhow::Error::msg)?;
-        let store: Arc<dyn ObjectStore> = match url {
+    pub fn from_config(config: &StorageConfig) -> anyhow::Result<Self> {
+        let store: Arc<dyn ObjectStore> = match config.url().clone() {
             StorageUrl::Local(dir) => {
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("creating the storage directory {}", dir.display()))?;

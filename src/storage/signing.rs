@@ -23,10 +23,10 @@ impl SigningKey {
     /// The configured key; else, on SQLite, the data directory's (made on first start); else
     /// none, and signed links are not offered.
     pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
-        if let Some(key) = &config.signing_key {
+        if let Some(key) = &config.storage.signing_key {
             return Ok(Some(Self::new(key.expose().as_bytes())));
         }
-        match config.engine {
+        match config.database.engine {
             Engine::Sqlite => Ok(Some(load_or_create(&config.data_dir.join(KEY_FILE))?)),
             Engine::Postgres => Ok(None),
         }

@@ -223,7 +223,8 @@ async fn openapi_document_lists_every_route() {
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app =
-        TestApp::spawn_with(|c| c.cors_origins = vec!["https://app.example.com".into()]).await;
+        TestApp::spawn_with(|c| c.server.cors_origins = vec!["https://app.example.com".into()])
+            .await;
     let res = app
         .request(Method::OPTIONS, "/v1/auth/login")
         .header("Origin", "https://app.example.com")
