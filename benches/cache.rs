@@ -52,16 +52,16 @@ struct Figures {
 async fn case(backend: Backend, s: &Settings) -> anyhow::Result<Figures> {
     let dir = tempfile::tempdir()?;
     let mut config = Config::for_data_dir(dir.path(), None);
-    config.bind = "127.0.0.1:0".parse()?;
-    config.workers = 0;
-    config.log = "off".into();
+    config.server.bind = "127.0.0.1:0".parse()?;
+    config.jobs.workers = 0;
+    config.telemetry.log = "off".into();
     match backend {
-        Backend::Off => config.cache_enabled = false,
+        Backend::Off => config.cache.enabled = false,
         Backend::Memory => {}
         Backend::Redis => {
             let url = s.redis_url.clone().expect("a Redis URL");
-            config.redis_url = Some(Secret::new(url));
-            config.redis_prefix = format!("kanri-bench-{}:", uuid::Uuid::now_v7().simple());
+            config.cache.redis_url = Some(Secret::new(url));
+            config.cache.redis_prefix = format!("kanri-bench-{}:", uuid::Uuid::now_v7().simple());
         }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -237,8 +237,8 @@ fn vector_search(big: usize, queries: usize) {
 async fn request_path(tasks_n: usize, queries: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut config = Config::for_data_dir(dir.path(), None);
-    config.workers = 0;
-    config.log = "off".into();
+    config.jobs.workers = 0;
+    config.telemetry.log = "off".into();
     let app = kanri::App::build(config).await?;
     let cx = app.cx().clone();
     let search = app.search().clone();

@@ -63,14 +63,18 @@ impl App {
             events_written: realtime.written_signal(),
             ..Ctx::new(db, &config)?
         };
-        let queue = Queue::new(cx.db.clone(), config.jobs.clone(), cx.jobs_waiting.clone());
-        let mailer = crate::mail::from_config(&config)?;
-        let storage = Storage::from_config(&config)?;
+        let queue = Queue::new(cx.db.clone(), config.jobs.queue.clone(), cx.jobs_waiting.clone());
+        let mailer = crate::mail::from_config(&config.mail)?;
+        let storage = Storage::from_config(&config.storage)?;
         let signing_key = SigningKey::from_config(&config)?;
-        let embedder = crate::search::from_config(&config)?;
+        let embedder = crate::search::from_config(&config.search)?;
         // A model change (or tasks written before search existed) re-embeds in the background.
         crate::services::search::embed::enqueue_stale(&cx, embedder.model()).await?;
-        let search = Arc::new(Search::new(cx.clone(), embedder, config.search.clone()));
+        let search = Arc::new(Search::new(
+            cx.clone(),
+            embedder,
+            config.search.settings.clone(),
+        ));
         Ok(Self {
             state: AppState {
                 realtime,
@@ -114,7 +118,7 @@ impl App {
             cx: self.state.cx.clone(),
             mailer: self.state.mailer.clone(),
             storage: self.state.storage.clone(),
-            app_url: self.state.config.app_url.clone(),
+            app_url: self.state.config.server.app_url.clone(),
             embedder: self.state.search.embedder().clone(),
         })
     }
@@ -131,19 +135,15 @@ impl App {
         let stop = CancellationToken::new();
         let events = state
             .realtime
-            .start(
-                &state.cx.db,
-                state.config.database_url.expose(),
-                stop.clone(),
-            )
+            .start(&state.cx.db, state.config.database.url.expose(), stop.clone())
             .await;
-        let mut workers = worker::spawn(&state.queue, runner, state.config.workers, &stop);
-        if state.config.workers > 0 {
+        let mut workers = worker::spawn(&state.queue, runner, state.config.jobs.workers, &stop);
+        if state.config.jobs.workers > 0 {
             workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));
         }
         let flusher = state.key_usage.clone().spawn_flusher(
             state.cx.db.clone(),
-            state.config.key_usage_flush,
+            state.config.auth.key_usage_flush,
             stop.clone(),
         );
         let db = state.cx.db.clone();
@@ -172,7 +172,7 @@ pub async fn run_workers(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let count = config.workers.max(1);
+    let count = config.jobs.workers.max(1);
     let app = App::build(config).await?;
     let stop = CancellationToken::new();
     let mut workers = worker::spawn(app.queue(), app.runner(), count, &stop);

@@ -2,15 +2,15 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{LogFormat, TelemetryConfig};
 
 /// Installs the global subscriber. Logs go to stderr so command output on stdout stays clean.
-pub fn init(config: &Config) {
+pub fn init(config: &TelemetryConfig) {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = match config.log_format {
+    let _ = match config.format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
     };

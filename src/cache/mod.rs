@@ -36,7 +36,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::CacheConfig;
 
 pub use key::{Lookup, Scope};
 
@@ -145,8 +145,8 @@ impl std::fmt::Debug for Cache {
 impl Cache {
     /// The backend the configuration names: off, Redis when `redis_url` is set, else memory.
     /// Redis is connected lazily, so a server starts (uncached) while Redis is down.
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        if !config.cache_enabled {
+    pub fn from_config(config: &CacheConfig) -> anyhow::Result<Self> {
+        if !config.enabled {
             return Ok(Self::disabled());
         }
         match &config.redis_url {
@@ -155,7 +155,7 @@ impl Cache {
                 &config.redis_prefix,
                 config.redis_timeout,
             )?)),
-            None => Ok(Self::memory(config.cache_memory_bytes())),
+            None => Ok(Self::memory(config.memory_bytes())),
         }
     }
 

@@ -251,9 +251,9 @@ async fn jobs(cx: &Ctx, cmd: JobsCommand) -> anyhow::Result<()> {
 
 async fn mail(config: &Config, cmd: super::MailCommand) -> anyhow::Result<()> {
     let super::MailCommand::Test { address } = cmd;
-    let mailer = crate::mail::from_config(config)?;
+    let mailer = crate::mail::from_config(&config.mail)?;
     let to = crate::mail::Recipient::new(&address, None)?;
-    let message = crate::mail::templates::test_message(&config.app_url, to);
+    let message = crate::mail::templates::test_message(&config.server.app_url, to);
     let delivery = mailer.send(&message).await?;
     println!("test message {delivery}");
     Ok(())

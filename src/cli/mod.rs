@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, TelemetryConfig};
 use crate::domain::KeyKind;
 
 #[derive(Debug, Parser)]
@@ -210,11 +210,11 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
-            crate::telemetry::init(&config);
+            crate::telemetry::init(&config.telemetry);
             serve(config).await
         }
         Command::Worker => {
-            crate::telemetry::init(&config);
+            crate::telemetry::init(&config.telemetry);
             crate::app::run_workers(config, crate::app::shutdown_signal()).await
         }
         Command::Config => {
@@ -222,16 +222,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Search(cmd) => {
-            crate::telemetry::init(&Config {
+            crate::telemetry::init(&TelemetryConfig {
                 log: "warn".into(),
-                ..config.clone()
+                ..config.telemetry.clone()
             });
             search::run(cmd, config).await
         }
         other => {
-            let quiet = Config {
+            let quiet = TelemetryConfig {
                 log: "warn".into(),
-                ..config.clone()
+                ..config.telemetry.clone()
             };
             crate::telemetry::init(&quiet);
             admin::run(other, config).await
@@ -240,9 +240,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.bind)
+    let listener = tokio::net::TcpListener::bind(config.server.bind)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.bind))?;
     let app = crate::App::build(config).await?;
     app.serve(listener, crate::app::shutdown_signal()).await
 }

@@ -56,7 +56,7 @@ pub async fn run(command: SearchCommand, config: Config) -> anyhow::Result<()> {
                 .context("cannot open the database")?;
             db.migrate().await.context("cannot apply migrations")?;
             let cx = Ctx::new(db, &config)?;
-            let embedder = crate::search::from_config(&config)?;
+            let embedder = crate::search::from_config(&config.search)?;
             let result = match command {
                 SearchCommand::Reindex { tenant } => {
                     reindex(&cx, embedder.as_ref(), tenant.as_deref()).await
@@ -68,7 +68,7 @@ pub async fn run(command: SearchCommand, config: Config) -> anyhow::Result<()> {
                     mode,
                     limit,
                 } => {
-                    let search = Search::new(cx.clone(), embedder, config.search.clone());
+                    let search = Search::new(cx.clone(), embedder, config.search.settings.clone());
                     query(&search, &tenant, &project, &text, mode.as_deref(), limit).await
                 }
                 SearchCommand::Eval { .. } => unreachable!("handled above"),
@@ -215,12 +215,11 @@ async fn eval(file: &Path, config: &Config) -> anyhow::Result<()> {
     .with_context(|| format!("{} is not a search dataset", file.display()))?;
     let dir = tempfile_dir()?;
     let mut fresh = Config::for_data_dir(dir.path(), None);
-    fresh.embeddings = config.embeddings.clone();
     fresh.search = config.search.clone();
     let db = Db::connect(&fresh).await?;
     db.migrate().await?;
     let cx = Ctx::new(db, &fresh)?;
-    let embedder = crate::search::from_config(&fresh)?;
+    let embedder = crate::search::from_config(&fresh.search)?;
     let started = Instant::now();
     let ids = load(&cx, &data).await.map_err(explain)?;
     let loaded = started.elapsed();
@@ -230,7 +229,7 @@ async fn eval(file: &Path, config: &Config) -> anyhow::Result<()> {
         data.tasks.len(),
         loaded.as_secs_f64()
     );
-    let search = Search::new(cx.clone(), embedder, fresh.search.clone());
+    let search = Search::new(cx.clone(), embedder, fresh.search.settings.clone());
     let back: HashMap<&str, &str> = ids
         .tasks
         .iter()

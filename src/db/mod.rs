@@ -56,9 +56,9 @@ pub struct Db {
 impl Db {
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
-        let url = config.database_url.expose();
+        let url = config.database.url.expose();
         let options: AnyConnectOptions = url.parse()?;
-        match config.engine {
+        match config.database.engine {
             Engine::Sqlite => {
                 std::fs::create_dir_all(&config.data_dir)?;
                 let write = sqlite_pool(1, false).connect_with(options.clone()).await?;

@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for TenantContext {
             Some(key) => Ok(Self {
                 tenant_id: key.tenant_id,
             }),
-            None if state.config.multi_tenant => Err(reject(AuthFailure::MissingAuth)),
+            None if state.config.auth.multi_tenant => Err(reject(AuthFailure::MissingAuth)),
             None => Ok(Self {
                 tenant_id: DEFAULT_TENANT_ID.to_string(),
             }),

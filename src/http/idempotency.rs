@@ -123,7 +123,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
 
     let (parts, body) = req.into_parts();
-    let body = match to_bytes(body, state.config.max_body_bytes).await {
+    let body = match to_bytes(body, state.config.server.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => return ApiError::PayloadTooLarge.into_response(),
     };
@@ -184,7 +184,7 @@ async fn claim(
     request_hash: &str,
 ) -> sqlx::Result<Option<Response>> {
     let db = state.cx.db.write();
-    let abandon_after = i64::try_from(state.config.request_timeout.as_millis() * 2)
+    let abandon_after = i64::try_from(state.config.server.request_timeout.as_millis() * 2)
         .unwrap_or(i64::MAX)
         .max(60_000);
     for _ in 0..2 {

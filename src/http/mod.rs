@@ -32,7 +32,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
-use crate::config::Config;
+use crate::config::ServerConfig;
 use error::{ApiError, code_for_status};
 use request_id::{RequestId, X_REQUEST_ID};
 
@@ -99,7 +99,7 @@ pub fn router(mut state: AppState) -> Router {
             state.clone(),
             idempotency::idempotency,
         ))
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
         // The largest any route takes (uploads); `DefaultBodyLimit` keeps the rest at
         // `max_body_bytes`.
         .layer(RequestBodyLimitLayer::new(api::attachments::largest_body(
@@ -107,11 +107,11 @@ pub fn router(mut state: AppState) -> Router {
         )))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout,
+            config.server.request_timeout,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(envelope_bare_errors))
-        .layer(cors(&config))
+        .layer(cors(&config.server))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -165,7 +165,7 @@ async fn envelope_bare_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(body.0.to_string()))
 }
 
-fn cors(config: &Config) -> CorsLayer {
+fn cors(config: &ServerConfig) -> CorsLayer {
     let layer = CorsLayer::new()
         .allow_methods([
             Method::GET,

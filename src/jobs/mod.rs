@@ -16,7 +16,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -28,6 +27,7 @@ use crate::db::{self, Db};
 use crate::domain::job::JobKind;
 use crate::ids::new_id;
 
+pub use crate::config::QueueSettings;
 pub use backoff::backoff_ms;
 
 /// A claimed job, ready to run.
@@ -154,26 +154,6 @@ pub struct Outcomes {
 impl Outcomes {
     pub fn add(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Timing of the queue's workers.
-#[derive(Debug, Clone)]
-pub struct QueueSettings {
-    pub lease: Duration,
-    /// Fallback polling when no wake-up arrives.
-    pub poll: Duration,
-    /// How long running jobs get to finish at shutdown before they are released.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for QueueSettings {
-    fn default() -> Self {
-        Self {
-            lease: Duration::from_secs(60),
-            poll: Duration::from_secs(1),
-            shutdown_grace: Duration::from_secs(10),
-        }
     }
 }
 

@@ -13,7 +13,6 @@ mod file;
 mod resend;
 mod smtp;
 pub mod templates;
-mod url;
 
 use std::fmt;
 use std::future::Future;
@@ -23,9 +22,9 @@ use std::sync::Arc;
 
 use lettre::message::{Mailbox, MultiPart};
 
-use crate::config::Config;
+use crate::config::MailConfig;
 
-pub use self::url::{MailUrl, SmtpTls, redact_mail_url};
+pub use crate::config::{MailUrl, SmtpTls, redact_mail_url};
 
 /// Where a message went: the file written, or the service that accepted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,15 +71,13 @@ pub trait Mailer: Send + Sync {
     fn send<'a>(&'a self, msg: &'a Message) -> SendFuture<'a>;
 }
 
-/// Builds the mailer `config.mail_url` names, sending as `config.mail_from`.
-pub fn from_config(config: &Config) -> Result<Arc<dyn Mailer>, MailError> {
-    let url = MailUrl::parse(config.mail_url.expose())
-        .map_err(|e| MailError::Permanent(format!("KANRI_MAIL_URL: {e}")))?;
+/// Builds the mailer `config.url()` names, sending as `config.from`.
+pub fn from_config(config: &MailConfig) -> Result<Arc<dyn Mailer>, MailError> {
     let from: Mailbox = config
-        .mail_from
+        .from
         .parse()
         .map_err(|e| MailError::Permanent(format!("KANRI_MAIL_FROM: {e}")))?;
-    Ok(match url {
+    Ok(match config.url().clone() {
         MailUrl::File { dir } => Arc::new(file::FileMailer::new(dir, from)),
         MailUrl::Smtp {
             host,
@@ -199,6 +196,7 @@ pub fn header_text(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     #[test]
     fn header_text_removes_line_breaks_and_caps_length() {
@@ -235,12 +233,12 @@ mod tests {
             "resend://re_123",
         ] {
             let mut config = Config::for_data_dir("/tmp/kanri", None);
-            config.mail_url = crate::config::Secret::new(url.into());
-            assert!(from_config(&config).is_ok(), "{url}");
+            config.mail.set_url(url).unwrap();
+            assert!(from_config(&config.mail).is_ok(), "{url}");
         }
         let mut config = Config::for_data_dir("/tmp/kanri", None);
-        config.mail_from = "nobody".into();
-        assert!(from_config(&config).is_err());
+        config.mail.from = "nobody".into();
+        assert!(from_config(&config.mail).is_err());
     }
 
     #[test]

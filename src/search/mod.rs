@@ -16,7 +16,9 @@ pub use embedder::{EmbedError, Embedder};
 pub use index::VectorSet;
 
 /// The embedder the configuration names: the endpoint if one is set, else the bundled model.
-pub fn from_config(config: &crate::config::Config) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+pub fn from_config(
+    config: &crate::config::SearchConfig,
+) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
     Ok(match &config.embeddings {
         Some(e) => std::sync::Arc::new(http_embedder::HttpEmbedder::new(
             &e.url,

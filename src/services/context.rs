@@ -30,7 +30,7 @@ impl Ctx {
     /// the application shares them with its workers and event tail.
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
-            cache: Cache::from_config(config)?,
+            cache: Cache::from_config(&config.cache)?,
             db,
             jobs_waiting: Arc::default(),
             events_written: Arc::default(),

@@ -2,8 +2,6 @@
 //! events out of them, and recording each delivery with its job. The job
 //! (`services::identity_sync`) applies the change to the user later.
 
-use std::fmt;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -18,6 +16,8 @@ use crate::error::AppResult;
 use crate::jobs::NewJobSpec;
 use crate::services::Ctx;
 
+pub use crate::config::WebhookKey;
+
 /// The provider name receipts are recorded under. Both webhook routes use it, so a message
 /// delivered to both addresses is still applied once.
 pub const PROVIDER: &str = "clerk";
@@ -27,32 +27,6 @@ pub const TOLERANCE_SECS: u64 = 300;
 
 /// The longest `svix-id` we record (Svix's are about 30 characters).
 const MAX_EVENT_ID_LEN: usize = 255;
-
-/// The signing key of `KANRI_IDENTITY_WEBHOOK_SECRET`: `whsec_` and the key in base64.
-#[derive(Clone)]
-pub struct WebhookKey(Vec<u8>);
-
-impl WebhookKey {
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let encoded = value
-            .trim()
-            .strip_prefix("whsec_")
-            .ok_or("must look like whsec_<base64>, as the provider shows it")?;
-        let key = STANDARD
-            .decode(encoded)
-            .map_err(|_| "the part after whsec_ is not valid base64")?;
-        if key.is_empty() {
-            return Err("the key after whsec_ is empty".into());
-        }
-        Ok(Self(key))
-    }
-}
-
-impl fmt::Debug for WebhookKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WebhookKey([redacted])")
-    }
-}
 
 /// The three Svix headers of a delivery, as sent.
 #[derive(Debug, Clone, Copy)]

@@ -35,6 +35,8 @@ use crate::services::Ctx;
 use crate::services::access::{self, Actor};
 use crate::services::tasks::Task;
 
+pub use crate::config::SearchSettings;
+
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 /// How deep each list goes before fusion: past the deepest page a client may ask for, so
@@ -136,24 +138,6 @@ pub struct SearchResults {
     /// corrected one was searched instead.
     pub corrected_query: Option<String>,
     pub items: Vec<SearchHit>,
-}
-
-/// The search settings from `Config`.
-#[derive(Debug, Clone)]
-pub struct SearchSettings {
-    /// Projects with at least this many vectors are also indexed in an HNSW graph.
-    pub ann_threshold: usize,
-    /// Semantic matches below this cosine similarity are dropped.
-    pub min_similarity: f32,
-}
-
-impl Default for SearchSettings {
-    fn default() -> Self {
-        Self {
-            ann_threshold: 200_000,
-            min_similarity: 0.2,
-        }
-    }
 }
 
 /// The search service: the database, the embedder, each project's vectors and a cache of

@@ -26,39 +26,10 @@ use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
-use crate::config::Config;
+use crate::config::StorageConfig;
 
+pub use crate::config::StorageUrl;
 pub use upload::{PutError, Stored};
-
-/// Where files go, parsed from `KANRI_STORAGE_URL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StorageUrl {
-    /// A local directory (`file:///abs/path` or `file://./relative`).
-    Local(std::path::PathBuf),
-    /// An S3-compatible bucket and an optional key prefix.
-    S3 { bucket: String, prefix: String },
-}
-
-impl StorageUrl {
-    pub fn parse(value: &str) -> Result<Self, String> {
-        if let Some(path) = value.strip_prefix("file://") {
-            if path.is_empty() {
-                return Err("file:// needs a directory".into());
-            }
-            return Ok(Self::Local(path.into()));
-        }
-        if value.starts_with("s3://") {
-            let url = url::Url::parse(value).map_err(|e| format!("{value:?}: {e}"))?;
-            let bucket = url.host_str().unwrap_or_default().to_string();
-            if bucket.is_empty() {
-                return Err("s3:// needs a bucket: s3://bucket/prefix".into());
-            }
-            let prefix = url.path().trim_matches('/').to_string();
-            return Ok(Self::S3 { bucket, prefix });
-        }
-        Err("must be file://DIR or s3://bucket/prefix".into())
-    }
-}
 
 /// The object store files live in. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -68,9 +39,8 @@ pub struct Storage {
 
 impl Storage {
     /// Opens the store `KANRI_STORAGE_URL` names; a local directory is created if missing.
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let url = StorageUrl::parse(&config.storage_url).map_err(anyhow::Error::msg)?;
-        let store: Arc<dyn ObjectStore> = match url {
+    pub fn from_config(config: &StorageConfig) -> anyhow::Result<Self> {
+        let store: Arc<dyn ObjectStore> = match config.url().clone() {
             StorageUrl::Local(dir) => {
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("creating the storage directory {}", dir.display()))?;
@@ -141,35 +111,5 @@ impl Storage {
             keys.push(meta?.location.to_string());
         }
         Ok(keys)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn storage_urls_parse() {
-        assert_eq!(
-            StorageUrl::parse("file://./data/files"),
-            Ok(StorageUrl::Local("./data/files".into()))
-        );
-        assert_eq!(
-            StorageUrl::parse("s3://bucket/some/prefix/"),
-            Ok(StorageUrl::S3 {
-                bucket: "bucket".into(),
-                prefix: "some/prefix".into()
-            })
-        );
-        assert_eq!(
-            StorageUrl::parse("s3://bucket"),
-            Ok(StorageUrl::S3 {
-                bucket: "bucket".into(),
-                prefix: String::new()
-            })
-        );
-        for bad in ["", "file://", "s3://", "s3:///x", "http://x", "/tmp/files"] {
-            assert!(StorageUrl::parse(bad).is_err(), "{bad}");
-        }
     }
 }

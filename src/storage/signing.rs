@@ -8,10 +8,8 @@ use std::path::Path;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::config::{Config, Engine, Secret};
+use crate::config::{Config, Engine, MIN_SIGNING_KEY_CHARS, Secret};
 
-/// Shortest accepted `KANRI_SIGNING_KEY`.
-pub const MIN_KEY_CHARS: usize = 32;
 const KEY_FILE: &str = "signing.key";
 
 #[derive(Clone, Debug)]
@@ -25,10 +23,10 @@ impl SigningKey {
     /// The configured key; else, on SQLite, the data directory's (made on first start); else
     /// none, and signed links are not offered.
     pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
-        if let Some(key) = &config.signing_key {
+        if let Some(key) = &config.storage.signing_key {
             return Ok(Some(Self::new(key.expose().as_bytes())));
         }
-        match config.engine {
+        match config.database.engine {
             Engine::Sqlite => Ok(Some(load_or_create(&config.data_dir.join(KEY_FILE))?)),
             Engine::Postgres => Ok(None),
         }
@@ -63,7 +61,7 @@ impl SigningKey {
 
 fn load_or_create(path: &Path) -> anyhow::Result<SigningKey> {
     match std::fs::read_to_string(path) {
-        Ok(text) if text.trim().len() >= MIN_KEY_CHARS => {
+        Ok(text) if text.trim().len() >= MIN_SIGNING_KEY_CHARS => {
             return Ok(SigningKey::new(text.trim().as_bytes()));
         }
         Ok(_) => anyhow::bail!("{} is too short to be a signing key", path.display()),

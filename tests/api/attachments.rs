@@ -23,11 +23,13 @@ async fn spawn() -> TestApp {
 
 async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     TestApp::spawn_with(|c| {
-        c.max_upload_bytes = LIMIT;
-        c.signing_key = Some(Secret::new(KEY.into()));
+        c.storage.max_upload_bytes = LIMIT;
+        c.storage.signing_key = Some(Secret::new(KEY.into()));
         if let Ok(url) = std::env::var("KANRI_TEST_S3_URL") {
             let prefix = uuid::Uuid::now_v7().simple();
-            c.storage_url = format!("{}/{prefix}", url.trim_end_matches('/'));
+            c.storage
+                .set_url(format!("{}/{prefix}", url.trim_end_matches('/')))
+                .unwrap();
         }
         adjust(c);
     })
@@ -106,7 +108,7 @@ async fn upload(app: &TestApp, token: &str, task: &str, filename: &str, bytes: &
 }
 
 async fn stored_keys(app: &TestApp) -> Vec<String> {
-    Storage::from_config(&app.config)
+    Storage::from_config(&app.config.storage)
         .unwrap()
         .list_keys("")
         .await
@@ -231,7 +233,7 @@ async fn seed_base64_attachment_round_trips_and_sets_attachment_url() {
         .unwrap()
         .to_string();
     assert!(
-        url.starts_with(&app.config.app_url) && url.ends_with("/download"),
+        url.starts_with(&app.config.server.app_url) && url.ends_with("/download"),
         "{url}"
     );
     let url = local(&app, &url);
@@ -301,7 +303,7 @@ async fn too_large_uploads_are_413_and_leave_nothing() {
     );
 
     // Past the first part the upload is multipart; it is aborted, not completed.
-    let app_big = spawn_with(|c| c.max_upload_bytes = 6 * 1024 * 1024).await;
+    let app_big = spawn_with(|c| c.storage.max_upload_bytes = 6 * 1024 * 1024).await;
     let wb = world(&app_big).await;
     let res = upload_raw(
         &app_big,
@@ -657,7 +659,7 @@ async fn on_sqlite_a_signing_key_is_made_and_kept() {
         // On Postgres no key is made; see the next test.
         return;
     }
-    let app = spawn_with(|c| c.signing_key = None).await;
+    let app = spawn_with(|c| c.storage.signing_key = None).await;
     let w = world(&app).await;
     let a = upload(&app, &w.owner.token, &w.task, "k.txt", b"kept").await;
     let path = format!("/v1/attachments/{}/url", a["id"].as_str().unwrap());
@@ -677,7 +679,7 @@ async fn without_a_key_on_postgres_signed_links_are_not_offered() {
     if std::env::var("KANRI_TEST_DATABASE_URL").is_err() {
         return;
     }
-    let app = spawn_with(|c| c.signing_key = None).await;
+    let app = spawn_with(|c| c.storage.signing_key = None).await;
     let w = world(&app).await;
     let a = upload(&app, &w.owner.token, &w.task, "k.txt", b"x").await;
     let res = app

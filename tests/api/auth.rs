@@ -140,7 +140,7 @@ async fn logout_revokes_only_the_presented_token() {
 
 #[tokio::test]
 async fn sessions_expire_after_the_ttl() {
-    let app = TestApp::spawn_with(|c| c.session_ttl = Duration::from_secs(90)).await;
+    let app = TestApp::spawn_with(|c| c.auth.session_ttl = Duration::from_secs(90)).await;
     let user = app.register("brief@example.com").await;
     assert_eq!(app.me(&user.token).await.0, StatusCode::OK);
     let (created, expires): (i64, i64) =

@@ -717,7 +717,7 @@ async fn without_redis_requests_go_to_the_database() {
 
 #[tokio::test]
 async fn the_cache_can_be_turned_off() {
-    let app = TestApp::spawn_with(|c| c.cache_enabled = false).await;
+    let app = TestApp::spawn_with(|c| c.cache.enabled = false).await;
     let w = world(&app).await;
     let projects = format!("/v1/workspaces/{}/projects", w.ws);
     for _ in 0..2 {

@@ -16,7 +16,7 @@ struct Cli {
 impl Cli {
     async fn new() -> Self {
         let (config, data_dir) = test_config().await;
-        let url = config.database_url.expose().to_string();
+        let url = config.database.url.expose().to_string();
         Self {
             data_dir,
             database_url: url.starts_with("postgres").then_some(url),
@@ -55,7 +55,7 @@ impl Cli {
     async fn app(self) -> TestApp {
         let mut config =
             kanri::Config::for_data_dir(self.data_dir.path(), self.database_url.clone());
-        config.log = "off".into();
+        config.telemetry.log = "off".into();
         TestApp::start(config, self.data_dir).await
     }
 }
@@ -368,10 +368,11 @@ async fn jobs_commands_list_retry_and_cancel() {
     let cli = Cli {
         data_dir: dir,
         database_url: config
-            .database_url
+            .database
+            .url
             .expose()
             .starts_with("postgres")
-            .then(|| config.database_url.expose().to_string()),
+            .then(|| config.database.url.expose().to_string()),
     };
 
     let dead: Value = serde_json::from_str(

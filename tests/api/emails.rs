@@ -90,7 +90,7 @@ async fn assigning_a_task_emails_the_assignee_with_escaped_text() {
         m.html.contains(&link) && m.text.contains(&link),
         "a View task link"
     );
-    assert!(m.html.contains(&app.config.app_url));
+    assert!(m.html.contains(&app.config.server.app_url));
 
     // Assigning oneself sends nothing; reassigning to someone else does.
     let path = format!("/v1/tasks/{}", task["id"].as_str().unwrap());

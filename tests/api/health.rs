@@ -103,6 +103,7 @@ async fn openapi_document_lists_every_route() {
         ("/v1/auth/password-reset/complete", "post"),
         ("/auth/password-reset/request", "post"),
         ("/auth/password-reset/complete", "post"),
+        ("/v1/admin/activity", "get"),
         ("/v1/admin/users", "get"),
         ("/v1/admin/users", "post"),
         ("/v1/admin/users/{id}", "get"),
@@ -223,7 +224,8 @@ async fn openapi_document_lists_every_route() {
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app =
-        TestApp::spawn_with(|c| c.cors_origins = vec!["https://app.example.com".into()]).await;
+        TestApp::spawn_with(|c| c.server.cors_origins = vec!["https://app.example.com".into()])
+            .await;
     let res = app
         .request(Method::OPTIONS, "/v1/auth/login")
         .header("Origin", "https://app.example.com")

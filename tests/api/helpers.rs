@@ -67,25 +67,25 @@ pub async fn fresh_database_url() -> Option<String> {
 pub fn shared_cache(c: &mut Config) {
     match std::env::var("KANRI_TEST_REDIS_URL") {
         Ok(url) => use_redis(c, &url),
-        Err(_) => c.cache_enabled = false,
+        Err(_) => c.cache.enabled = false,
     }
 }
 
 /// Caches in the Redis at `url` under a key prefix of this app's own.
 pub fn use_redis(c: &mut Config, url: &str) {
-    c.redis_url = Some(kanri::config::Secret::new(url.to_string()));
-    c.redis_prefix = format!("kanri-test-{}:", uuid::Uuid::now_v7().simple());
+    c.cache.redis_url = Some(kanri::config::Secret::new(url.to_string()));
+    c.cache.redis_prefix = format!("kanri-test-{}:", uuid::Uuid::now_v7().simple());
     // A loaded test machine must not pass for a Redis outage.
-    c.redis_timeout = std::time::Duration::from_secs(5);
+    c.cache.redis_timeout = std::time::Duration::from_secs(5);
 }
 
 pub async fn test_config() -> (Config, TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_data_dir(dir.path(), fresh_database_url().await);
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.log = std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into());
+    config.server.bind = "127.0.0.1:0".parse().unwrap();
+    config.telemetry.log = std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into());
     // Tests drive the queue themselves (`TestApp::run_due_jobs`) instead of waiting on workers.
-    config.workers = 0;
+    config.jobs.workers = 0;
     (config, dir)
 }
 
@@ -103,7 +103,7 @@ impl TestApp {
     /// Starts a server on an existing configuration and data directory (e.g. after a restart).
     pub async fn start(config: Config, dir: TempDir) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
-            kanri::telemetry::init(&config);
+            kanri::telemetry::init(&config.telemetry);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

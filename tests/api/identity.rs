@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use kanri::clock::now_ms;
-use kanri::config::Secret;
+use kanri::config::WebhookKey;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -18,7 +18,7 @@ const V1: &str = "/v1/webhooks/identity";
 const SEED: &str = "/api/webhooks/clerk";
 
 async fn spawn() -> TestApp {
-    TestApp::spawn_with(|c| c.identity_webhook_secret = Some(Secret::new(SECRET.into()))).await
+    TestApp::spawn_with(|c| c.identity.webhook_key = Some(WebhookKey::parse(SECRET).unwrap())).await
 }
 
 /// Svix's scheme: HMAC-SHA256 over `{id}.{timestamp}.{body}` with the base64 key after `whsec_`.
@@ -571,8 +571,8 @@ async fn other_event_types_are_ignored_and_bad_payloads_end_dead() {
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_with_413() {
     let app = TestApp::spawn_with(|c| {
-        c.identity_webhook_secret = Some(Secret::new(SECRET.into()));
-        c.max_body_bytes = 1024;
+        c.identity.webhook_key = Some(WebhookKey::parse(SECRET).unwrap());
+        c.server.max_body_bytes = 1024;
     })
     .await;
     let big = user_event(
@@ -603,8 +603,8 @@ async fn without_a_secret_the_webhooks_are_not_configured() {
 #[tokio::test]
 async fn in_multi_tenant_mode_the_tenant_key_chooses_the_tenant() {
     let app = TestApp::spawn_with(|c| {
-        c.identity_webhook_secret = Some(Secret::new(SECRET.into()));
-        c.multi_tenant = true;
+        c.identity.webhook_key = Some(WebhookKey::parse(SECRET).unwrap());
+        c.auth.multi_tenant = true;
     })
     .await;
     let acme = app.create_tenant("Acme").await;
@@ -634,8 +634,8 @@ async fn in_multi_tenant_mode_the_tenant_key_chooses_the_tenant() {
 #[tokio::test]
 async fn a_delivery_replayed_to_another_tenant_is_ignored() {
     let app = TestApp::spawn_with(|c| {
-        c.identity_webhook_secret = Some(Secret::new(SECRET.into()));
-        c.multi_tenant = true;
+        c.identity.webhook_key = Some(WebhookKey::parse(SECRET).unwrap());
+        c.auth.multi_tenant = true;
     })
     .await;
     let acme = app.create_tenant("Acme").await;

@@ -396,7 +396,7 @@ async fn input_is_checked() {
 
 #[tokio::test]
 async fn invitations_expire() {
-    let app = TestApp::spawn_with(|c| c.invitation_ttl = Duration::from_millis(1500)).await;
+    let app = TestApp::spawn_with(|c| c.auth.invitation_ttl = Duration::from_millis(1500)).await;
     let owner = app.register("owner@example.com").await;
     let invitee = app.register("late@example.com").await;
     let ws = app.create_workspace(&owner.token, "Team").await;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
-use kanri::config::{Config, Secret};
+use kanri::config::Config;
 use kanri::mail::templates::{self, InvitationFacts, TaskFacts};
 use kanri::mail::{Delivery, MailError, Recipient};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -21,10 +21,10 @@ const XSS: &str = "<script>alert(1)</script>";
 
 fn config(dir: &tempfile::TempDir, mail_url: Option<String>) -> Config {
     let mut config = Config::for_data_dir(dir.path(), None);
-    config.app_url = "https://kanri.example.com".into();
-    config.mail_from = "Kanri <noreply@kanri.test>".into();
+    config.server.app_url = "https://kanri.example.com".into();
+    config.mail.from = "Kanri <noreply@kanri.test>".into();
     if let Some(url) = mail_url {
-        config.mail_url = Secret::new(url);
+        config.mail.set_url(url).unwrap();
     }
     config
 }
@@ -269,8 +269,8 @@ async fn smtp_delivers_both_parts_with_escaped_user_text() {
             server.port
         )),
     );
-    let mailer = kanri::mail::from_config(&config).unwrap();
-    let msg = templates::task_assigned(&config.app_url, alice(), &task(XSS));
+    let mailer = kanri::mail::from_config(&config.mail).unwrap();
+    let msg = templates::task_assigned(&config.server.app_url, alice(), &task(XSS));
 
     let delivery = mailer.send(&msg).await.unwrap();
     assert_eq!(
@@ -334,7 +334,7 @@ async fn smtp_failures_say_whether_a_retry_can_help() {
         let config = config(&dir, Some(format!("smtp://127.0.0.1:{port}?tls=none")));
         let msg = msg.clone();
         async move {
-            let mailer = kanri::mail::from_config(&config).unwrap();
+            let mailer = kanri::mail::from_config(&config.mail).unwrap();
             mailer.send(&msg).await
         }
     };
@@ -371,7 +371,7 @@ async fn smtp_failures_say_whether_a_retry_can_help() {
 async fn file_mailer_writes_one_parseable_eml_per_message() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(&dir, None);
-    let mailer = kanri::mail::from_config(&config).unwrap();
+    let mailer = kanri::mail::from_config(&config.mail).unwrap();
     let facts = InvitationFacts {
         invitation_id: "inv-1",
         token: "tok123",
@@ -381,12 +381,16 @@ async fn file_mailer_writes_one_parseable_eml_per_message() {
         message: Some("Hello & welcome"),
     };
     let first = mailer
-        .send(&templates::invitation(&config.app_url, alice(), &facts))
+        .send(&templates::invitation(
+            &config.server.app_url,
+            alice(),
+            &facts,
+        ))
         .await
         .unwrap();
     let second = mailer
         .send(&templates::password_reset(
-            &config.app_url,
+            &config.server.app_url,
             alice(),
             "reset1",
         ))
@@ -478,8 +482,8 @@ async fn resend_posts_the_message_with_the_key_as_bearer() {
         &dir,
         Some(format!("resend://re_test_key?base_url=http://{addr}")),
     );
-    let mailer = kanri::mail::from_config(&config).unwrap();
-    let msg = templates::due_reminder(&config.app_url, alice(), &task(XSS));
+    let mailer = kanri::mail::from_config(&config.mail).unwrap();
+    let msg = templates::due_reminder(&config.server.app_url, alice(), &task(XSS));
 
     let delivery = mailer.send(&msg).await.unwrap();
     assert_eq!(
@@ -515,7 +519,7 @@ async fn resend_errors_are_transient_only_for_5xx_and_429() {
             &dir,
             Some(format!("resend://re_secret_key?base_url=http://{addr}")),
         );
-        let mailer = kanri::mail::from_config(&config).unwrap();
+        let mailer = kanri::mail::from_config(&config.mail).unwrap();
         let err = mailer.send(&msg).await.unwrap_err();
         assert_eq!(err.is_transient(), transient, "{status}: {err}");
         assert!(err.to_string().contains(status.as_str()), "{err}");

@@ -116,7 +116,7 @@ fn placeholders(s: &str) -> Vec<&str> {
 }
 
 async fn world() -> World {
-    let app = TestApp::spawn_with(|c| c.multi_tenant = true).await;
+    let app = TestApp::spawn_with(|c| c.auth.multi_tenant = true).await;
     let acme = app.create_tenant("Acme").await;
     let other = app.create_tenant("Other").await;
     let mut users = Vec::new();

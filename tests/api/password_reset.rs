@@ -151,7 +151,7 @@ async fn completing_sets_the_password_once_and_ends_every_session() {
 
 #[tokio::test]
 async fn expired_forged_and_foreign_tokens_are_refused() {
-    let app = TestApp::spawn_with(|c| c.multi_tenant = true).await;
+    let app = TestApp::spawn_with(|c| c.auth.multi_tenant = true).await;
     let acme = app.create_tenant("Acme").await;
     let other = app.create_tenant("Other").await;
     app.register_with("a@example.com", Some(&acme.publishable_key))

@@ -174,7 +174,7 @@ async fn input_rules() {
 
 #[tokio::test]
 async fn role_matrix_for_projects() {
-    let app = TestApp::spawn_with(|c| c.multi_tenant = true).await;
+    let app = TestApp::spawn_with(|c| c.auth.multi_tenant = true).await;
     let acme = app.create_tenant("Acme").await;
     let other = app.create_tenant("Other").await;
     let reg = |email: &'static str, key: String| {

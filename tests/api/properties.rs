@@ -82,7 +82,7 @@ fn valid_registration_and_login_round_trip_and_bad_credentials_fail() {
 #[test]
 fn random_tokens_and_keys_never_authenticate() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(TestApp::spawn_with(|c| c.multi_tenant = true));
+    let app = rt.block_on(TestApp::spawn_with(|c| c.auth.multi_tenant = true));
     runner(32)
         .run(&"[!-~]{0,60}", |credential| {
             rt.block_on(async {

@@ -329,7 +329,7 @@ async fn comment_and_member_events_carry_their_subject() {
 
 #[tokio::test]
 async fn channels_of_other_workspaces_and_tenants_are_not_found_and_silent() {
-    let app = TestApp::spawn_with(|c| c.multi_tenant = false).await;
+    let app = TestApp::spawn_with(|c| c.auth.multi_tenant = false).await;
     let w = world(&app).await;
     let task_id = task(&app, &w.owner.token, &w.project, "Secret").await;
     let outsider = app.register("outsider@example.com").await;
@@ -529,7 +529,7 @@ impl Sse {
 #[tokio::test]
 async fn sse_streams_events_and_resumes_from_last_event_id() {
     // The request timeout covers a response's headers only, so a stream outlives it.
-    let app = TestApp::spawn_with(|c| c.request_timeout = Duration::from_secs(1)).await;
+    let app = TestApp::spawn_with(|c| c.server.request_timeout = Duration::from_secs(1)).await;
     let w = world(&app).await;
     let res = app
         .as_user(

@@ -622,7 +622,7 @@ async fn an_openai_compatible_endpoint_can_embed_instead_of_the_bundled_model() 
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let app = TestApp::spawn_with(|c| {
-        c.embeddings = Some(kanri::config::EmbeddingsEndpoint {
+        c.search.embeddings = Some(kanri::config::EmbeddingsEndpoint {
             url: url.clone(),
             model: "fake-embed-1".into(),
             key: Some(kanri::config::Secret::new("sk-test-key".into())),

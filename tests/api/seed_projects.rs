@@ -740,7 +740,7 @@ async fn seed_002_task_list_reads_every_page() {
 
 #[tokio::test]
 async fn seed_002_routes_hide_other_workspaces_and_tenants() {
-    let app = TestApp::spawn_with(|c| c.multi_tenant = true).await;
+    let app = TestApp::spawn_with(|c| c.auth.multi_tenant = true).await;
     let acme = app.create_tenant("Acme").await;
     let other = app.create_tenant("Other").await;
     let owner = app

@@ -609,7 +609,7 @@ async fn comments_belong_to_their_authors() {
 
 #[tokio::test]
 async fn other_tenants_and_outsiders_get_404_everywhere() {
-    let app = TestApp::spawn_with(|c| c.multi_tenant = true).await;
+    let app = TestApp::spawn_with(|c| c.auth.multi_tenant = true).await;
     let acme = app.create_tenant("Acme").await;
     let other = app.create_tenant("Other").await;
     let owner = app

@@ -4,7 +4,7 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, TestApp, expect_error, read};
 
 fn multi_tenant() -> impl FnOnce(&mut kanri::Config) {
-    |c| c.multi_tenant = true
+    |c| c.auth.multi_tenant = true
 }
 
 #[tokio::test]
@@ -197,8 +197,8 @@ async fn single_tenant_mode_uses_the_default_tenant_without_keys() {
 async fn key_use_is_recorded_without_a_write_per_request() {
     // No timed flush during the test, however slow the machine: only shutdown writes.
     let app = TestApp::spawn_with(|c| {
-        c.multi_tenant = true;
-        c.key_usage_flush = std::time::Duration::from_secs(24 * 3600);
+        c.auth.multi_tenant = true;
+        c.auth.key_usage_flush = std::time::Duration::from_secs(24 * 3600);
     })
     .await;
     let tenant = app.create_tenant("Acme").await;

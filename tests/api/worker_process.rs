@@ -131,7 +131,7 @@ async fn a_worker_killed_mid_job_leaves_it_to_another_after_the_lease() {
     let smtp = SmtpServer::start_stalling(ACCEPT, 1).await;
     // Workers = 0 in the test app: only the worker processes run jobs.
     let app = TestApp::spawn().await;
-    let database_url = app.config.database_url.expose().to_string();
+    let database_url = app.config.database.url.expose().to_string();
     let title = "Restart the reactor";
     let job = assign_a_task(&app, title).await;
 

@@ -284,7 +284,7 @@ async fn concurrent_adds_of_one_user_make_one_membership() {
 
 #[tokio::test]
 async fn other_tenants_workspaces_are_invisible() {
-    let app = TestApp::spawn_with(|c| c.multi_tenant = true).await;
+    let app = TestApp::spawn_with(|c| c.auth.multi_tenant = true).await;
     let acme = app.create_tenant("Acme").await;
     let globex = app.create_tenant("Globex").await;
     let a = app

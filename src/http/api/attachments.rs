@@ -46,8 +46,12 @@ pub const SEED_CREATE_TASK_BODY: usize =
 /// `KANRI_MAX_BODY_BYTES` through `DefaultBodyLimit`, which the extractors obey.
 pub fn largest_body(config: &Config) -> usize {
     let upload =
-        usize::try_from(config.max_upload_bytes + MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
-    config.max_body_bytes.max(upload).max(SEED_CREATE_TASK_BODY)
+        usize::try_from(config.storage.max_upload_bytes + MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
+    config
+        .server
+        .max_body_bytes
+        .max(upload)
+        .max(SEED_CREATE_TASK_BODY)
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -69,9 +73,10 @@ pub fn files(state: &AppState) -> Files<'_> {
         cx: &state.cx,
         storage: &state.storage,
         signing_key: state.signing_key.as_ref(),
-        app_url: &state.config.app_url,
-        max_upload_bytes: state.config.max_upload_bytes,
-        signed_url_ttl_secs: i64::try_from(state.config.signed_url_ttl.as_secs()).unwrap_or(900),
+        app_url: &state.config.server.app_url,
+        max_upload_bytes: state.config.storage.max_upload_bytes,
+        signed_url_ttl_secs: i64::try_from(state.config.storage.signed_url_ttl.as_secs())
+            .unwrap_or(900),
     }
 }
 
@@ -124,7 +129,7 @@ pub async fn upload_attachment(
     Path(task_id): Path<String>,
     request: Request,
 ) -> Result<Envelope<Attachment>, UploadFailure> {
-    let limit = state.config.max_upload_bytes;
+    let limit = state.config.storage.max_upload_bytes;
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)

@@ -180,7 +180,7 @@ pub async fn register(
         &state.passwords,
         &tenant.tenant_id,
         input,
-        state.config.session_ttl,
+        state.config.auth.session_ttl,
     )
     .await?;
     Ok(Envelope::created(signed_in.into()))
@@ -203,7 +203,7 @@ pub async fn login(
         &tenant.tenant_id,
         &body.email,
         &body.password,
-        state.config.session_ttl,
+        state.config.auth.session_ttl,
     )
     .await?;
     Ok(Envelope::ok(signed_in.into()))

@@ -61,7 +61,7 @@ pub async fn create_in(
         &user.actor(),
         workspace_id,
         input,
-        state.config.invitation_ttl,
+        state.config.auth.invitation_ttl,
     )
     .await?)
 }

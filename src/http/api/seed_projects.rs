@@ -313,6 +313,7 @@ pub async fn seed_create_task(
     // Decoded before the task exists, so a bad or oversized file creates nothing.
     let limit = state
         .config
+        .storage
         .max_upload_bytes
         .min(super::attachments::SEED_ATTACHMENT_MAX_BYTES);
     let file = match &body.attachment {

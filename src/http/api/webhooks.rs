@@ -17,9 +17,7 @@ use crate::error::{AppError, AuthFailure};
 use crate::http::auth::TenantContext;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::{ApiError, ApiResult};
-use crate::services::identity::{
-    self, ClerkEvent, Received, SignatureFailure, SvixHeaders, WebhookKey,
-};
+use crate::services::identity::{self, ClerkEvent, Received, SignatureFailure, SvixHeaders};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -65,21 +63,20 @@ async fn receive(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> WebhookResult {
-    let secret = state
+    let key = state
         .config
-        .identity_webhook_secret
+        .identity
+        .webhook_key
         .as_ref()
         .ok_or(AppError::NotConfigured(
             "identity webhooks are not configured on this server",
         ))?;
-    let key = WebhookKey::parse(secret.expose())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("identity webhook secret: {e}")))?;
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         status => ApiError::Status(status, "could not read the request body"),
     })?;
     let svix = svix_headers(headers)?;
-    identity::verify(&key, &svix, &body, now_ms()).map_err(invalid_signature)?;
+    identity::verify(key, &svix, &body, now_ms()).map_err(invalid_signature)?;
 
     let event: ClerkEvent = serde_json::from_slice(&body).map_err(|e| {
         if e.is_data() {

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use percent_encoding::percent_decode_str;
 
-use crate::config::Secret;
+use super::Secret;
 
 pub const RESEND_API: &str = "https://api.resend.com";
 
