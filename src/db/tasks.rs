@@ -1,3 +1,4 @@
+use crate::domain::enums::{Priority, TaskStatus, TaskType};
 use sqlx::{Any, Executor, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
@@ -7,10 +8,10 @@ pub struct TaskRow {
     pub project_id: String,
     pub title: String,
     pub description: Option<String>,
-    pub status: String,
+    pub status: TaskStatus,
     #[sqlx(rename = "type")]
-    pub kind: String,
-    pub priority: String,
+    pub kind: TaskType,
+    pub priority: Priority,
     pub assignee_id: Option<String>,
     pub due_date: Option<i64>,
     pub position: String,
@@ -143,9 +144,9 @@ pub async fn previous_position<'c>(
 pub struct TaskChanges {
     pub title: Option<String>,
     pub description: Option<Option<String>>,
-    pub status: Option<String>,
-    pub kind: Option<String>,
-    pub priority: Option<String>,
+    pub status: Option<TaskStatus>,
+    pub kind: Option<TaskType>,
+    pub priority: Option<Priority>,
     pub assignee_id: Option<Option<String>>,
     pub due_date: Option<Option<i64>>,
     pub position: Option<String>,

@@ -47,6 +47,31 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        // Stored as its text, so rows carry the enum from the database up.
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <str as sqlx::Type<sqlx::Any>>::type_info()
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                Self::parse("", text).map_err(|_| {
+                    format!("invalid {} in database: {text:?}", stringify!($name)).into()
+                })
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Any> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'_, sqlx::Any>>::encode(self.as_str(), buf)
+            }
+        }
     };
 }
 

@@ -7,6 +7,7 @@ use super::{JobError, NewJobSpec};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
 use crate::domain::SecretToken;
+use crate::domain::enums::TaskStatus;
 use crate::domain::job::{
     AssignmentEmail, DueReminder, InvitationEmail, JobKind, PasswordResetEmail,
 };
@@ -136,7 +137,7 @@ pub async fn due_reminder(
     let Some((task, project_name)) = task_facts(db, tenant_id, &r.task_id).await? else {
         return Ok(());
     };
-    if task.status == "DONE" || task.due_date != Some(r.due_date) {
+    if task.status == TaskStatus::Done || task.due_date != Some(r.due_date) {
         return Ok(());
     }
     let Some(assignee) = task.assignee_id.as_deref() else {

@@ -69,9 +69,9 @@ impl From<TaskDetail> for Task {
             project_id: t.project_id,
             title: t.title,
             description: t.description,
-            status: TaskStatus::from_db(&t.status),
-            kind: TaskType::from_db(&t.kind),
-            priority: Priority::from_db(&t.priority),
+            status: t.status,
+            kind: t.kind,
+            priority: t.priority,
             assignee_id: t.assignee_id,
             assignee,
             due_date: t.due_date.map(to_rfc3339),
@@ -131,9 +131,9 @@ fn parse_changes(input: &TaskInput<'_>) -> AppResult<TaskChanges> {
     Ok(TaskChanges {
         title: title.flatten().map(|t| t.as_str().to_string()),
         description: description.map(|d| d.and_then(Option::flatten)),
-        status: status.flatten().map(|s| s.as_str().to_string()),
-        kind: kind.flatten().map(|k| k.as_str().to_string()),
-        priority: priority.flatten().map(|p| p.as_str().to_string()),
+        status: status.flatten(),
+        kind: kind.flatten(),
+        priority: priority.flatten(),
         assignee_id: input.assignee_id.map(|a| a.map(str::to_string)),
         due_date: due.map(Option::flatten),
         position: None,
@@ -200,10 +200,10 @@ async fn neighbour_position(
         .ok_or_else(|| FieldError::new(field, "is not a task of this project").into())
 }
 
-fn completed_at(status: Option<&str>, was_done: bool, now: i64) -> Option<Option<i64>> {
+fn completed_at(status: Option<TaskStatus>, was_done: bool, now: i64) -> Option<Option<i64>> {
     match status {
-        Some("DONE") if !was_done => Some(Some(now)),
-        Some(s) if s != "DONE" && was_done => Some(None),
+        Some(TaskStatus::Done) if !was_done => Some(Some(now)),
+        Some(s) if s != TaskStatus::Done && was_done => Some(None),
         _ => None,
     }
 }
@@ -236,23 +236,17 @@ pub async fn create(
         input.before_id,
     )
     .await?;
-    let status = changes
-        .status
-        .unwrap_or_else(|| TaskStatus::Todo.as_str().into());
+    let status = changes.status.unwrap_or(TaskStatus::Todo);
     let row = TaskRow {
         id: new_id(),
         tenant_id: actor.tenant_id.clone(),
         project_id: project_id.to_string(),
         title: changes.title.expect("checked above"),
         description: changes.description.flatten(),
-        completed_at: (status == "DONE").then_some(now),
+        completed_at: (status == TaskStatus::Done).then_some(now),
         status,
-        kind: changes
-            .kind
-            .unwrap_or_else(|| TaskType::Task.as_str().into()),
-        priority: changes
-            .priority
-            .unwrap_or_else(|| Priority::Medium.as_str().into()),
+        kind: changes.kind.unwrap_or(TaskType::Task),
+        priority: changes.priority.unwrap_or(Priority::Medium),
         assignee_id: assignee,
         due_date: changes.due_date.flatten(),
         position,
@@ -275,7 +269,7 @@ fn facts(t: &TaskRow) -> TaskFacts {
         id: t.id.clone(),
         project_id: t.project_id.clone(),
         title: t.title.clone(),
-        status: TaskStatus::from_db(&t.status),
+        status: t.status,
         assignee_id: t.assignee_id.clone(),
         due_date: t.due_date,
     }
@@ -357,7 +351,7 @@ pub async fn update(
             .await?,
         );
     }
-    changes.completed_at = completed_at(changes.status.as_deref(), current.status == "DONE", now);
+    changes.completed_at = completed_at(changes.status, current.status == TaskStatus::Done, now);
     if !db::tasks::update(
         &mut *tx,
         &actor.tenant_id,
@@ -460,8 +454,8 @@ pub async fn bulk_status(
                 ))
             })?;
         let changes = TaskChanges {
-            status: Some(status.as_str().to_string()),
-            completed_at: completed_at(Some(status.as_str()), task.status == "DONE", now),
+            status: Some(status),
+            completed_at: completed_at(Some(status), task.status == TaskStatus::Done, now),
             ..TaskChanges::default()
         };
         db::tasks::update(&mut *tx, &actor.tenant_id, id, &changes, None, now).await?;
@@ -490,9 +484,9 @@ mod tests {
 
     #[test]
     fn completion_follows_done() {
-        assert_eq!(completed_at(Some("DONE"), false, 5), Some(Some(5)));
-        assert_eq!(completed_at(Some("DONE"), true, 5), None);
-        assert_eq!(completed_at(Some("TODO"), true, 5), Some(None));
+        assert_eq!(completed_at(Some(TaskStatus::Done), false, 5), Some(Some(5)));
+        assert_eq!(completed_at(Some(TaskStatus::Done), true, 5), None);
+        assert_eq!(completed_at(Some(TaskStatus::Todo), true, 5), Some(None));
         assert_eq!(completed_at(None, true, 5), None);
     }
 }
