@@ -63,7 +63,11 @@ impl App {
             events_written: realtime.written_signal(),
             ..Ctx::new(db, &config)?
         };
-        let queue = Queue::new(cx.db.clone(), config.jobs.queue.clone(), cx.jobs_waiting.clone());
+        let queue = Queue::new(
+            cx.db.clone(),
+            config.jobs.queue.clone(),
+            cx.jobs_waiting.clone(),
+        );
         let mailer = crate::mail::from_config(&config.mail)?;
         let storage = Storage::from_config(&config.storage)?;
         let signing_key = SigningKey::from_config(&config)?;
@@ -135,7 +139,11 @@ impl App {
         let stop = CancellationToken::new();
         let events = state
             .realtime
-            .start(&state.cx.db, state.config.database.url.expose(), stop.clone())
+            .start(
+                &state.cx.db,
+                state.config.database.url.expose(),
+                stop.clone(),
+            )
             .await;
         let mut workers = worker::spawn(&state.queue, runner, state.config.jobs.workers, &stop);
         if state.config.jobs.workers > 0 {

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::{ApikeyCommand, Command, JobStateArg, JobsCommand, TenantCommand, UserCommand};
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::job_state::JobStatus;
 use crate::domain::secret_token::random_base62;
 use crate::domain::{KeyKind, Password};
 use crate::error::AppError;
@@ -196,13 +197,16 @@ async fn jobs(cx: &Ctx, cmd: JobsCommand) -> anyhow::Result<()> {
     use crate::services::jobs as admin_jobs;
     match cmd {
         JobsCommand::List { state, limit, json } => {
-            let filter = state.map(|s| match s {
-                JobStateArg::Queued => "queued",
-                JobStateArg::Scheduled => "scheduled",
-                JobStateArg::Running => "running",
-                JobStateArg::Succeeded => "succeeded",
-                JobStateArg::Dead => "dead",
-                JobStateArg::Cancelled => "cancelled",
+            let filter = state.map(|s| {
+                match s {
+                    JobStateArg::Queued => JobStatus::Queued,
+                    JobStateArg::Scheduled => JobStatus::Scheduled,
+                    JobStateArg::Running => JobStatus::Running,
+                    JobStateArg::Succeeded => JobStatus::Succeeded,
+                    JobStateArg::Dead => JobStatus::Dead,
+                    JobStateArg::Cancelled => JobStatus::Cancelled,
+                }
+                .as_str()
             });
             let (jobs, _) = admin_jobs::list(cx, None, filter, None, None, limit.clamp(1, 1000))
                 .await

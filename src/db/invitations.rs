@@ -1,3 +1,4 @@
+use crate::domain::enums::{InvitationStatus, WorkspaceRole};
 use sqlx::{Any, Executor, FromRow};
 
 /// An invitation with its workspace's name, for showing to the inviter or the invited.
@@ -8,10 +9,10 @@ pub struct InvitationRow {
     pub workspace_name: String,
     pub email: String,
     pub email_normalized: String,
-    pub role: String,
+    pub role: WorkspaceRole,
     pub custom_role_id: Option<String>,
     pub message: Option<String>,
-    pub status: String,
+    pub status: InvitationStatus,
     pub invited_by: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
@@ -29,7 +30,7 @@ pub struct NewInvitation<'a> {
     pub workspace_id: &'a str,
     pub email: &'a str,
     pub email_normalized: &'a str,
-    pub role: &'a str,
+    pub role: WorkspaceRole,
     pub custom_role_id: Option<&'a str>,
     pub message: Option<&'a str>,
     pub token_hash: &'a str,

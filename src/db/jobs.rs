@@ -1,6 +1,7 @@
 //! The job table. Claiming is the one place the engines differ: Postgres skips rows other
 //! workers have locked; SQLite has a single writer, so the claiming statement is atomic as is.
 
+use crate::domain::job_state::JobState;
 use sqlx::{Any, Executor, FromRow};
 
 use super::Db;
@@ -12,7 +13,7 @@ pub struct JobRow {
     pub tenant_id: String,
     pub kind: String,
     pub args: String,
-    pub state: String,
+    pub state: JobState,
     pub dedupe_key: Option<String>,
     pub run_at: i64,
     pub attempts: i64,
@@ -285,7 +286,7 @@ pub async fn find<'c>(
 pub async fn list_page<'c>(
     ex: impl Executor<'c, Database = Any>,
     tenant_id: Option<&str>,
-    state: Option<&str>,
+    state: Option<JobState>,
     kind: Option<&str>,
     scheduled_after: Option<i64>,
     after_id: Option<&str>,

@@ -1,3 +1,4 @@
+use crate::domain::enums::{Priority, ProjectStatus};
 use sqlx::{Any, Executor, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
@@ -7,8 +8,8 @@ pub struct ProjectRow {
     pub workspace_id: String,
     pub name: String,
     pub description: Option<String>,
-    pub status: String,
-    pub priority: String,
+    pub status: ProjectStatus,
+    pub priority: Priority,
     pub start_date: Option<i64>,
     pub end_date: Option<i64>,
     pub team_lead_id: Option<String>,
@@ -106,8 +107,8 @@ pub async fn lock<'c>(
 pub struct ProjectChanges {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
-    pub status: Option<String>,
-    pub priority: Option<String>,
+    pub status: Option<ProjectStatus>,
+    pub priority: Option<Priority>,
     pub start_date: Option<Option<i64>>,
     pub end_date: Option<Option<i64>>,
     pub team_lead_id: Option<Option<String>>,

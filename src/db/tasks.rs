@@ -273,10 +273,10 @@ pub enum SortKey {
 
 #[derive(Debug, Default)]
 pub struct TaskFilter {
-    pub status: Option<String>,
+    pub status: Option<TaskStatus>,
     pub assignee_id: Option<String>,
-    pub kind: Option<String>,
-    pub priority: Option<String>,
+    pub kind: Option<TaskType>,
+    pub priority: Option<Priority>,
     pub due_before: Option<i64>,
     pub due_after: Option<i64>,
     /// A lower-cased `LIKE` pattern, already escaped and wrapped in `%`.

@@ -1,10 +1,11 @@
+use crate::domain::enums::WorkspaceRole;
 use sqlx::{Any, Executor, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct MemberRow {
     pub workspace_id: String,
     pub user_id: String,
-    pub role: String,
+    pub role: WorkspaceRole,
     pub custom_role_id: Option<String>,
     pub created_at: i64,
 }
@@ -13,7 +14,7 @@ pub struct MemberRow {
 #[derive(Debug, Clone, FromRow)]
 pub struct MemberWithUser {
     pub user_id: String,
-    pub role: String,
+    pub role: WorkspaceRole,
     pub custom_role_id: Option<String>,
     pub created_at: i64,
     pub email: String,
@@ -25,7 +26,7 @@ pub struct NewMember<'a> {
     pub tenant_id: &'a str,
     pub workspace_id: &'a str,
     pub user_id: &'a str,
-    pub role: &'a str,
+    pub role: WorkspaceRole,
     pub custom_role_id: Option<&'a str>,
     pub now: i64,
 }

@@ -1,3 +1,4 @@
+use crate::domain::enums::WorkspaceRole;
 use sqlx::{Any, Executor, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
@@ -18,7 +19,7 @@ pub struct WorkspaceRow {
 pub struct WorkspaceWithRole {
     #[sqlx(flatten)]
     pub workspace: WorkspaceRow,
-    pub role: String,
+    pub role: WorkspaceRole,
     pub custom_role_id: Option<String>,
 }
 

@@ -6,6 +6,7 @@ pub mod email;
 pub mod enums;
 pub mod event;
 pub mod job;
+pub mod job_state;
 pub mod password;
 pub mod permission;
 pub mod secret_token;

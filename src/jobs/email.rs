@@ -7,7 +7,7 @@ use super::{JobError, NewJobSpec};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
 use crate::domain::SecretToken;
-use crate::domain::enums::TaskStatus;
+use crate::domain::enums::{InvitationStatus, TaskStatus};
 use crate::domain::job::{
     AssignmentEmail, DueReminder, InvitationEmail, JobKind, PasswordResetEmail,
 };
@@ -167,7 +167,7 @@ pub async fn invitation(
     let Some(inv) = db::invitations::find(db.read(), tenant_id, &i.invitation_id).await? else {
         return Ok(());
     };
-    if inv.status != "PENDING" || inv.expires_at <= now_ms() {
+    if inv.status != InvitationStatus::Pending || inv.expires_at <= now_ms() {
         return Ok(());
     }
     let inviter = match inv.invited_by.as_deref() {
@@ -186,7 +186,7 @@ pub async fn invitation(
         token: token.expose(),
         workspace_name: &inv.workspace_name,
         inviter_name: inviter.as_deref().unwrap_or("A teammate"),
-        role: &inv.role,
+        role: inv.role.as_str(),
         message: inv.message.as_deref(),
     };
     send(mailer, templates::invitation(app_url, to, &facts)).await

@@ -92,7 +92,7 @@ pub async fn workspace_access(
         db::workspace_members::find(cx.db.read(), &actor.tenant_id, workspace_id, &actor.user_id)
             .await?
             .ok_or(AppError::NotFound("workspace"))?;
-    let role = WorkspaceRole::from_db(&member.role);
+    let role = member.role;
     let patterns = match &member.custom_role_id {
         Some(role_id) if role != WorkspaceRole::Owner => {
             custom_patterns(cx, &actor.tenant_id, role_id)

@@ -50,7 +50,7 @@ impl Invitation {
             workspace_id: row.workspace_id,
             workspace_name: row.workspace_name,
             email: row.email,
-            role: WorkspaceRole::from_db(&row.role),
+            role: row.role,
             custom_role_id: row.custom_role_id,
             message: row.message,
             status,
@@ -70,7 +70,7 @@ pub struct Accepted {
 }
 
 fn effective_status(row: &InvitationRow, now: i64) -> InvitationStatus {
-    let stored = InvitationStatus::from_db(&row.status);
+    let stored = row.status;
     if stored == InvitationStatus::Pending && row.expires_at <= now {
         InvitationStatus::Expired
     } else {
@@ -199,7 +199,7 @@ pub async fn create(
             workspace_id,
             email: email.as_str(),
             email_normalized: email.normalized(),
-            role: input.role.as_str(),
+            role: input.role,
             custom_role_id: input.custom_role_id,
             message: message.as_deref(),
             token_hash: &token.hash(),
@@ -380,7 +380,7 @@ pub async fn accept(cx: &Ctx, actor: &Actor, id: &str, token: &str) -> AppResult
     {
         return Err(not_pending());
     }
-    let role = WorkspaceRole::from_db(&row.role);
+    let role = row.role;
     members::add_in(
         &mut tx,
         actor,

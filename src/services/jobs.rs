@@ -7,26 +7,17 @@ use serde_json::Value;
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::jobs::JobRow;
 use crate::db::{self};
-use crate::domain::FieldError;
+use crate::domain::job_state::JobStatus;
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 use crate::services::page;
-
-const STATES: &[&str] = &[
-    "queued",
-    "scheduled",
-    "running",
-    "succeeded",
-    "dead",
-    "cancelled",
-];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     pub id: String,
     pub kind: String,
     /// queued, scheduled (queued with a future `run_at`), running, succeeded, dead or cancelled.
-    pub state: String,
+    pub state: JobStatus,
     #[schema(value_type = Object)]
     pub args: Value,
     pub attempts: i64,
@@ -39,11 +30,7 @@ pub struct JobView {
 
 impl JobView {
     fn from_row(row: JobRow, now: i64) -> Self {
-        let state = if row.state == "queued" && row.run_at > now {
-            "scheduled".into()
-        } else {
-            row.state
-        };
+        let state = JobStatus::of(row.state, row.run_at, now);
         Self {
             id: row.id,
             kind: row.kind,
@@ -59,7 +46,7 @@ impl JobView {
     }
 }
 
-/// A page of jobs. `tenant_id` limits it to one tenant; `state` may be any of `STATES`.
+/// A page of jobs. `tenant_id` limits it to one tenant.
 pub async fn list(
     cx: &Ctx,
     tenant_id: Option<&str>,
@@ -68,19 +55,11 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<JobView>, Option<String>)> {
-    if let Some(s) = state
-        && !STATES.contains(&s)
-    {
-        return Err(
-            FieldError::new("state", format!("must be one of {}", STATES.join(", "))).into(),
-        );
-    }
+    let state = state.map(|s| JobStatus::parse("state", s)).transpose()?;
     let now = now_ms();
-    // "scheduled" and "queued" are both stored as queued, told apart by run_at.
-    let (stored, scheduled_after) = match state {
-        Some("scheduled") => (Some("queued"), Some(now)),
-        other => (other, None),
-    };
+    // Scheduled and queued jobs are both stored as queued, told apart by run_at.
+    let stored = state.map(JobStatus::stored);
+    let scheduled_after = (state == Some(JobStatus::Scheduled)).then_some(now);
     let rows = db::jobs::list_page(
         cx.db.read(),
         tenant_id,
@@ -96,8 +75,8 @@ pub async fn list(
         .into_iter()
         .map(|r| JobView::from_row(r, now))
         .collect();
-    if state == Some("queued") {
-        items.retain(|j| j.state == "queued");
+    if state == Some(JobStatus::Queued) {
+        items.retain(|j| j.state == JobStatus::Queued);
     }
     Ok((items, next))
 }

@@ -33,7 +33,7 @@ impl From<MemberWithUser> for Member {
             email: m.email,
             name: m.name,
             image_url: m.image_url,
-            role: WorkspaceRole::from_db(&m.role),
+            role: m.role,
             custom_role_id: m.custom_role_id,
             joined_at: to_rfc3339(m.created_at),
         }
@@ -169,7 +169,7 @@ pub async fn add_in(
             tenant_id: &actor.tenant_id,
             workspace_id,
             user_id,
-            role: role.as_str(),
+            role,
             custom_role_id,
             now: now_ms(),
         },
@@ -223,7 +223,7 @@ pub async fn change_role(
     let target = db::workspace_members::find(&mut *tx, &actor.tenant_id, workspace_id, user_id)
         .await?
         .ok_or(AppError::NotFound("member"))?;
-    let current = WorkspaceRole::from_db(&target.role);
+    let current = target.role;
     check_target_rank(&access, current)?;
     if current == WorkspaceRole::Owner && !access.is_owner() {
         return Err(AppError::Forbidden(
@@ -269,7 +269,7 @@ pub async fn remove(cx: &Ctx, actor: &Actor, workspace_id: &str, user_id: &str) 
     let target = db::workspace_members::find(&mut *tx, &actor.tenant_id, workspace_id, user_id)
         .await?
         .ok_or(AppError::NotFound("member"))?;
-    let target_role = WorkspaceRole::from_db(&target.role);
+    let target_role = target.role;
     if !leaving {
         check_target_rank(&access, target_role)?;
     }

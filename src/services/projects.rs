@@ -48,8 +48,8 @@ impl From<ProjectRow> for Project {
             workspace_id: r.workspace_id,
             name: r.name,
             description: r.description,
-            status: ProjectStatus::from_db(&r.status),
-            priority: Priority::from_db(&r.priority),
+            status: r.status,
+            priority: r.priority,
             start_date: r.start_date.map(to_rfc3339),
             end_date: r.end_date.map(to_rfc3339),
             team_lead_id: r.team_lead_id,
@@ -134,8 +134,8 @@ fn parse_changes(input: &ProjectInput<'_>) -> AppResult<ProjectChanges> {
     Ok(ProjectChanges {
         name: name.flatten().map(|n| n.as_str().to_string()),
         description: description.map(|d| d.and_then(|d| d.flatten())),
-        status: status.flatten().map(|s| s.as_str().to_string()),
-        priority: priority.flatten().map(|p| p.as_str().to_string()),
+        status: status.flatten(),
+        priority: priority.flatten(),
         start_date: start.map(Option::flatten),
         end_date: end.map(Option::flatten),
         team_lead_id: None,
@@ -216,12 +216,8 @@ pub async fn create(
         workspace_id: workspace_id.to_string(),
         name: changes.name.expect("checked above"),
         description: changes.description.flatten(),
-        status: changes
-            .status
-            .unwrap_or_else(|| ProjectStatus::Planning.as_str().into()),
-        priority: changes
-            .priority
-            .unwrap_or_else(|| Priority::Medium.as_str().into()),
+        status: changes.status.unwrap_or(ProjectStatus::Planning),
+        priority: changes.priority.unwrap_or(Priority::Medium),
         start_date: start,
         end_date: end,
         team_lead_id: Some(lead),

@@ -111,10 +111,10 @@ pub async fn list(
         return Err(FieldError::new("cursor", "belongs to another sort order").into());
     }
     let filter = TaskFilter {
-        status: status.flatten().map(|s| s.as_str().to_string()),
+        status: status.flatten(),
         assignee_id: query.assignee_id.map(str::to_string),
-        kind: kind.flatten().map(|k| k.as_str().to_string()),
-        priority: priority.flatten().map(|p| p.as_str().to_string()),
+        kind: kind.flatten(),
+        priority: priority.flatten(),
         due_before: due_before.flatten(),
         due_after: due_after.flatten(),
         text_pattern: query.q.filter(|q| !q.trim().is_empty()).map(like_pattern),

@@ -484,7 +484,10 @@ mod tests {
 
     #[test]
     fn completion_follows_done() {
-        assert_eq!(completed_at(Some(TaskStatus::Done), false, 5), Some(Some(5)));
+        assert_eq!(
+            completed_at(Some(TaskStatus::Done), false, 5),
+            Some(Some(5))
+        );
         assert_eq!(completed_at(Some(TaskStatus::Done), true, 5), None);
         assert_eq!(completed_at(Some(TaskStatus::Todo), true, 5), Some(None));
         assert_eq!(completed_at(None, true, 5), None);

@@ -55,7 +55,7 @@ impl Workspace {
 
 impl From<WorkspaceWithRole> for Workspace {
     fn from(w: WorkspaceWithRole) -> Self {
-        let role = WorkspaceRole::from_db(&w.role);
+        let role = w.role;
         Self::from_row(w.workspace, Some(role))
     }
 }
@@ -199,7 +199,7 @@ async fn insert_with_owner(
             tenant_id: &actor.tenant_id,
             workspace_id: &row.id,
             user_id: &actor.user_id,
-            role: WorkspaceRole::Owner.as_str(),
+            role: WorkspaceRole::Owner,
             custom_role_id: None,
             now,
         },
