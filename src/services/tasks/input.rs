@@ -1,0 +1,93 @@
+//! A task's fields as a client sends them, parsed into the changes to write.
+
+use crate::clock::parse_time;
+use crate::db;
+use crate::db::tasks::TaskChanges;
+use crate::domain::enums::{Priority, TaskStatus, TaskType};
+use crate::domain::task::{Title, parse_text};
+use crate::domain::{FieldError, Validator};
+use crate::error::AppResult;
+
+/// A task's fields as a client sends them. On create, `title` is required.
+#[derive(Debug, Default)]
+pub struct TaskInput<'a> {
+    pub title: Option<&'a str>,
+    pub description: Option<Option<&'a str>>,
+    pub status: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub priority: Option<&'a str>,
+    pub assignee_id: Option<Option<&'a str>>,
+    pub due_date: Option<Option<&'a str>>,
+    /// Place the task right after this task…
+    pub after_id: Option<&'a str>,
+    /// …or right before this one.
+    pub before_id: Option<&'a str>,
+    /// Update only if the stored version is still this one.
+    pub version: Option<i64>,
+}
+
+pub(super) fn parse_changes(input: &TaskInput<'_>) -> AppResult<TaskChanges> {
+    let mut v = Validator::default();
+    let title = input.title.map(|t| v.field(Title::parse("title", t)));
+    let description = input
+        .description
+        .map(|d| d.map(|d| v.field(parse_text("description", d, false))));
+    let status = input
+        .status
+        .map(|s| v.field(TaskStatus::parse("status", s)));
+    let kind = input.kind.map(|k| v.field(TaskType::parse("type", k)));
+    let priority = input
+        .priority
+        .map(|p| v.field(Priority::parse("priority", p)));
+    let due = input
+        .due_date
+        .map(|d| d.map(|d| v.field(parse_time("due_date", d))));
+    if input.after_id.is_some() && input.before_id.is_some() {
+        v.field::<()>(Err(FieldError::new(
+            "after_id",
+            "give after_id or before_id, not both",
+        )));
+    }
+    v.finish()?;
+    Ok(TaskChanges {
+        title: title.flatten().map(|t| t.as_str().to_string()),
+        description: description.map(|d| d.and_then(Option::flatten)),
+        status: status.flatten(),
+        kind: kind.flatten(),
+        priority: priority.flatten(),
+        assignee_id: input.assignee_id.map(|a| a.map(str::to_string)),
+        due_date: due.map(Option::flatten),
+        position: None,
+        completed_at: None,
+    })
+}
+
+pub(super) fn changed_fields(c: &TaskChanges) -> Vec<&'static str> {
+    [
+        ("title", c.title.is_some()),
+        ("description", c.description.is_some()),
+        ("status", c.status.is_some()),
+        ("type", c.kind.is_some()),
+        ("priority", c.priority.is_some()),
+        ("assignee_id", c.assignee_id.is_some()),
+        ("due_date", c.due_date.is_some()),
+        ("position", c.position.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
+}
+
+/// An assignee must be a member of the project.
+pub(super) async fn check_assignee(
+    conn: &mut sqlx::AnyConnection,
+    project_id: &str,
+    assignee: Option<&str>,
+) -> AppResult<()> {
+    if let Some(user_id) = assignee
+        && !db::project_members::is_member(&mut *conn, project_id, user_id).await?
+    {
+        return Err(FieldError::new("assignee_id", "must be a member of the project").into());
+    }
+    Ok(())
+}
