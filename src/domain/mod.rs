@@ -8,6 +8,7 @@ pub mod event;
 pub mod job;
 pub mod password;
 pub mod permission;
+pub mod search_mode;
 pub mod secret_token;
 pub mod task;
 pub mod user_name;

@@ -25,6 +25,7 @@ use crate::db::search::TaskScope;
 use crate::db::{self};
 use crate::domain::enums::{Priority, TaskStatus, TaskType};
 use crate::domain::permission;
+pub use crate::domain::search_mode::SearchMode;
 use crate::domain::{FieldError, Validator};
 use crate::error::{AppError, AppResult};
 use crate::search::Embedder;
@@ -50,14 +51,6 @@ pub const MAX_WORKSPACE_PROJECTS: usize = 1000;
 const VOCABULARY_TASKS: i64 = 5000;
 /// Sets bigger than this are scanned on the blocking pool rather than on the runtime.
 const INLINE_SCAN: usize = 4096;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SearchMode {
-    Hybrid,
-    Text,
-    Semantic,
-}
 
 /// Which signals found a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -482,19 +475,10 @@ fn parse(
             DEFAULT_LIMIT
         }
     };
-    let mode = match input.mode.map(|m| m.trim().to_ascii_lowercase()) {
-        None => SearchMode::Hybrid,
-        Some(m) if m == "hybrid" => SearchMode::Hybrid,
-        Some(m) if m == "text" => SearchMode::Text,
-        Some(m) if m == "semantic" => SearchMode::Semantic,
-        Some(_) => {
-            v.field::<()>(Err(FieldError::new(
-                "mode",
-                "must be hybrid, text or semantic",
-            )));
-            SearchMode::Hybrid
-        }
-    };
+    let mode = input
+        .mode
+        .and_then(|m| v.field(SearchMode::parse("mode", m)))
+        .unwrap_or_default();
     let mut scope = TaskScope {
         tenant_id: tenant_id.to_string(),
         project_ids,
