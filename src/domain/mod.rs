@@ -9,6 +9,7 @@ pub mod job;
 pub mod job_state;
 pub mod password;
 pub mod permission;
+pub mod search_mode;
 pub mod secret_token;
 pub mod task;
 pub mod user_name;
