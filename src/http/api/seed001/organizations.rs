@@ -4,34 +4,19 @@
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-use super::invitations::InvitationAnswer;
-use super::invitations::{CreateInvitation, create_in};
-use super::{Deleted, Success};
 use crate::app::AppState;
-use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
+use crate::http::api::invitations::{CreateInvitation, InvitationAnswer, create_in};
+use crate::http::api::seed_lists::all_workspaces;
+use crate::http::api::{Deleted, Success};
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path};
-use crate::http::pagination::MAX_LIMIT;
-use crate::services::access::Actor;
 use crate::services::invitations::{self, Accepted, Invitation};
 use crate::services::members;
 use crate::services::workspaces::{self, NewWorkspace, Workspace};
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_organization))
-        .routes(routes!(get_organization))
-        .routes(routes!(list_user_organizations))
-        .routes(routes!(invite_to_organization))
-        .routes(routes!(accept_organization_invitation))
-        .routes(routes!(remove_organization_member))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateOrganization {
@@ -39,20 +24,6 @@ pub struct CreateOrganization {
     /// Derived from the name when not given.
     pub slug: Option<String>,
     pub image_url: Option<String>,
-}
-
-/// Every workspace the caller belongs to, with their role, page by page.
-pub async fn all_workspaces(db: &Db, actor: &Actor) -> AppResult<Vec<Workspace>> {
-    let mut all = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let (items, next) = workspaces::list_mine(db, actor, after.as_deref(), MAX_LIMIT).await?;
-        all.extend(items);
-        match next {
-            Some(next) => after = Some(next),
-            None => return Ok(all),
-        }
-    }
 }
 
 #[utoipa::path(post, path = "/organizations", tag = "seed",

@@ -1,0 +1,122 @@
+//! Seed 002's task and comment lists: a project's tasks, each with its assignee and comments
+//! (cached), and a task's comments, each with its author again as `user`.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::db::Db;
+use crate::domain::permission;
+use crate::error::{AppError, AppResult};
+use crate::http::api::Success;
+use crate::http::api::seed_lists::{SEED_LIST_CAP, all_comments, all_tasks};
+use crate::http::auth::CurrentUser;
+use crate::http::cached;
+use crate::http::envelope::{Envelope, ErrorBody};
+use crate::http::error::ApiResult;
+use crate::http::extract::Path;
+use crate::services::access::Actor;
+use crate::services::comments::{Author, Comment};
+use crate::services::list_cache;
+use crate::services::tasks::Task;
+
+/// Comments in one tasks-with-comments answer, across all its tasks (bounds its memory).
+const COMMENTS_PER_RESPONSE: usize = 5_000;
+
+/// A task with all its comments (each with its author), as seed 002 lists them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskWithComments {
+    #[serde(flatten)]
+    pub task: Task,
+    pub comments: Vec<Comment>,
+}
+
+/// A comment with the seed's `user` field: its author again (`null` for a deleted account).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentWithUser {
+    #[serde(flatten)]
+    pub comment: Comment,
+    pub user: Option<Author>,
+}
+
+#[utoipa::path(get, path = "/api/tasks/project/{projectId}/tasks", tag = "seed",
+    security(("session" = [])),
+    params(("projectId" = String, Path, description = "Project id")),
+    responses(
+        (status = 200, description = "The project's tasks in board order (at most 1000), each with assignee and comments", body = Success<Vec<TaskWithComments>>),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn list_project_tasks(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(project_id): Path<String>,
+) -> ApiResult<Response> {
+    let actor = user.actor();
+    let lookup = list_cache::task_list(
+        &state.db,
+        &actor,
+        &project_id,
+        "seed002-tasks",
+        &[permission::TASKS_READ, permission::COMMENTS_READ],
+    )
+    .await?;
+    let (data, source) = state
+        .db
+        .cache()
+        .fetch(&lookup, || async {
+            cached::to_json(&tasks_with_comments(&state.db, &actor, &project_id).await?)
+        })
+        .await?;
+    Ok(cached::envelope(&data, source))
+}
+
+/// Every task of the project (board order) with its comments, within the response's budgets.
+async fn tasks_with_comments(
+    db: &Db,
+    actor: &Actor,
+    project_id: &str,
+) -> AppResult<Vec<TaskWithComments>> {
+    let tasks = all_tasks(db, actor, project_id).await?;
+    let mut out = Vec::with_capacity(tasks.len());
+    // One response holds at most this many comments in all; past it, tasks carry an empty list
+    // (their `comments_count` still says how many there are).
+    let mut budget = COMMENTS_PER_RESPONSE;
+    for task in tasks {
+        let cap = budget.min(SEED_LIST_CAP);
+        let comments = match all_comments(db, actor, &task.id, cap).await {
+            Ok(comments) => comments,
+            // Deleted since the list was read.
+            Err(AppError::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        budget -= comments.len();
+        out.push(TaskWithComments { task, comments });
+    }
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/api/comments/task/{taskId}/comments", tag = "seed",
+    security(("session" = [])),
+    params(("taskId" = String, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The task's comments, oldest first (at most 1000), each with its author as `user`", body = Success<Vec<CommentWithUser>>),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn list_task_comments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(task_id): Path<String>,
+) -> ApiResult<Envelope<Vec<CommentWithUser>>> {
+    let comments = all_comments(&state.db, &user.actor(), &task_id, SEED_LIST_CAP).await?;
+    Ok(Envelope::ok(
+        comments
+            .into_iter()
+            .map(|comment| CommentWithUser {
+                user: comment.author.clone(),
+                comment,
+            })
+            .collect(),
+    ))
+}
