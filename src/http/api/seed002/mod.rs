@@ -1,6 +1,6 @@
 //! Seed 002's routes (`/api/workspace…`, `/api/projects…`, `/api/tasks/project/…`,
-//! `/api/comments/task/…`), as thin adapters over the workspace, member, project, task and
-//! comment services. (Its Clerk webhook is in `webhooks.rs`.)
+//! `/api/comments/task/…`, `/api/webhooks/clerk`), as thin adapters over the workspace,
+//! member, project, task and comment services.
 //!
 //! Workspaces are the tenant boundary and users are named by email. Answers are
 //! `{success, data}`, or `{success, message, data}` ([`Said`]) for a change. Errors keep our
@@ -10,10 +10,12 @@
 //! - `projects.rs`: a workspace's projects, create, update, add a member; `shapes.rs` has
 //!   their bodies.
 //! - `tasks.rs`: a project's tasks with their comments, and a task's comments.
+//! - `webhooks.rs`: the Clerk webhook.
 
 pub mod projects;
 pub mod shapes;
 pub mod tasks;
+pub mod webhooks;
 pub mod workspaces;
 
 use axum::Json as RawJson;
@@ -36,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::add_workspace_project_member))
         .routes(routes!(tasks::list_project_tasks))
         .routes(routes!(tasks::list_task_comments))
+        .routes(routes!(webhooks::seed_clerk_webhook))
 }
 
 /// Seed 002's answer to a change: `{success, message, data}`.
