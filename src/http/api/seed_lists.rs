@@ -68,17 +68,9 @@ pub async fn all_tasks(db: &Db, actor: &Actor, project_id: &str) -> AppResult<Ve
     .await
 }
 
-/// The task's comments, oldest first, at most `cap`.
-pub async fn all_comments(
-    db: &Db,
-    actor: &Actor,
-    task_id: &str,
-    cap: usize,
-) -> AppResult<Vec<Comment>> {
-    if cap == 0 {
-        return Ok(Vec::new());
-    }
-    whole(cap, |after: Option<String>| async move {
+/// The task's comments, oldest first.
+pub async fn all_comments(db: &Db, actor: &Actor, task_id: &str) -> AppResult<Vec<Comment>> {
+    whole(SEED_LIST_CAP, |after: Option<String>| async move {
         comments::list(db, actor, task_id, after.as_deref(), MAX_LIMIT).await
     })
     .await

@@ -1,6 +1,8 @@
 //! Seed 002's task and comment lists: a project's tasks, each with its assignee and comments
 //! (cached), and a task's comments, each with its author again as `user`.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
@@ -9,7 +11,7 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::db::Db;
 use crate::domain::permission;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::api::Success;
 use crate::http::api::seed_lists::{SEED_LIST_CAP, all_comments, all_tasks};
 use crate::http::auth::CurrentUser;
@@ -18,7 +20,7 @@ use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::Path;
 use crate::services::access::Actor;
-use crate::services::comments::{Author, Comment};
+use crate::services::comments::{self, Author, Comment};
 use crate::services::list_cache;
 use crate::services::tasks::Task;
 
@@ -72,29 +74,52 @@ pub async fn list_project_tasks(
     Ok(cached::envelope(&data, source))
 }
 
-/// Every task of the project (board order) with its comments, within the response's budgets.
+/// Every task of the project (board order) with its comments, within the response's budgets:
+/// at most [`SEED_LIST_CAP`] comments a task and [`COMMENTS_PER_RESPONSE`] in all, given to the
+/// tasks in board order. Past the budget, tasks carry an empty list (their `comments_count`
+/// still says how many there are).
+///
+/// The comments of all the tasks come in one query, with one access check: every task of the
+/// list is of this one project. The tasks' counts say which of them the budget reaches, so only
+/// their comments are read.
 async fn tasks_with_comments(
     db: &Db,
     actor: &Actor,
     project_id: &str,
 ) -> AppResult<Vec<TaskWithComments>> {
     let tasks = all_tasks(db, actor, project_id).await?;
-    let mut out = Vec::with_capacity(tasks.len());
-    // One response holds at most this many comments in all; past it, tasks carry an empty list
-    // (their `comments_count` still says how many there are).
-    let mut budget = COMMENTS_PER_RESPONSE;
-    for task in tasks {
-        let cap = budget.min(SEED_LIST_CAP);
-        let comments = match all_comments(db, actor, &task.id, cap).await {
-            Ok(comments) => comments,
-            // Deleted since the list was read.
-            Err(AppError::NotFound(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        budget -= comments.len();
-        out.push(TaskWithComments { task, comments });
+    let mut planned = COMMENTS_PER_RESPONSE;
+    let mut with_comments = Vec::new();
+    for task in &tasks {
+        if planned == 0 {
+            break;
+        }
+        let count = usize::try_from(task.comments_count).unwrap_or(0);
+        let take = count.min(SEED_LIST_CAP).min(planned);
+        if take > 0 {
+            with_comments.push(task.id.as_str());
+            planned -= take;
+        }
     }
-    Ok(out)
+    let per_task = u32::try_from(SEED_LIST_CAP).unwrap_or(u32::MAX);
+    let mut by_task: HashMap<String, Vec<Comment>> = HashMap::new();
+    for comment in comments::list_for_tasks(db, actor, project_id, &with_comments, per_task).await?
+    {
+        by_task
+            .entry(comment.task_id.clone())
+            .or_default()
+            .push(comment);
+    }
+    let mut budget = COMMENTS_PER_RESPONSE;
+    Ok(tasks
+        .into_iter()
+        .map(|task| {
+            let mut comments = by_task.remove(&task.id).unwrap_or_default();
+            comments.truncate(budget.min(SEED_LIST_CAP));
+            budget -= comments.len();
+            TaskWithComments { task, comments }
+        })
+        .collect())
 }
 
 #[utoipa::path(get, path = "/api/comments/task/{taskId}/comments", tag = "seed",
@@ -109,7 +134,7 @@ pub async fn list_task_comments(
     user: CurrentUser,
     Path(task_id): Path<String>,
 ) -> ApiResult<Envelope<Vec<CommentWithUser>>> {
-    let comments = all_comments(&state.db, &user.actor(), &task_id, SEED_LIST_CAP).await?;
+    let comments = all_comments(&state.db, &user.actor(), &task_id).await?;
     Ok(Envelope::ok(
         comments
             .into_iter()
