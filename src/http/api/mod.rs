@@ -1,5 +1,7 @@
-//! Handlers, one module per resource. Each registers its routes (with their OpenAPI
-//! descriptions) through `routes()`; `http::router` puts them together.
+//! Handlers, one module per resource (a folder when it holds several ideas), and the seeds'
+//! adapters, one folder per seed (`seed000`, `seed001`, `seed002`; `seed_lists` reads the
+//! lists they return whole). Each registers its routes (with their OpenAPI descriptions)
+//! through `routes()`; `http::router` puts them together.
 
 pub mod admin_jobs;
 pub mod admin_users;
