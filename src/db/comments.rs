@@ -78,6 +78,45 @@ pub async fn list_page<'c>(
     .await
 }
 
+/// The comments of some tasks of one project in one query: at most `per_task` of each task,
+/// oldest first, ordered by task. A task id outside the project matches nothing. The ids are
+/// bound as parameters (`$4, $5, …`); only the placeholders are written into the text.
+pub async fn list_for_tasks<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    project_id: &str,
+    task_ids: &[&str],
+    per_task: i64,
+) -> sqlx::Result<Vec<CommentWithAuthor>> {
+    if task_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (4..4 + task_ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT c.id, c.task_id, c.author_id, c.content, c.created_at, c.updated_at,
+                u.name AS author_name, u.email AS author_email, u.image_url AS author_image_url
+         FROM (SELECT cm.id, cm.task_id, cm.author_id, cm.content, cm.created_at, cm.updated_at,
+                      ROW_NUMBER() OVER (PARTITION BY cm.task_id ORDER BY cm.id) AS n
+               FROM comments cm JOIN tasks t ON t.id = cm.task_id
+               WHERE cm.tenant_id = $1 AND t.tenant_id = $1 AND t.project_id = $2
+                 AND cm.task_id IN ({placeholders})) c
+         LEFT JOIN users u ON u.id = c.author_id
+         WHERE c.n <= $3
+         ORDER BY c.task_id, c.id"
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .bind(project_id)
+        .bind(per_task);
+    for id in task_ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(ex).await
+}
+
 pub async fn update_content<'c>(
     ex: impl Executor<'c, Database = Any>,
     tenant_id: &str,

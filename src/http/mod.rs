@@ -70,16 +70,15 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::workspaces::routes())
         .merge(api::roles::routes())
         .merge(api::invitations::routes())
-        .merge(api::seed_organizations::routes())
-        .merge(api::seed_workspace::routes())
-        .merge(api::seed_projects::routes())
         .merge(api::projects::routes())
         .merge(api::tasks::routes())
         .merge(api::attachments::routes())
         .merge(api::webhooks::routes())
         .merge(api::realtime::routes())
         .merge(api::search::routes())
-        .merge(api::seed_search::routes())
+        .merge(api::seed000::routes())
+        .merge(api::seed001::routes())
+        .merge(api::seed002::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

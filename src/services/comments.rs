@@ -172,3 +172,26 @@ pub async fn delete(cx: &Ctx, actor: &Actor, comment_id: &str) -> AppResult<()> 
     tx.commit().await?;
     Ok(())
 }
+
+/// The comments of several of a project's tasks (at most `per_task` each, oldest first,
+/// ordered by task), with one access check for the project and one query in all. Comments of
+/// tasks outside the project are not returned.
+pub async fn list_for_tasks(
+    cx: &Ctx,
+    actor: &Actor,
+    project_id: &str,
+    task_ids: &[&str],
+    per_task: u32,
+) -> AppResult<Vec<Comment>> {
+    let access = crate::services::access::project_access(cx, actor, project_id).await?;
+    access.require(permission::COMMENTS_READ)?;
+    let rows = db::comments::list_for_tasks(
+        cx.db.read(),
+        &actor.tenant_id,
+        project_id,
+        task_ids,
+        i64::from(per_task),
+    )
+    .await?;
+    Ok(rows.into_iter().map(Comment::from).collect())
+}

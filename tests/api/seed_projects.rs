@@ -699,6 +699,85 @@ async fn seed_002_tasks_with_comments_and_comments_with_users() {
     assert_eq!(body["data"], json!([]));
 }
 
+/// The comments of every task come in one query; each task still gets its own, oldest first.
+#[tokio::test]
+async fn seed_002_task_list_gives_each_task_its_own_comments() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner@example.com").await;
+    let ws = app.create_workspace(&owner.token, "Team").await;
+    let project = app
+        .create_project(&owner.token, &ws, json!({"name": "Board"}))
+        .await;
+    let mut task_ids = Vec::new();
+    for title in ["A", "B", "C", "D"] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                &format!("/v1/projects/{project}/tasks"),
+                &owner.token,
+                Some(json!({"title": title})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        task_ids.push(body["data"]["id"].as_str().unwrap().to_string());
+    }
+    // Interleaved across tasks; task C gets none.
+    for (task, content) in [
+        (0, "A1"),
+        (3, "D1"),
+        (1, "B1"),
+        (0, "A2"),
+        (3, "D2"),
+        (0, "A3"),
+    ] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                &format!("/v1/tasks/{}/comments", task_ids[task]),
+                &owner.token,
+                Some(json!({"content": content})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("/api/tasks/project/{project}/tasks"),
+            &owner.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let contents: Vec<(String, Vec<String>)> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let comments = t["comments"].as_array().unwrap();
+            assert_eq!(t["comments_count"], comments.len());
+            for c in comments {
+                assert_eq!(c["task_id"], t["id"]);
+            }
+            let texts = comments
+                .iter()
+                .map(|c| c["content"].as_str().unwrap().to_string());
+            (t["title"].as_str().unwrap().to_string(), texts.collect())
+        })
+        .collect();
+    let want = [
+        ("A", vec!["A1", "A2", "A3"]),
+        ("B", vec!["B1"]),
+        ("C", vec![]),
+        ("D", vec!["D1", "D2"]),
+    ];
+    let want: Vec<(String, Vec<String>)> = want
+        .into_iter()
+        .map(|(t, c)| (t.to_string(), c.into_iter().map(String::from).collect()))
+        .collect();
+    assert_eq!(contents, want);
+}
+
 #[tokio::test]
 async fn seed_002_task_list_reads_every_page() {
     let app = TestApp::spawn().await;

@@ -1,4 +1,5 @@
-//! Sign-up, sign-in, sign-out and "who am I", under `/v1/auth` and the seed's `/auth`.
+//! Sign-up, sign-in, sign-out and "who am I", under `/v1/auth` (the seed's `/auth` paths are in
+//! `seed001/auth.rs`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,13 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(seed_register))
-        .routes(routes!(seed_login))
-        .routes(routes!(seed_logout))
         .routes(routes!(request_password_reset))
         .routes(routes!(complete_password_reset))
-        .routes(routes!(seed_request_password_reset))
-        .routes(routes!(seed_complete_password_reset))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -92,28 +88,6 @@ pub async fn complete_password_reset(
     Ok(Envelope::ok(PasswordChanged {
         password_reset: true,
     }))
-}
-
-#[utoipa::path(post, path = "/auth/password-reset/request", tag = "seed",
-    request_body = ResetRequest,
-    responses((status = 202, description = "Same as /v1/auth/password-reset/request", body = Success<ResetRequested>)))]
-pub async fn seed_request_password_reset(
-    state: State<AppState>,
-    tenant: TenantContext,
-    body: Json<ResetRequest>,
-) -> ApiResult<(StatusCode, Envelope<ResetRequested>)> {
-    request_password_reset(state, tenant, body).await
-}
-
-#[utoipa::path(post, path = "/auth/password-reset/complete", tag = "seed",
-    request_body = ResetCompletion,
-    responses((status = 200, description = "Same as /v1/auth/password-reset/complete", body = Success<PasswordChanged>)))]
-pub async fn seed_complete_password_reset(
-    state: State<AppState>,
-    tenant: TenantContext,
-    body: Json<ResetCompletion>,
-) -> ApiResult<Envelope<PasswordChanged>> {
-    complete_password_reset(state, tenant, body).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -234,36 +208,4 @@ pub async fn me(CurrentUser(session): CurrentUser) -> Envelope<Me> {
         user: session.user,
         tenant_id: session.tenant_id,
     })
-}
-
-#[utoipa::path(post, path = "/auth/register", tag = "seed",
-    request_body = RegisterRequest,
-    responses((status = 201, description = "Same as /v1/auth/register", body = Success<SessionResponse>)))]
-pub async fn seed_register(
-    state: State<AppState>,
-    tenant: TenantContext,
-    body: Json<RegisterRequest>,
-) -> ApiResult<Envelope<SessionResponse>> {
-    register(state, tenant, body).await
-}
-
-#[utoipa::path(post, path = "/auth/login", tag = "seed",
-    request_body = LoginRequest,
-    responses((status = 200, description = "Same as /v1/auth/login", body = Success<SessionResponse>)))]
-pub async fn seed_login(
-    state: State<AppState>,
-    tenant: TenantContext,
-    body: Json<LoginRequest>,
-) -> ApiResult<Envelope<SessionResponse>> {
-    login(state, tenant, body).await
-}
-
-#[utoipa::path(post, path = "/auth/logout", tag = "seed",
-    security(("session" = [])),
-    responses((status = 200, description = "Same as /v1/auth/logout", body = Success<LoggedOut>)))]
-pub async fn seed_logout(
-    state: State<AppState>,
-    user: CurrentUser,
-) -> ApiResult<Envelope<LoggedOut>> {
-    logout(state, user).await
 }

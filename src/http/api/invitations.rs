@@ -43,29 +43,6 @@ pub struct InvitationFilter {
     pub status: Option<String>,
 }
 
-/// Creates an invitation for the handlers of this module and the seed's.
-pub async fn create_in(
-    state: &AppState,
-    user: &CurrentUser,
-    workspace_id: &str,
-    body: &CreateInvitation,
-) -> ApiResult<Invitation> {
-    let input = NewInvitationInput {
-        email: &body.email,
-        role: parse_role(body.role.as_deref())?,
-        custom_role_id: body.custom_role_id.as_deref(),
-        message: body.message.as_deref(),
-    };
-    Ok(invitations::create(
-        &state.cx,
-        &user.actor(),
-        workspace_id,
-        input,
-        state.config.auth.invitation_ttl,
-    )
-    .await?)
-}
-
 #[utoipa::path(post, path = "/v1/workspaces/{id}/invitations", tag = "invitations",
     security(("session" = [])),
     params(("id" = String, Path, description = "Workspace id")),
@@ -82,9 +59,21 @@ pub async fn create_invitation(
     Path(id): Path<String>,
     Json(body): Json<CreateInvitation>,
 ) -> ApiResult<Envelope<Invitation>> {
-    Ok(Envelope::created(
-        create_in(&state, &user, &id, &body).await?,
-    ))
+    let input = NewInvitationInput {
+        email: &body.email,
+        role: parse_role(body.role.as_deref())?,
+        custom_role_id: body.custom_role_id.as_deref(),
+        message: body.message.as_deref(),
+    };
+    let invitation = invitations::create(
+        &state.cx,
+        &user.actor(),
+        &id,
+        input,
+        state.config.auth.invitation_ttl,
+    )
+    .await?;
+    Ok(Envelope::created(invitation))
 }
 
 #[utoipa::path(get, path = "/v1/workspaces/{id}/invitations", tag = "invitations",

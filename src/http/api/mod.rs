@@ -1,5 +1,7 @@
-//! Handlers, one module per resource. Each registers its routes (with their OpenAPI
-//! descriptions) through `routes()`; `http::router` puts them together.
+//! Handlers, one module per resource (a folder when it holds several ideas), and the seeds'
+//! adapters, one folder per seed (`seed000`, `seed001`, `seed002`; `seed_lists` reads the
+//! lists they return whole). Each registers its routes (with their OpenAPI descriptions)
+//! through `routes()`; `http::router` puts them together.
 
 pub mod admin_activity;
 pub mod admin_jobs;
@@ -12,10 +14,10 @@ pub mod projects;
 pub mod realtime;
 pub mod roles;
 pub mod search;
-pub mod seed_organizations;
-pub mod seed_projects;
-pub mod seed_search;
-pub mod seed_workspace;
+pub mod seed000;
+pub mod seed001;
+pub mod seed002;
+pub mod seed_lists;
 pub mod tasks;
 pub mod webhooks;
 pub mod workspaces;

@@ -1,5 +1,5 @@
-//! Identity-provider webhooks: Svix-signed Clerk events under `/v1/webhooks/identity` and the
-//! seed's `/api/webhooks/clerk`.
+//! Identity-provider webhooks: Svix-signed Clerk events under `/v1/webhooks/identity` (the
+//! seed's `/api/webhooks/clerk` is in `seed002/webhooks.rs`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,9 +20,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::services::identity::{self, ClerkEvent, Received, SignatureFailure, SvixHeaders};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(receive_identity_event))
-        .routes(routes!(seed_clerk_webhook))
+    OpenApiRouter::new().routes(routes!(receive_identity_event))
 }
 
 /// The answer to a delivery the provider signed.
@@ -35,7 +33,7 @@ pub struct WebhookAck {
     pub status: &'static str,
 }
 
-type WebhookResult = ApiResult<(StatusCode, Envelope<WebhookAck>)>;
+pub type WebhookResult = ApiResult<(StatusCode, Envelope<WebhookAck>)>;
 
 fn invalid_signature(reason: SignatureFailure) -> ApiError {
     tracing::warn!(%reason, "rejected a webhook delivery");
@@ -129,30 +127,6 @@ async fn receive(
         (status = 503, description = "`KANRI_IDENTITY_WEBHOOK_SECRET` is not set (`not_configured`)", body = ErrorBody),
     ))]
 pub async fn receive_identity_event(
-    State(state): State<AppState>,
-    tenant: TenantContext,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> WebhookResult {
-    receive(&state, &tenant, &headers, body).await
-}
-
-/// The seed's Clerk webhook; the same as `/v1/webhooks/identity`.
-#[utoipa::path(post, path = "/api/webhooks/clerk", tag = "webhooks",
-    security((), ("secret_key" = [])),
-    params(
-        ("svix-id" = String, Header, description = "The message id; a repeated id is ignored"),
-        ("svix-timestamp" = String, Header, description = "Unix seconds; at most five minutes off"),
-        ("svix-signature" = String, Header, description = "Space-separated `v1,<base64 HMAC-SHA256>` entries"),
-    ),
-    request_body = ClerkEvent,
-    responses(
-        (status = 202, description = "Same as /v1/webhooks/identity", body = Success<WebhookAck>),
-        (status = 200, description = "A replay or an ignored event type", body = Success<WebhookAck>),
-        (status = 401, description = "Bad, missing or expired signature", body = ErrorBody),
-        (status = 503, description = "Not configured", body = ErrorBody),
-    ))]
-pub async fn seed_clerk_webhook(
     State(state): State<AppState>,
     tenant: TenantContext,
     headers: HeaderMap,

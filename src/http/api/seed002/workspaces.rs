@@ -7,15 +7,13 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-use super::Success;
-use super::seed_organizations::all_workspaces;
-use super::workspaces::parse_role;
 use crate::app::AppState;
 use crate::domain::FieldError;
 use crate::error::AppError;
+use crate::http::api::Success;
+use crate::http::api::seed_lists::all_workspaces;
+use crate::http::api::workspaces::parse_role;
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
@@ -23,12 +21,6 @@ use crate::http::extract::Json;
 use crate::services::invitations::MAX_MESSAGE_CHARS;
 use crate::services::members::{self, Member, UserRef};
 use crate::services::workspaces::Workspace;
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_seed_workspaces))
-        .routes(routes!(seed_add_member))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SeedAddMember {

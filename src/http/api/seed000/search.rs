@@ -5,8 +5,6 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::http::api::search::cached_project_search;
@@ -19,10 +17,6 @@ use crate::services::search::{Matched, SearchInput, SearchResults};
 
 /// The seed's result count.
 const SEED_RESULTS: u32 = 10;
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(seed_search_tasks))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SeedSearch {

@@ -1,57 +1,45 @@
-//! Seed 001's organization routes, as thin adapters over the workspace, member and invitation
-//! services. An organization is a workspace; answers use the `{success, data}` envelope.
+//! Seed 001's organization routes. An organization is a workspace, and these paths take and
+//! answer the v1 shapes in the `{success, data}` envelope, so each handler here only documents
+//! the seed's path and calls the v1 handler that serves it. Only the user's organization list
+//! is the seed's own: the whole list, for the caller's own id.
+
+use std::borrow::Cow;
 
 use axum::extract::State;
-use serde::Deserialize;
-use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{PartialSchema, ToSchema};
 
-use super::invitations::InvitationAnswer;
-use super::invitations::{CreateInvitation, create_in};
-use super::{Deleted, Success};
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
+use crate::http::api::invitations::{
+    CreateInvitation, InvitationAnswer, accept_invitation, create_invitation,
+};
+use crate::http::api::seed_lists::all_workspaces;
+use crate::http::api::workspaces::{
+    CreateWorkspace, create_workspace, get_workspace, remove_member,
+};
+use crate::http::api::{Deleted, Success};
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path};
-use crate::http::pagination::MAX_LIMIT;
-use crate::services::Ctx;
-use crate::services::access::Actor;
-use crate::services::invitations::{self, Accepted, Invitation};
-use crate::services::members;
-use crate::services::workspaces::{self, NewWorkspace, Workspace};
+use crate::services::invitations::{Accepted, Invitation};
+use crate::services::workspaces::Workspace;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_organization))
-        .routes(routes!(get_organization))
-        .routes(routes!(list_user_organizations))
-        .routes(routes!(invite_to_organization))
-        .routes(routes!(accept_organization_invitation))
-        .routes(routes!(remove_organization_member))
+/// The body of `POST /organizations` in the OpenAPI document: [`CreateWorkspace`]'s schema
+/// under the seed's name. The handler reads a `CreateWorkspace`.
+pub struct CreateOrganization;
+
+impl PartialSchema for CreateOrganization {
+    fn schema() -> RefOr<Schema> {
+        CreateWorkspace::schema()
+    }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateOrganization {
-    pub name: String,
-    /// Derived from the name when not given.
-    pub slug: Option<String>,
-    pub image_url: Option<String>,
-}
-
-/// Every workspace the caller belongs to, with their role, page by page.
-pub async fn all_workspaces(cx: &Ctx, actor: &Actor) -> AppResult<Vec<Workspace>> {
-    let mut all = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let (items, next) = workspaces::list_mine(cx, actor, after.as_deref(), MAX_LIMIT).await?;
-        all.extend(items);
-        match next {
-            Some(next) => after = Some(next),
-            None => return Ok(all),
-        }
+impl ToSchema for CreateOrganization {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CreateOrganization")
     }
 }
 
@@ -63,18 +51,11 @@ pub async fn all_workspaces(cx: &Ctx, actor: &Actor) -> AppResult<Vec<Workspace>
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
     ))]
 pub async fn create_organization(
-    State(state): State<AppState>,
+    state: State<AppState>,
     user: CurrentUser,
-    Json(body): Json<CreateOrganization>,
+    body: Json<CreateWorkspace>,
 ) -> ApiResult<Envelope<Workspace>> {
-    let input = NewWorkspace {
-        name: &body.name,
-        slug: body.slug.as_deref(),
-        image_url: body.image_url.as_deref(),
-    };
-    Ok(Envelope::created(
-        workspaces::create(&state.cx, &user.actor(), input).await?,
-    ))
+    create_workspace(state, user, body).await
 }
 
 #[utoipa::path(get, path = "/organizations/{id}", tag = "seed",
@@ -82,13 +63,11 @@ pub async fn create_organization(
     params(("id" = String, Path, description = "Organization (workspace) id")),
     responses((status = 200, body = Success<Workspace>), (status = 404, body = ErrorBody)))]
 pub async fn get_organization(
-    State(state): State<AppState>,
+    state: State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    id: Path<String>,
 ) -> ApiResult<Envelope<Workspace>> {
-    Ok(Envelope::ok(
-        workspaces::get(&state.cx, &user.actor(), &id).await?,
-    ))
+    get_workspace(state, user, id).await
 }
 
 #[utoipa::path(get, path = "/users/{userId}/organizations", tag = "seed",
@@ -120,14 +99,12 @@ pub async fn list_user_organizations(
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
     ))]
 pub async fn invite_to_organization(
-    State(state): State<AppState>,
+    state: State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
-    Json(body): Json<CreateInvitation>,
+    id: Path<String>,
+    body: Json<CreateInvitation>,
 ) -> ApiResult<Envelope<Invitation>> {
-    Ok(Envelope::created(
-        create_in(&state, &user, &id, &body).await?,
-    ))
+    create_invitation(state, user, id, body).await
 }
 
 #[utoipa::path(post, path = "/invitations/{id}/accept", tag = "seed",
@@ -139,14 +116,12 @@ pub async fn invite_to_organization(
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
     ))]
 pub async fn accept_organization_invitation(
-    State(state): State<AppState>,
+    state: State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
-    Json(body): Json<InvitationAnswer>,
+    id: Path<String>,
+    body: Json<InvitationAnswer>,
 ) -> ApiResult<Envelope<Accepted>> {
-    Ok(Envelope::ok(
-        invitations::accept(&state.cx, &user.actor(), &id, &body.token).await?,
-    ))
+    accept_invitation(state, user, id, body).await
 }
 
 #[utoipa::path(delete, path = "/organizations/{id}/members/{userId}", tag = "seed",
@@ -161,10 +136,9 @@ pub async fn accept_organization_invitation(
         (status = 409, description = "Would leave no owner", body = ErrorBody),
     ))]
 pub async fn remove_organization_member(
-    State(state): State<AppState>,
+    state: State<AppState>,
     user: CurrentUser,
-    Path((id, user_id)): Path<(String, String)>,
+    ids: Path<(String, String)>,
 ) -> ApiResult<Envelope<Deleted>> {
-    members::remove(&state.cx, &user.actor(), &id, &user_id).await?;
-    Ok(Envelope::ok(Deleted::new(user_id)))
+    remove_member(state, user, ids).await
 }

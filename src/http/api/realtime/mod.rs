@@ -1,0 +1,61 @@
+//! Realtime: the WebSocket at `/v1/realtime` and a project's Server-Sent Events. The protocol
+//! logic lives in `crate::realtime::Session`; these modules only move frames and keep the
+//! connection alive (pings, keep-alives, timeouts, close codes).
+//!
+//! - `ws.rs`: the upgrade, authentication (header or first message) and the closing handshake.
+//! - `socket.rs`: one socket's loop and its transport side.
+//! - `client.rs`: what a WebSocket client sends (subscribe, unsubscribe, ping, auth again).
+//! - `sse.rs`: a project's event stream.
+//!
+//! This file has the routes and what both transports share: opening a session and reading the
+//! bearer token.
+
+pub mod client;
+pub mod socket;
+pub mod sse;
+pub mod ws;
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::realtime::Session;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ws::connect_realtime))
+        .routes(routes!(sse::stream_project_events))
+}
+
+fn too_many_connections() -> ApiError {
+    ApiError::Status(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many realtime connections for this user",
+    )
+}
+
+fn open(
+    state: &AppState,
+    actor: crate::services::access::Actor,
+    token: String,
+) -> Result<Session, crate::realtime::hub::TooManyConnections> {
+    Session::open(
+        state.cx.clone(),
+        state.realtime.hub.clone(),
+        state.realtime.settings.clone(),
+        actor,
+        token,
+    )
+}
+
+/// The session token of a `Bearer` header that `CurrentUser` has accepted.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
