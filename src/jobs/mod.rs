@@ -188,7 +188,7 @@ impl Queue {
     }
 
     /// Runs, one after another on this task, every job due at `as_of` (an injectable "now"):
-    /// the hook tests and `kanri jobs run-due` use instead of waiting. Returns how many ran.
+    /// the hook tests and benchmarks use instead of waiting. Returns how many ran.
     pub async fn run_due(&self, runner: &dyn Runner, as_of: i64) -> sqlx::Result<usize> {
         let worker_id = format!("run-due-{}", new_id());
         let mut ran = 0;
