@@ -1,15 +1,7 @@
-//! What an event implies beyond its own rows: which cached results it makes stale, and which
-//! jobs must follow it. Plain functions of the event, so they are tested without a database.
+//! The jobs an event implies, enqueued in the same transaction as the change. Plain functions
+//! of the event, so they are tested without a database.
 
 use super::{Detached, DomainEvent, TaskChange};
-
-/// The narrowest cache scope covering everything an event changed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CacheScope {
-    Tenant,
-    Workspace(String),
-    Project(String),
-}
 
 /// A job a change implies, enqueued in the same transaction as the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,57 +26,6 @@ pub enum FollowUp {
 }
 
 impl DomainEvent {
-    /// Which cached results this event makes stale; `None` when no cached read shows it.
-    pub fn cache_scope(&self) -> Option<CacheScope> {
-        use DomainEvent as E;
-        match self {
-            // Task lists show tasks with their comment and attachment counts.
-            E::TaskCreated { at, .. }
-            | E::TaskUpdated(TaskChange { at, .. })
-            | E::TaskAssigned(TaskChange { at, .. })
-            | E::TaskMoved(TaskChange { at, .. })
-            | E::TaskDeleted { at, .. }
-            | E::CommentCreated { at, .. }
-            | E::CommentUpdated { at, .. }
-            | E::CommentDeleted { at, .. }
-            | E::AttachmentCreated { at, .. }
-            | E::AttachmentDeleted { at, .. } => Some(CacheScope::Project(at.project_id.clone())),
-            // Project lists depend on the workspace's projects and on who belongs to what.
-            E::ProjectCreated { at, .. }
-            | E::ProjectUpdated { at, .. }
-            | E::ProjectArchived { at, .. }
-            | E::ProjectUnarchived { at, .. }
-            | E::ProjectMemberAdded { at, .. }
-            | E::ProjectMemberRemoved { at, .. } => {
-                Some(CacheScope::Workspace(at.workspace_id.clone()))
-            }
-            E::ProjectDeleted { workspace_id, .. }
-            | E::MemberAdded { workspace_id, .. }
-            | E::MemberRoleChanged { workspace_id, .. }
-            | E::MemberRemoved { workspace_id, .. }
-            | E::MemberLeft { workspace_id, .. }
-            | E::InvitationAccepted { workspace_id, .. }
-            | E::WorkspaceUpdated { workspace_id, .. }
-            | E::WorkspaceDeleted { workspace_id } => {
-                Some(CacheScope::Workspace(workspace_id.clone()))
-            }
-            // Cached results show users' names and pictures.
-            E::UserCreated { .. } | E::UserUpdated { .. } | E::UserDeleted { .. } => {
-                Some(CacheScope::Tenant)
-            }
-            E::InvitationCreated { .. }
-            | E::InvitationRevoked { .. }
-            | E::InvitationRejected { .. }
-            | E::WorkspaceCreated { .. }
-            | E::RoleCreated { .. }
-            | E::RoleUpdated { .. }
-            | E::RoleDeleted { .. }
-            | E::KeyCreated { .. }
-            | E::KeyRevoked { .. }
-            | E::UserPasswordChanged { .. } => None,
-        }
-    }
-
     /// The jobs this event implies. `actor_id` is who made the change: nobody is emailed about
     /// their own assignment.
     pub fn follow_ups(&self, actor_id: Option<&str>) -> Vec<FollowUp> {
@@ -203,7 +144,7 @@ fn purge(files: Detached, cause: String) -> Option<FollowUp> {
 mod tests {
     use super::*;
     use crate::domain::enums::TaskStatus;
-    use crate::domain::event::{InProject, TaskFacts};
+    use crate::domain::event::{CacheScope, InProject, TaskFacts};
 
     fn at() -> InProject {
         InProject {

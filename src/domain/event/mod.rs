@@ -4,11 +4,15 @@
 //! `effects.rs`, and in `realtime::channel`), so a variant some consumer forgot does not
 //! compile. `services::unit_of_work` records events and carries out what they imply.
 
+mod cache_scope;
+mod concerns;
 mod effects;
 mod kind;
 mod payload;
+mod place;
 
-pub use effects::{CacheScope, FollowUp};
+pub use cache_scope::CacheScope;
+pub use effects::FollowUp;
 pub use kind::{EventKind, Subject};
 
 use crate::domain::enums::{TaskStatus, WorkspaceRole};
@@ -261,148 +265,6 @@ impl DomainEvent {
             E::UserUpdated { .. } => K::UserUpdated,
             E::UserDeleted { .. } => K::UserDeleted,
             E::UserPasswordChanged { .. } => K::UserPasswordChanged,
-        }
-    }
-
-    /// Where the event is filed: its workspace and project, when it has them.
-    pub fn place(&self) -> (Option<&str>, Option<&str>) {
-        use DomainEvent as E;
-        match self {
-            E::TaskCreated { at, .. }
-            | E::TaskUpdated(TaskChange { at, .. })
-            | E::TaskAssigned(TaskChange { at, .. })
-            | E::TaskMoved(TaskChange { at, .. })
-            | E::TaskDeleted { at, .. }
-            | E::CommentCreated { at, .. }
-            | E::CommentUpdated { at, .. }
-            | E::CommentDeleted { at, .. }
-            | E::AttachmentCreated { at, .. }
-            | E::AttachmentDeleted { at, .. }
-            | E::ProjectCreated { at, .. }
-            | E::ProjectUpdated { at, .. }
-            | E::ProjectArchived { at, .. }
-            | E::ProjectUnarchived { at, .. }
-            | E::ProjectMemberAdded { at, .. }
-            | E::ProjectMemberRemoved { at, .. } => (Some(&at.workspace_id), Some(&at.project_id)),
-            E::ProjectDeleted { workspace_id, .. }
-            | E::MemberAdded { workspace_id, .. }
-            | E::MemberRoleChanged { workspace_id, .. }
-            | E::MemberRemoved { workspace_id, .. }
-            | E::MemberLeft { workspace_id, .. }
-            | E::InvitationCreated { workspace_id, .. }
-            | E::InvitationRevoked { workspace_id, .. }
-            | E::InvitationAccepted { workspace_id, .. }
-            | E::InvitationRejected { workspace_id, .. }
-            | E::WorkspaceCreated { workspace_id, .. }
-            | E::WorkspaceUpdated { workspace_id, .. } => (Some(workspace_id), None),
-            E::WorkspaceDeleted { .. }
-            | E::RoleCreated { .. }
-            | E::RoleUpdated { .. }
-            | E::RoleDeleted { .. }
-            | E::KeyCreated { .. }
-            | E::KeyRevoked { .. }
-            | E::UserCreated { .. }
-            | E::UserUpdated { .. }
-            | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => (None, None),
-        }
-    }
-
-    /// The id of what the event happened to (of type `self.kind().subject()`).
-    pub fn subject_id(&self) -> &str {
-        use DomainEvent as E;
-        match self {
-            E::TaskCreated { task, .. } => &task.id,
-            E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => &c.task.id,
-            E::TaskDeleted { task_id, .. } => task_id,
-            E::CommentCreated { comment_id, .. }
-            | E::CommentUpdated { comment_id, .. }
-            | E::CommentDeleted { comment_id, .. } => comment_id,
-            E::AttachmentCreated { attachment, .. } | E::AttachmentDeleted { attachment, .. } => {
-                &attachment.id
-            }
-            E::ProjectCreated { at, .. }
-            | E::ProjectUpdated { at, .. }
-            | E::ProjectArchived { at, .. }
-            | E::ProjectUnarchived { at, .. } => &at.project_id,
-            E::ProjectDeleted { project_id, .. } => project_id,
-            E::ProjectMemberAdded { user_id, .. }
-            | E::ProjectMemberRemoved { user_id, .. }
-            | E::MemberAdded { user_id, .. }
-            | E::MemberRoleChanged { user_id, .. }
-            | E::MemberRemoved { user_id, .. }
-            | E::MemberLeft { user_id, .. }
-            | E::UserCreated { user_id }
-            | E::UserUpdated { user_id }
-            | E::UserDeleted { user_id }
-            | E::UserPasswordChanged { user_id } => user_id,
-            E::InvitationCreated { invitation_id, .. }
-            | E::InvitationRevoked { invitation_id, .. }
-            | E::InvitationAccepted { invitation_id, .. }
-            | E::InvitationRejected { invitation_id, .. } => invitation_id,
-            E::WorkspaceCreated { workspace_id, .. }
-            | E::WorkspaceUpdated { workspace_id, .. }
-            | E::WorkspaceDeleted { workspace_id } => workspace_id,
-            E::RoleCreated { role_id, .. }
-            | E::RoleUpdated { role_id, .. }
-            | E::RoleDeleted { role_id } => role_id,
-            E::KeyCreated { key_id, .. } | E::KeyRevoked { key_id } => key_id,
-        }
-    }
-
-    /// The task the event concerns (a `task/{id}` channel's events): its subject, or the task
-    /// of a comment or attachment.
-    pub fn concerned_task(&self) -> Option<&str> {
-        use DomainEvent as E;
-        match self {
-            E::TaskCreated { task, .. } => Some(&task.id),
-            E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => Some(&c.task.id),
-            E::TaskDeleted { task_id, .. }
-            | E::CommentCreated { task_id, .. }
-            | E::CommentUpdated { task_id, .. }
-            | E::CommentDeleted { task_id, .. } => Some(task_id),
-            E::AttachmentCreated { attachment, .. } | E::AttachmentDeleted { attachment, .. } => {
-                Some(&attachment.task_id)
-            }
-            E::ProjectCreated { .. }
-            | E::ProjectUpdated { .. }
-            | E::ProjectArchived { .. }
-            | E::ProjectUnarchived { .. }
-            | E::ProjectDeleted { .. }
-            | E::ProjectMemberAdded { .. }
-            | E::ProjectMemberRemoved { .. }
-            | E::MemberAdded { .. }
-            | E::MemberRoleChanged { .. }
-            | E::MemberRemoved { .. }
-            | E::MemberLeft { .. }
-            | E::InvitationCreated { .. }
-            | E::InvitationRevoked { .. }
-            | E::InvitationAccepted { .. }
-            | E::InvitationRejected { .. }
-            | E::WorkspaceCreated { .. }
-            | E::WorkspaceUpdated { .. }
-            | E::WorkspaceDeleted { .. }
-            | E::RoleCreated { .. }
-            | E::RoleUpdated { .. }
-            | E::RoleDeleted { .. }
-            | E::KeyCreated { .. }
-            | E::KeyRevoked { .. }
-            | E::UserCreated { .. }
-            | E::UserUpdated { .. }
-            | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => None,
-        }
-    }
-
-    /// The user the event concerns (a `user/{id}` channel's events): a member added, removed
-    /// or changed, a task's new assignee, a user changed.
-    pub fn concerned_user(&self) -> Option<&str> {
-        match self.kind().subject() {
-            Subject::User => Some(self.subject_id()),
-            _ => match self {
-                DomainEvent::TaskAssigned(c) => c.task.assignee_id.as_deref(),
-                _ => None,
-            },
         }
     }
 }

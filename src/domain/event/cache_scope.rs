@@ -1,0 +1,64 @@
+//! Which cached results an event makes stale.
+
+use super::{DomainEvent, TaskChange};
+
+/// The narrowest cache scope covering everything an event changed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheScope {
+    Tenant,
+    Workspace(String),
+    Project(String),
+}
+
+impl DomainEvent {
+    /// Which cached results this event makes stale; `None` when no cached read shows it.
+    pub fn cache_scope(&self) -> Option<CacheScope> {
+        use DomainEvent as E;
+        match self {
+            // Task lists show tasks with their comment and attachment counts.
+            E::TaskCreated { at, .. }
+            | E::TaskUpdated(TaskChange { at, .. })
+            | E::TaskAssigned(TaskChange { at, .. })
+            | E::TaskMoved(TaskChange { at, .. })
+            | E::TaskDeleted { at, .. }
+            | E::CommentCreated { at, .. }
+            | E::CommentUpdated { at, .. }
+            | E::CommentDeleted { at, .. }
+            | E::AttachmentCreated { at, .. }
+            | E::AttachmentDeleted { at, .. } => Some(CacheScope::Project(at.project_id.clone())),
+            // Project lists depend on the workspace's projects and on who belongs to what.
+            E::ProjectCreated { at, .. }
+            | E::ProjectUpdated { at, .. }
+            | E::ProjectArchived { at, .. }
+            | E::ProjectUnarchived { at, .. }
+            | E::ProjectMemberAdded { at, .. }
+            | E::ProjectMemberRemoved { at, .. } => {
+                Some(CacheScope::Workspace(at.workspace_id.clone()))
+            }
+            E::ProjectDeleted { workspace_id, .. }
+            | E::MemberAdded { workspace_id, .. }
+            | E::MemberRoleChanged { workspace_id, .. }
+            | E::MemberRemoved { workspace_id, .. }
+            | E::MemberLeft { workspace_id, .. }
+            | E::InvitationAccepted { workspace_id, .. }
+            | E::WorkspaceUpdated { workspace_id, .. }
+            | E::WorkspaceDeleted { workspace_id } => {
+                Some(CacheScope::Workspace(workspace_id.clone()))
+            }
+            // Cached results show users' names and pictures.
+            E::UserCreated { .. } | E::UserUpdated { .. } | E::UserDeleted { .. } => {
+                Some(CacheScope::Tenant)
+            }
+            E::InvitationCreated { .. }
+            | E::InvitationRevoked { .. }
+            | E::InvitationRejected { .. }
+            | E::WorkspaceCreated { .. }
+            | E::RoleCreated { .. }
+            | E::RoleUpdated { .. }
+            | E::RoleDeleted { .. }
+            | E::KeyCreated { .. }
+            | E::KeyRevoked { .. }
+            | E::UserPasswordChanged { .. } => None,
+        }
+    }
+}

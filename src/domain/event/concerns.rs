@@ -1,0 +1,62 @@
+//! The task and the user an event concerns: the `task/{id}` and `user/{id}` channels it is
+//! published on (its project is its place).
+
+use super::{DomainEvent, Subject};
+
+impl DomainEvent {
+    /// The task the event concerns (a `task/{id}` channel's events): its subject, or the task
+    /// of a comment or attachment.
+    pub fn concerned_task(&self) -> Option<&str> {
+        use DomainEvent as E;
+        match self {
+            E::TaskCreated { task, .. } => Some(&task.id),
+            E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => Some(&c.task.id),
+            E::TaskDeleted { task_id, .. }
+            | E::CommentCreated { task_id, .. }
+            | E::CommentUpdated { task_id, .. }
+            | E::CommentDeleted { task_id, .. } => Some(task_id),
+            E::AttachmentCreated { attachment, .. } | E::AttachmentDeleted { attachment, .. } => {
+                Some(&attachment.task_id)
+            }
+            E::ProjectCreated { .. }
+            | E::ProjectUpdated { .. }
+            | E::ProjectArchived { .. }
+            | E::ProjectUnarchived { .. }
+            | E::ProjectDeleted { .. }
+            | E::ProjectMemberAdded { .. }
+            | E::ProjectMemberRemoved { .. }
+            | E::MemberAdded { .. }
+            | E::MemberRoleChanged { .. }
+            | E::MemberRemoved { .. }
+            | E::MemberLeft { .. }
+            | E::InvitationCreated { .. }
+            | E::InvitationRevoked { .. }
+            | E::InvitationAccepted { .. }
+            | E::InvitationRejected { .. }
+            | E::WorkspaceCreated { .. }
+            | E::WorkspaceUpdated { .. }
+            | E::WorkspaceDeleted { .. }
+            | E::RoleCreated { .. }
+            | E::RoleUpdated { .. }
+            | E::RoleDeleted { .. }
+            | E::KeyCreated { .. }
+            | E::KeyRevoked { .. }
+            | E::UserCreated { .. }
+            | E::UserUpdated { .. }
+            | E::UserDeleted { .. }
+            | E::UserPasswordChanged { .. } => None,
+        }
+    }
+
+    /// The user the event concerns (a `user/{id}` channel's events): a member added, removed
+    /// or changed, a task's new assignee, a user changed.
+    pub fn concerned_user(&self) -> Option<&str> {
+        match self.kind().subject() {
+            Subject::User => Some(self.subject_id()),
+            _ => match self {
+                DomainEvent::TaskAssigned(c) => c.task.assignee_id.as_deref(),
+                _ => None,
+            },
+        }
+    }
+}
