@@ -88,6 +88,15 @@ string_enum!(ProjectStatus {
     Cancelled => "CANCELLED",
 });
 
+impl ProjectStatus {
+    /// Seed 002 sends `IN_PROGRESS` as a project status, which is not one of ours: its adapter
+    /// reads it (in any case, with `-` or a space for `_`) as `ACTIVE`.
+    pub fn seed002_alias(input: &str) -> Option<Self> {
+        let wanted = input.trim().to_ascii_uppercase().replace(['-', ' '], "_");
+        (wanted == "IN_PROGRESS").then_some(Self::Active)
+    }
+}
+
 string_enum!(Priority { Low => "LOW", Medium => "MEDIUM", High => "HIGH" });
 
 string_enum!(TaskStatus { Todo => "TODO", InProgress => "IN_PROGRESS", Done => "DONE" });

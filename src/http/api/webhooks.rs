@@ -86,10 +86,8 @@ async fn receive(
     let args = identity::sync_args(event, svix.id).map_err(ApiError::InvalidBody)?;
     let received = identity::receive(&state.cx, &tenant.tenant_id, svix.id, args).await?;
     let (status, word) = match received {
-        Received::Queued => {
-            state.queue.wake();
-            (StatusCode::ACCEPTED, "queued")
-        }
+        // The unit of work that queued the job woke the workers.
+        Received::Queued => (StatusCode::ACCEPTED, "queued"),
         Received::Replayed => (StatusCode::OK, "replayed"),
         Received::Ignored => (StatusCode::OK, "ignored"),
     };

@@ -1,6 +1,7 @@
 //! The bodies of seed 002's project routes: projects and members named by email, and the
 //! seed's project status words.
 
+use crate::domain::enums::ProjectStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -63,13 +64,7 @@ pub struct AddedMember {
 /// project statuses. This adapter, and only this one, reads it (in any case, with `-` or a
 /// space for `_`) as `ACTIVE`; every other value goes to the service unchanged.
 pub fn seed_status(status: Option<&str>) -> Option<&str> {
-    status.map(|s| {
-        if s.trim().to_ascii_uppercase().replace(['-', ' '], "_") == "IN_PROGRESS" {
-            "ACTIVE"
-        } else {
-            s
-        }
-    })
+    status.map(|s| ProjectStatus::seed002_alias(s).map_or(s, |p| p.as_str()))
 }
 
 #[cfg(test)]
