@@ -88,6 +88,36 @@ impl Walk<'_> {
             .collect()
     }
 
+    /// Requests a reset for `email` under `prefix` (which records nothing), then completes it
+    /// with the emailed token (which records the password change).
+    async fn reset_password(&mut self, prefix: &str, email: &str) {
+        let request = format!("{prefix}/password-reset/request");
+        let (status, _) = send(
+            self.app,
+            Method::POST,
+            &request,
+            "",
+            Some(json!({"email": email})),
+        )
+        .await;
+        assert!(status.is_success(), "{request}: {status}");
+        self.app.run_due_jobs(kanri::clock::now_ms()).await;
+        let mail = self.app.sent_mail();
+        let text = &mail.last().expect("a reset email").text;
+        let token = text
+            .split("token=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        let complete = format!("{prefix}/password-reset/complete");
+        let body = json!({"token": token, "password": "another horse battery 9"});
+        let route = ("POST", complete.as_str());
+        self.step(route, &complete, "", Some(body), &["user.password_changed"])
+            .await;
+    }
+
     fn mark(&mut self, method: &str, template: &str) {
         self.called.insert(format!("{method} {template}"));
     }
@@ -587,66 +617,12 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
     .await;
 
     // Password reset completes with the emailed token.
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/v1/auth/password-reset/request",
-        "",
-        Some(json!({"email": "joiner@example.com"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    app.run_due_jobs(kanri::clock::now_ms()).await;
-    let mail = app.sent_mail();
-    let token = mail
-        .last()
-        .unwrap()
-        .text
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    walk.step(
-        ("POST", "/v1/auth/password-reset/complete"),
-        "/v1/auth/password-reset/complete",
-        "",
-        Some(json!({"token": token, "password": "another horse battery 9"})),
-        &["user.password_changed"],
-    )
-    .await;
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/auth/password-reset/request",
-        "",
-        Some(json!({"email": "member@example.com"})),
-    )
-    .await;
-    assert!(status.is_success());
-    app.run_due_jobs(kanri::clock::now_ms()).await;
-    let mail = app.sent_mail();
-    let token = mail
-        .last()
-        .unwrap()
-        .text
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    walk.step(
-        ("POST", "/auth/password-reset/complete"),
-        "/auth/password-reset/complete",
-        "",
-        Some(json!({"token": token, "password": "another horse battery 9"})),
-        &["user.password_changed"],
-    )
-    .await;
+    for (prefix, email) in [
+        ("/v1/auth", "joiner@example.com"),
+        ("/auth", "member@example.com"),
+    ] {
+        walk.reset_password(prefix, email).await;
+    }
 
     // Last, the workspace goes (its own events with it; its deletion stays at tenant level).
     walk.step(

@@ -4,15 +4,13 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::projects::ActivityParams;
+use super::projects::{ActivityParams, activity_page};
 use super::{Page, Success};
 use crate::app::AppState;
-use crate::error::AppError;
 use crate::http::auth::SecretKey;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::Query;
-use crate::http::pagination::{PageParams, encode_cursor};
 use crate::services::activity::{self, ActivityEvent};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -31,20 +29,7 @@ pub async fn list_tenant_activity(
     SecretKey(key): SecretKey,
     Query(params): Query<ActivityParams>,
 ) -> ApiResult<Envelope<Page<ActivityEvent>>> {
-    let page = PageParams {
-        limit: params.limit,
-        cursor: params.cursor,
-    };
-    let after = match page.after()? {
-        Some(c) => c
-            .parse::<i64>()
-            .map_err(|_| AppError::validation("cursor", "is not a valid cursor"))?,
-        None => 0,
-    };
-    let (items, next) =
-        activity::list_for_tenant(&state.cx, &key.tenant_id, after, page.limit()?).await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.map(|n| encode_cursor(&n.to_string())),
-    }))
+    let (after, limit) = params.page()?;
+    let events = activity::list_for_tenant(&state.cx, &key.tenant_id, after, limit).await?;
+    Ok(activity_page(events))
 }

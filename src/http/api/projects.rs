@@ -83,6 +83,33 @@ pub struct ActivityParams {
     pub cursor: Option<String>,
 }
 
+impl ActivityParams {
+    /// The event id to continue after (0 for the first page) and the page size.
+    pub fn page(self) -> Result<(i64, u32), AppError> {
+        let page = PageParams {
+            limit: self.limit,
+            cursor: self.cursor,
+        };
+        let after = match page.after()? {
+            Some(c) => c
+                .parse::<i64>()
+                .map_err(|_| AppError::validation("cursor", "is not a valid cursor"))?,
+            None => 0,
+        };
+        Ok((after, page.limit()?))
+    }
+}
+
+/// A page of events, with the cursor of the next one.
+pub fn activity_page(
+    (items, next): (Vec<ActivityEvent>, Option<i64>),
+) -> Envelope<Page<ActivityEvent>> {
+    Envelope::ok(Page {
+        items,
+        next_cursor: next.map(|n| encode_cursor(&n.to_string())),
+    })
+}
+
 #[utoipa::path(post, path = "/v1/workspaces/{id}/projects", tag = "projects",
     security(("session" = [])),
     params(("id" = String, Path, description = "Workspace id")),
@@ -256,20 +283,7 @@ pub async fn list_activity(
     Path(id): Path<String>,
     Query(params): Query<ActivityParams>,
 ) -> ApiResult<Envelope<Page<ActivityEvent>>> {
-    let page = PageParams {
-        limit: params.limit,
-        cursor: params.cursor,
-    };
-    let after = match page.after()? {
-        Some(c) => c
-            .parse::<i64>()
-            .map_err(|_| AppError::validation("cursor", "is not a valid cursor"))?,
-        None => 0,
-    };
-    let (items, next) =
-        projects::activity(&state.cx, &user.actor(), &id, after, page.limit()?).await?;
-    Ok(Envelope::ok(Page {
-        items,
-        next_cursor: next.map(|n| encode_cursor(&n.to_string())),
-    }))
+    let (after, limit) = params.page()?;
+    let events = projects::activity(&state.cx, &user.actor(), &id, after, limit).await?;
+    Ok(activity_page(events))
 }
