@@ -16,14 +16,8 @@ const EVENTS_PER_CONNECTION: usize = 5;
 
 #[tokio::test]
 async fn a_resuming_client_gets_every_event_exactly_once_under_concurrent_writers() {
-    // Two instances on one database: on SQLite two servers on one file. On Postgres this test
-    // still fails in about three runs of four (the reader misses one of the last events: the
-    // per-tenant commit-order lock does not yet give gap-free resumes there; see issue 10's
-    // closing note), so it runs on SQLite only until that is fixed.
-    if std::env::var_os("KANRI_TEST_DATABASE_URL").is_some() {
-        eprintln!("write_path: not run on Postgres (known failure, issue 10 open)");
-        return;
-    }
+    // Two instances on one database: on Postgres two servers sharing it, on SQLite two
+    // servers on one file.
     let a = TestApp::spawn_with(shared_cache).await;
     let b = TestApp::start(a.config.clone(), tempfile::tempdir().unwrap()).await;
     let w = world(&a).await;
