@@ -37,12 +37,6 @@ struct OwnedJob {
     run_at: Option<i64>,
 }
 
-/// What a commit produced: the activity ids of its events, in the order they were recorded.
-#[derive(Debug)]
-pub struct Committed {
-    pub event_ids: Vec<i64>,
-}
-
 impl UnitOfWork {
     pub(crate) async fn begin(
         cx: &Ctx,
@@ -65,7 +59,7 @@ impl UnitOfWork {
         self.events.push(event);
     }
 
-    /// Enqueues a job that no event implies, with this transaction.
+    /// Enqueues a job that no event implies, with this transaction, in this unit's tenant.
     pub fn enqueue(&mut self, spec: NewJobSpec<'_>) {
         self.jobs.push(OwnedJob {
             kind: spec.kind,
@@ -81,8 +75,7 @@ impl UnitOfWork {
         self.stale.push(scope);
     }
 
-    pub async fn commit(mut self) -> AppResult<Committed> {
-        let mut event_ids = Vec::with_capacity(self.events.len());
+    pub async fn commit(mut self) -> AppResult<()> {
         let mut enqueued = false;
         if !self.events.is_empty() {
             // From here to COMMIT, this tenant's other writers wait, so event ids are handed
@@ -98,7 +91,6 @@ impl UnitOfWork {
                 &event,
             )
             .await?;
-            event_ids.push(id);
             for follow_up in event.follow_ups(self.actor_id.as_deref()) {
                 self.follow_up(follow_up, id).await?;
                 enqueued = true;
@@ -132,7 +124,7 @@ impl UnitOfWork {
         if !events.is_empty() {
             cx.events_written.notify_one();
         }
-        Ok(Committed { event_ids })
+        Ok(())
     }
 }
 
