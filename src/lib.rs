@@ -23,6 +23,7 @@ pub mod search;
 pub mod services;
 pub mod storage;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use app::App;
 pub use config::Config;

@@ -58,6 +58,8 @@ pub(super) struct RawConfig {
     pub embeddings_key: Option<Secret<String>>,
     pub search_ann_threshold: usize,
     pub search_min_similarity: f32,
+    pub webhook_retry_schedule: String,
+    pub webhook_allowed_cidrs: String,
 }
 
 impl Default for RawConfig {
@@ -111,6 +113,8 @@ impl Default for RawConfig {
             // projects far beyond that.
             search_ann_threshold: 200_000,
             search_min_similarity: 0.2,
+            webhook_retry_schedule: super::DEFAULT_RETRY_SCHEDULE.into(),
+            webhook_allowed_cidrs: String::new(),
         }
     }
 }

@@ -23,6 +23,7 @@ mod secret;
 mod server;
 mod storage;
 mod telemetry;
+mod webhooks;
 
 pub use auth::AuthConfig;
 pub use cache::CacheConfig;
@@ -37,6 +38,7 @@ pub use secret::Secret;
 pub use server::ServerConfig;
 pub use storage::{MIN_SIGNING_KEY_CHARS, StorageConfig, StorageUrl};
 pub use telemetry::{LogFormat, TelemetryConfig};
+pub use webhooks::{Cidr, DEFAULT_RETRY_SCHEDULE, WebhookSettings};
 
 use load::RawConfig;
 
@@ -63,6 +65,8 @@ pub struct Config {
     pub realtime: RealtimeSettings,
     /// The embeddings endpoint and the ranking settings.
     pub search: SearchConfig,
+    /// Outgoing webhooks: the retry schedule and the allowed address ranges.
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +103,7 @@ impl Config {
         let cache = CacheConfig::from_raw(&raw)?;
         let storage = StorageConfig::from_raw(&raw)?;
         let search = SearchConfig::from_raw(&raw)?;
+        let webhooks = WebhookSettings::from_raw(&raw)?;
         Ok(Self {
             data_dir: raw.data_dir,
             server,
@@ -112,6 +117,7 @@ impl Config {
             storage,
             realtime,
             search,
+            webhooks,
         })
     }
 }

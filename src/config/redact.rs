@@ -60,6 +60,10 @@ impl Config {
             "embeddings_key": embeddings.and_then(|e| e.key.as_ref()).map(|_| "***"),
             "search_ann_threshold": self.search.settings.ann_threshold,
             "search_min_similarity": self.search.settings.min_similarity,
+            "webhook_retry_schedule": self.webhooks.retry_schedule.iter()
+                .map(|d| d.as_secs().to_string()).collect::<Vec<_>>().join(","),
+            "webhook_allowed_cidrs": self.webhooks.allowed_cidrs.iter()
+                .map(|c| format!("{c}")).collect::<Vec<_>>().join(","),
         })
     }
 }

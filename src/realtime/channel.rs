@@ -144,7 +144,11 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         | K::KeyCreated
         | K::KeyRevoked
         | K::UserCreated
-        | K::UserUpdated => Recheck::default(),
+        | K::UserUpdated
+        | K::WebhookCreated
+        | K::WebhookUpdated
+        | K::WebhookDeleted
+        | K::WebhookDisabled => Recheck::default(),
     }
 }
 

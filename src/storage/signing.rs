@@ -32,6 +32,15 @@ impl SigningKey {
         }
     }
 
+    /// A 32-byte key for another purpose (HMAC-SHA256 of `purpose` under this key), so one
+    /// configured secret serves several uses without any two sharing a key.
+    pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose())
+            .expect("HMAC takes a key of any length");
+        mac.update(purpose);
+        mac.finalize().into_bytes().into()
+    }
+
     fn mac(&self, attachment_id: &str, expires: i64) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose())
             .expect("HMAC takes a key of any length");

@@ -106,7 +106,11 @@ impl DomainEvent {
             | E::UserCreated { .. }
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => {}
+            | E::UserPasswordChanged { .. }
+            | E::WebhookCreated { .. }
+            | E::WebhookUpdated { .. }
+            | E::WebhookDeleted { .. }
+            | E::WebhookDisabled { .. } => {}
         }
         out
     }

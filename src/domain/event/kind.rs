@@ -75,6 +75,10 @@ wire_enum!(
         UserUpdated => "user.updated",
         UserDeleted => "user.deleted",
         UserPasswordChanged => "user.password_changed",
+        WebhookCreated => "webhook.created",
+        WebhookUpdated => "webhook.updated",
+        WebhookDeleted => "webhook.deleted",
+        WebhookDisabled => "webhook.disabled",
     }
 );
 
@@ -90,6 +94,7 @@ wire_enum!(
         Workspace => "workspace",
         Role => "role",
         Key => "key",
+        Webhook => "webhook",
     }
 );
 
@@ -111,6 +116,7 @@ impl EventKind {
             RoleCreated | RoleUpdated | RoleDeleted => Subject::Role,
             KeyCreated | KeyRevoked => Subject::Key,
             UserCreated | UserUpdated | UserDeleted | UserPasswordChanged => Subject::User,
+            WebhookCreated | WebhookUpdated | WebhookDeleted | WebhookDisabled => Subject::Webhook,
         }
     }
 
@@ -119,14 +125,15 @@ impl EventKind {
         use EventKind::*;
         match self {
             TaskDeleted | CommentDeleted | AttachmentDeleted | ProjectDeleted
-            | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted => true,
+            | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | WebhookDeleted => true,
             TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | CommentCreated
             | CommentUpdated | AttachmentCreated | ProjectCreated | ProjectUpdated
             | ProjectArchived | ProjectUnarchived | ProjectMemberAdded | ProjectMemberRemoved
             | MemberAdded | MemberRoleChanged | MemberRemoved | MemberLeft | InvitationCreated
             | InvitationRevoked | InvitationAccepted | InvitationRejected | WorkspaceCreated
             | WorkspaceUpdated | RoleCreated | RoleUpdated | KeyCreated | UserCreated
-            | UserUpdated | UserPasswordChanged => false,
+            | UserUpdated | UserPasswordChanged | WebhookCreated | WebhookUpdated
+            | WebhookDisabled => false,
         }
     }
 }

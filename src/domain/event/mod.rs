@@ -221,6 +221,28 @@ pub enum DomainEvent {
     UserPasswordChanged {
         user_id: String,
     },
+    WebhookCreated {
+        workspace_id: String,
+        endpoint_id: String,
+        url: String,
+    },
+    WebhookUpdated {
+        workspace_id: String,
+        endpoint_id: String,
+        /// The fields the client sent (`url`, `events`, `enabled`, …; `secret` on rotation).
+        fields: Vec<&'static str>,
+    },
+    WebhookDeleted {
+        workspace_id: String,
+        endpoint_id: String,
+    },
+    /// Disabled by the server after failing continuously (a client's `enabled: false` is an
+    /// update).
+    WebhookDisabled {
+        workspace_id: String,
+        endpoint_id: String,
+        reason: String,
+    },
 }
 
 impl DomainEvent {
@@ -265,6 +287,10 @@ impl DomainEvent {
             E::UserUpdated { .. } => K::UserUpdated,
             E::UserDeleted { .. } => K::UserDeleted,
             E::UserPasswordChanged { .. } => K::UserPasswordChanged,
+            E::WebhookCreated { .. } => K::WebhookCreated,
+            E::WebhookUpdated { .. } => K::WebhookUpdated,
+            E::WebhookDeleted { .. } => K::WebhookDeleted,
+            E::WebhookDisabled { .. } => K::WebhookDisabled,
         }
     }
 }

@@ -33,7 +33,8 @@ impl DomainEvent {
             | E::UserCreated { .. }
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => json!({}),
+            | E::UserPasswordChanged { .. }
+            | E::WebhookDeleted { .. } => json!({}),
             E::MemberAdded { role, .. }
             | E::MemberRemoved { role, .. }
             | E::MemberLeft { role, .. }
@@ -50,6 +51,9 @@ impl DomainEvent {
             E::WorkspaceUpdated { name, slug, .. } => json!({"name": name, "slug": slug}),
             E::RoleCreated { name, .. } | E::RoleUpdated { name, .. } => json!({"name": name}),
             E::KeyCreated { kind, name, .. } => json!({"kind": kind, "name": name}),
+            E::WebhookCreated { url, .. } => json!({"url": url}),
+            E::WebhookUpdated { fields, .. } => json!({"fields": fields}),
+            E::WebhookDisabled { reason, .. } => json!({"reason": reason}),
         }
     }
 }

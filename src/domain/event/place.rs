@@ -33,7 +33,11 @@ impl DomainEvent {
             | E::InvitationAccepted { workspace_id, .. }
             | E::InvitationRejected { workspace_id, .. }
             | E::WorkspaceCreated { workspace_id, .. }
-            | E::WorkspaceUpdated { workspace_id, .. } => (Some(workspace_id), None),
+            | E::WorkspaceUpdated { workspace_id, .. }
+            | E::WebhookCreated { workspace_id, .. }
+            | E::WebhookUpdated { workspace_id, .. }
+            | E::WebhookDeleted { workspace_id, .. }
+            | E::WebhookDisabled { workspace_id, .. } => (Some(workspace_id), None),
             E::WorkspaceDeleted { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
@@ -86,6 +90,10 @@ impl DomainEvent {
             | E::RoleUpdated { role_id, .. }
             | E::RoleDeleted { role_id } => role_id,
             E::KeyCreated { key_id, .. } | E::KeyRevoked { key_id } => key_id,
+            E::WebhookCreated { endpoint_id, .. }
+            | E::WebhookUpdated { endpoint_id, .. }
+            | E::WebhookDeleted { endpoint_id, .. }
+            | E::WebhookDisabled { endpoint_id, .. } => endpoint_id,
         }
     }
 }

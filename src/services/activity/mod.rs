@@ -93,7 +93,8 @@ async fn enrich(
         | Subject::Invitation
         | Subject::Workspace
         | Subject::Role
-        | Subject::Key => None,
+        | Subject::Key
+        | Subject::Webhook => None,
     };
     if let (Some(value), Some(map)) = (value, payload.as_object_mut()) {
         map.entry(subject.as_str()).or_insert(value);
