@@ -39,6 +39,8 @@ pub struct AppState {
     /// WebSocket/SSE subscribers and the fan-out to them.
     pub realtime: Realtime,
     pub search: Arc<Search>,
+    /// Outgoing webhooks: the guarded delivery client and the secrets' cipher.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -72,6 +74,10 @@ impl App {
         let storage = Storage::from_config(&config.storage)?;
         let signing_key = SigningKey::from_config(&config)?;
         let embedder = crate::search::from_config(&config.search)?;
+        let webhooks = Arc::new(crate::webhooks::Webhooks::new(
+            &config.webhooks,
+            signing_key.as_ref(),
+        )?);
         // A model change (or tasks written before search existed) re-embeds in the background.
         crate::services::search::embed::enqueue_stale(&cx, embedder.model()).await?;
         let search = Arc::new(Search::new(
@@ -88,6 +94,7 @@ impl App {
                 storage,
                 signing_key,
                 search,
+                webhooks,
                 cx,
                 passwords: Arc::new(Passwords::default()),
                 key_usage: Arc::new(KeyUsage::default()),
@@ -124,6 +131,7 @@ impl App {
             storage: self.state.storage.clone(),
             app_url: self.state.config.server.app_url.clone(),
             embedder: self.state.search.embedder().clone(),
+            webhooks: self.state.webhooks.clone(),
         })
     }
 

@@ -137,7 +137,10 @@ mod tests {
     #[test]
     fn schedules_and_ranges_parse() {
         assert_eq!(parse_schedule(DEFAULT_RETRY_SCHEDULE).unwrap().len(), 7);
-        assert_eq!(parse_schedule(" 1, 2 ").unwrap(), [1, 2].map(Duration::from_secs));
+        assert_eq!(
+            parse_schedule(" 1, 2 ").unwrap(),
+            [1, 2].map(Duration::from_secs)
+        );
         assert!(parse_schedule("").unwrap().is_empty());
         assert!(parse_schedule("5,x").is_err());
         assert!(parse_schedule("100000").is_err());
@@ -148,7 +151,12 @@ mod tests {
         assert!(!cidrs[1].contains("127.0.0.1".parse().unwrap()));
         assert!(cidrs[2].contains("10.1.2.3".parse().unwrap()));
         assert!(!cidrs[2].contains("10.1.2.4".parse().unwrap()));
-        assert!("0.0.0.0/0".parse::<Cidr>().unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(
+            "0.0.0.0/0"
+                .parse::<Cidr>()
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
         assert!(parse_cidrs("10.0.0.0/33").is_err());
         assert!(parse_cidrs("nonsense").is_err());
     }

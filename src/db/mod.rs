@@ -19,6 +19,8 @@ pub mod sessions;
 pub mod tasks;
 pub mod tenants;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 pub mod webhook_receipts;
 pub mod workspace_members;
 pub mod workspaces;

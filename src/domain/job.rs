@@ -47,6 +47,10 @@ job_kind!(
     PurgeFiles = "attachments:purge" { cause: String }
 );
 job_kind!(
+    /// Make the next attempt of an outgoing-webhook delivery (the delivery row holds the body).
+    DeliverWebhook = "webhook:deliver" { delivery_id: String }
+);
+job_kind!(
     /// Delete expired sessions, tokens, receipts and stored responses; sweep orphaned files.
     Housekeeping = "housekeeping:purge" {}
 );

@@ -43,8 +43,11 @@ pub fn parse_patterns(field: &str, input: &[String]) -> Result<Vec<String>, Fiel
         let p = raw.trim();
         let known = p == "*"
             || EventKind::from_wire(p).is_some()
-            || p.strip_suffix(".*")
-                .is_some_and(|family| EventKind::ALL.iter().any(|k| family_of(k.as_str()) == family));
+            || p.strip_suffix(".*").is_some_and(|family| {
+                EventKind::ALL
+                    .iter()
+                    .any(|k| family_of(k.as_str()) == family)
+            });
         if !known {
             return Err(FieldError::new(
                 field,
@@ -124,11 +127,23 @@ mod tests {
     #[test]
     fn patterns_are_checked_against_real_kinds() {
         assert_eq!(
-            parse_patterns("events", &strings(&["task.created", "task.*", "*", "task.*"])).unwrap(),
+            parse_patterns(
+                "events",
+                &strings(&["task.created", "task.*", "*", "task.*"])
+            )
+            .unwrap(),
             ["*", "task.*", "task.created"]
         );
         assert!(parse_patterns("events", &strings(&["webhook.disabled", "member.*"])).is_ok());
-        for bad in ["task.exploded", "tasks.*", "", "task.", ".*", "**", "task.created "] {
+        for bad in [
+            "task.exploded",
+            "tasks.*",
+            "",
+            "task.",
+            ".*",
+            "**",
+            "task.created ",
+        ] {
             let trimmed_ok = bad == "task.created ";
             assert_eq!(
                 parse_patterns("events", &strings(&[bad])).is_ok(),
@@ -154,8 +169,14 @@ mod tests {
         assert!(parse_url("url", "https://example.com/hook").is_ok());
         assert!(parse_url("url", "http://127.0.0.1:8080/x").is_ok());
         for bad in [
-            "ftp://example.com", "file:///etc/passwd", "https://user:pw@example.com/",
-            "https://user@example.com/", "not a url", "", "/relative", "javascript:alert(1)",
+            "ftp://example.com",
+            "file:///etc/passwd",
+            "https://user:pw@example.com/",
+            "https://user@example.com/",
+            "not a url",
+            "",
+            "/relative",
+            "javascript:alert(1)",
         ] {
             assert!(parse_url("url", bad).is_err(), "{bad}");
         }

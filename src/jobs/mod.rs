@@ -10,6 +10,7 @@ pub mod email;
 pub mod identity;
 pub mod runner;
 pub mod search;
+pub mod webhooks;
 pub mod worker;
 
 use std::future::Future;
@@ -40,6 +41,9 @@ pub struct Job {
     /// 1 on the first run.
     pub attempt: i64,
     pub max_attempts: i64,
+    /// The queue's "now" for this run: the wall clock for workers, `run_due`'s `as_of` for
+    /// tests and benchmarks, so a handler that schedules (webhook retries) follows that clock.
+    pub as_of: i64,
 }
 
 impl From<JobRow> for Job {
@@ -51,6 +55,7 @@ impl From<JobRow> for Job {
             args: serde_json::from_str(&row.args).unwrap_or(Value::Null),
             attempt: row.attempts,
             max_attempts: row.max_attempts,
+            as_of: now_ms(),
         }
     }
 }
@@ -199,7 +204,10 @@ impl Queue {
             let Some(row) = claimed.into_iter().next() else {
                 return Ok(ran);
             };
-            let job = Job::from(row);
+            let job = Job {
+                as_of,
+                ..Job::from(row)
+            };
             let result = runner.run(&job).await;
             worker::record_outcome(self, &worker_id, &job, result, as_of).await?;
             ran += 1;

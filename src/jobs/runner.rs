@@ -8,8 +8,8 @@ use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
 use crate::db;
 use crate::domain::job::{
-    AssignmentEmail, DueReminder, EmbedTask, Housekeeping, IdentitySync, InvitationEmail, JobKind,
-    PasswordResetEmail, PurgeFiles,
+    AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, Housekeeping, IdentitySync,
+    InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles,
 };
 use crate::mail::Mailer;
 use crate::services::Ctx;
@@ -33,6 +33,8 @@ pub struct KindRunner {
     /// Base of the links in emails (`KANRI_APP_URL`).
     pub app_url: String,
     pub embedder: Arc<dyn crate::search::Embedder>,
+    /// The delivery client and secret cipher for outgoing webhooks.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 impl Runner for KindRunner {
@@ -54,6 +56,9 @@ impl Runner for KindRunner {
                     .map(|_| ()),
                 EmbedTask::NAME => {
                     super::search::run(cx, self.embedder.as_ref(), tenant, args).await
+                }
+                DeliverWebhook::NAME => {
+                    super::webhooks::deliver(cx, &self.webhooks, tenant, args, job.as_of).await
                 }
                 Housekeeping::NAME => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(

@@ -25,6 +25,7 @@ pub mod task_list;
 pub mod tasks;
 pub mod tenants;
 pub mod unit_of_work;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use context::Ctx;

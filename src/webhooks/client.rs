@@ -55,7 +55,8 @@ struct GuardedResolver {
     guard: Arc<AddressGuard>,
 }
 
-type Resolving = Pin<Box<dyn Future<Output = std::io::Result<std::vec::IntoIter<SocketAddr>>> + Send>>;
+type Resolving =
+    Pin<Box<dyn Future<Output = std::io::Result<std::vec::IntoIter<SocketAddr>>> + Send>>;
 
 impl tower::Service<Name> for GuardedResolver {
     type Response = std::vec::IntoIter<SocketAddr>;
@@ -69,9 +70,8 @@ impl tower::Service<Name> for GuardedResolver {
     fn call(&mut self, name: Name) -> Self::Future {
         let guard = self.guard.clone();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let mut refused = None;
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
@@ -124,7 +124,12 @@ impl DeliveryClient {
     }
 
     /// POSTs `body` to `url` with `headers`; never fails, the outcome is in the result.
-    pub async fn send(&self, url: &url::Url, headers: &[(&str, String)], body: Bytes) -> AttemptResult {
+    pub async fn send(
+        &self,
+        url: &url::Url,
+        headers: &[(&str, String)],
+        body: Bytes,
+    ) -> AttemptResult {
         let started = Instant::now();
         let outcome = tokio::time::timeout(TOTAL_TIMEOUT, self.exchange(url, headers, body)).await;
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
@@ -163,7 +168,10 @@ impl DeliveryClient {
         }
         let mut request = Request::post(url.as_str())
             .header(CONTENT_TYPE, "application/json")
-            .header(USER_AGENT, concat!("kanri-webhooks/", env!("CARGO_PKG_VERSION")));
+            .header(
+                USER_AGENT,
+                concat!("kanri-webhooks/", env!("CARGO_PKG_VERSION")),
+            );
         for (name, value) in headers {
             request = request.header(*name, value);
         }

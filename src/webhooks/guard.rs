@@ -88,7 +88,8 @@ fn v6_range(ip: Ipv6Addr) -> Option<&'static str> {
     Some(match s[0] {
         // ::a.b.c.d, the deprecated IPv4-compatible form.
         0 if s[1..6].iter().all(|x| *x == 0) => {
-            return v4_range(embedded(s[6], s[7])).map(|_| "IPv4-compatible form of a blocked address");
+            return v4_range(embedded(s[6], s[7]))
+                .map(|_| "IPv4-compatible form of a blocked address");
         }
         // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
         0x64 if s[1] == 0xff9b && s[2..6].iter().all(|x| *x == 0) => {
@@ -110,19 +111,47 @@ mod tests {
     use super::*;
 
     fn blocked(text: &str) -> bool {
-        AddressGuard::default().check(text.parse().unwrap()).is_err()
+        AddressGuard::default()
+            .check(text.parse().unwrap())
+            .is_err()
     }
 
     #[test]
     fn blocks_internal_ranges_in_every_spelling() {
         for ip in [
-            "127.0.0.1", "127.255.0.9", "10.0.0.1", "172.16.0.1", "172.31.255.255",
-            "192.168.1.1", "169.254.169.254", "100.64.0.1", "100.127.255.255", "0.0.0.0",
-            "255.255.255.255", "224.0.0.1", "192.0.2.10", "198.51.100.1", "203.0.113.7",
-            "198.18.0.1", "::", "::1", "fe80::1", "febf::1", "fc00::1", "fd12:3456::1",
-            "ff02::1", "2001:db8::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-            "::ffff:169.254.169.254", "::127.0.0.1", "::10.1.2.3", "64:ff9b::a00:1",
-            "2002:a00:1::", "2002:7f00:1::1", "fec0::1",
+            "127.0.0.1",
+            "127.255.0.9",
+            "10.0.0.1",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.255",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.10",
+            "198.51.100.1",
+            "203.0.113.7",
+            "198.18.0.1",
+            "::",
+            "::1",
+            "fe80::1",
+            "febf::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "::10.1.2.3",
+            "64:ff9b::a00:1",
+            "2002:a00:1::",
+            "2002:7f00:1::1",
+            "fec0::1",
         ] {
             assert!(blocked(ip), "{ip} should be blocked");
         }
@@ -131,9 +160,17 @@ mod tests {
     #[test]
     fn lets_public_addresses_through() {
         for ip in [
-            "8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255",
-            "100.128.0.1", "192.169.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8",
-            "64:ff9b::808:808", "2002:808:808::",
+            "8.8.8.8",
+            "1.1.1.1",
+            "172.15.255.255",
+            "172.32.0.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "192.169.0.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::",
         ] {
             assert!(!blocked(ip), "{ip} should pass");
         }
@@ -147,6 +184,10 @@ mod tests {
         assert!(guard.check("10.0.0.1".parse().unwrap()).is_err());
         assert!(guard.check("::1".parse().unwrap()).is_err());
         let err = guard.check("10.0.0.1".parse().unwrap()).unwrap_err();
-        assert!(err.to_string().contains("blocked address 10.0.0.1: private"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("blocked address 10.0.0.1: private"),
+            "{err}"
+        );
     }
 }

@@ -28,7 +28,10 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(settings: &WebhookSettings, signing_key: Option<&SigningKey>) -> anyhow::Result<Self> {
+    pub fn new(
+        settings: &WebhookSettings,
+        signing_key: Option<&SigningKey>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: DeliveryClient::new(AddressGuard::new(settings.allowed_cidrs.clone()))?,
             settings: settings.clone(),

@@ -96,7 +96,10 @@ mod tests {
         let b = WebhookSecret::generate();
         let header = signature_header(&[b.clone(), a.clone()], "msg_1", 5, b"{}");
         let parts: Vec<&str> = header.split(' ').collect();
-        assert_eq!(parts, [b.sign("msg_1", 5, b"{}"), a.sign("msg_1", 5, b"{}")]);
+        assert_eq!(
+            parts,
+            [b.sign("msg_1", 5, b"{}"), a.sign("msg_1", 5, b"{}")]
+        );
         assert!(WebhookSecret::parse("nope").is_none());
         assert!(WebhookSecret::parse("whsec_!!").is_none());
     }

@@ -11,15 +11,22 @@ use crate::db::{self};
 use crate::domain::event::{DomainEvent, Subject};
 use crate::error::AppResult;
 
+/// An appended activity row: its id, its (enriched) payload as JSON text and its time.
+pub(crate) struct Appended {
+    pub id: i64,
+    pub payload: String,
+    pub created_at: i64,
+}
+
 /// Appends `event`'s activity row on `conn`, the transaction making the change, and returns
-/// its id. The payload is enriched with the current state of its subject (read on the same
+/// its id, payload and time. The payload is enriched with the current state of its subject (read on the same
 /// transaction), so a realtime client needs no second request to show the change.
 pub(crate) async fn append(
     conn: &mut sqlx::AnyConnection,
     tenant_id: &str,
     actor_id: Option<&str>,
     event: &DomainEvent,
-) -> AppResult<i64> {
+) -> AppResult<Appended> {
     let kind = event.kind();
     let mut payload = event.payload();
     if !kind.removes_subject() {
@@ -34,6 +41,7 @@ pub(crate) async fn append(
     }
     let payload = payload.to_string();
     let (workspace_id, project_id) = event.place();
+    let now = now_ms();
     let id = db::activity::append(
         &mut *conn,
         &NewActivity {
@@ -47,11 +55,15 @@ pub(crate) async fn append(
             payload: &payload,
             task_id: event.concerned_task(),
             user_id: event.concerned_user(),
-            now: now_ms(),
+            now,
         },
     )
     .await?;
-    Ok(id)
+    Ok(Appended {
+        id,
+        payload,
+        created_at: now,
+    })
 }
 
 /// Adds the subject's current fields under a key named after it (`comment`, `user`,

@@ -14,6 +14,7 @@ use crate::error::AppResult;
 use crate::jobs::{self, NewJobSpec};
 use crate::services::activity;
 use crate::services::context::Ctx;
+use crate::services::webhooks;
 
 mod effects;
 use effects::invalidate;
@@ -83,8 +84,9 @@ impl UnitOfWork {
             crate::db::activity::order_commits(&mut self.tx, self.cx.db.engine(), &self.tenant_id)
                 .await?;
         }
+        let mut outgoing = Vec::new();
         for event in std::mem::take(&mut self.events) {
-            let id = activity::append(
+            let appended = activity::append(
                 &mut self.tx,
                 &self.tenant_id,
                 self.actor_id.as_deref(),
@@ -92,11 +94,14 @@ impl UnitOfWork {
             )
             .await?;
             for follow_up in event.follow_ups(self.actor_id.as_deref()) {
-                self.follow_up(follow_up, id).await?;
+                self.follow_up(follow_up, appended.id).await?;
                 enqueued = true;
             }
+            outgoing.push(webhooks::Outgoing::of(&event, appended));
             self.events.push(event);
         }
+        // Outgoing webhooks: one delivery per (event, subscribed endpoint), in this transaction.
+        enqueued |= webhooks::fan_out(&mut self.tx, &self.tenant_id, &outgoing).await?;
         for job in std::mem::take(&mut self.jobs) {
             let mut spec = NewJobSpec::new(&self.tenant_id, job.kind, job.args);
             spec.dedupe_key = job.dedupe_key;
