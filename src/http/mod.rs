@@ -74,6 +74,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::tasks::routes())
         .merge(api::attachments::routes())
         .merge(api::webhooks::routes())
+        .merge(api::webhook_endpoints::routes())
         .merge(api::realtime::routes())
         .merge(api::search::routes())
         .merge(api::seed000::routes())

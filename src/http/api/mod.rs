@@ -19,6 +19,7 @@ pub mod seed001;
 pub mod seed002;
 pub mod seed_lists;
 pub mod tasks;
+pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workspaces;
 
