@@ -186,7 +186,11 @@ fn id(v: &Value) -> String {
 
 #[tokio::test]
 async fn every_mutating_route_records_its_event_and_publishes_it() {
-    let app = TestApp::spawn().await;
+    // A signing key on every engine: webhook secrets are encrypted with it.
+    let app = TestApp::spawn_with(|c| {
+        c.storage.signing_key = Some(kanri::config::Secret::new("k".repeat(48)));
+    })
+    .await;
     let (_, key) =
         kanri::services::tenants::create_key(&app.cx, "default", KeyKind::Secret, "audit")
             .await
@@ -613,6 +617,59 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
         &owner_token,
         None,
         &["project.deleted"],
+    )
+    .await;
+
+    // Outgoing webhooks: endpoint changes are events; a test message and a manual retry only
+    // queue deliveries. Deleted before any job runs, so nothing is sent.
+    let hook = id(&walk
+        .step(
+            ("POST", "/v1/workspaces/{id}/webhooks"),
+            &format!("/v1/workspaces/{ws}/webhooks"),
+            &owner_token,
+            Some(json!({"url": "https://example.com/hook", "events": ["task.*"]})),
+            &["webhook.created"],
+        )
+        .await);
+    walk.step(
+        ("PATCH", "/v1/webhooks/{id}"),
+        &format!("/v1/webhooks/{hook}"),
+        &owner_token,
+        Some(json!({"events": ["*"]})),
+        &["webhook.updated"],
+    )
+    .await;
+    walk.step(
+        ("POST", "/v1/webhooks/{id}/rotate-secret"),
+        &format!("/v1/webhooks/{hook}/rotate-secret"),
+        &owner_token,
+        None,
+        &["webhook.updated"],
+    )
+    .await;
+    let test = id(&walk
+        .step(
+            ("POST", "/v1/webhooks/{id}/test"),
+            &format!("/v1/webhooks/{hook}/test"),
+            &owner_token,
+            None,
+            &[],
+        )
+        .await);
+    walk.step(
+        ("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry"),
+        &format!("/v1/webhooks/{hook}/deliveries/{test}/retry"),
+        &owner_token,
+        None,
+        &[],
+    )
+    .await;
+    walk.step(
+        ("DELETE", "/v1/webhooks/{id}"),
+        &format!("/v1/webhooks/{hook}"),
+        &owner_token,
+        None,
+        &["webhook.deleted"],
     )
     .await;
 
