@@ -161,3 +161,18 @@ pub async fn attempts_of<'c>(
     }
     query.fetch_all(ex).await
 }
+
+/// Deletes finished deliveries (with their attempts) last changed before `before`.
+pub async fn purge_finished<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    before: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM webhook_deliveries
+         WHERE status IN ('delivered', 'failed') AND updated_at < $1",
+    )
+    .bind(before)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -21,6 +21,9 @@ const INVITATION_RETENTION_MS: i64 = 30 * 24 * 3_600_000;
 /// Webhook receipts outlive the provider's retries (Svix retries for about a day and a half).
 const RECEIPT_RETENTION_MS: i64 = 7 * 24 * 3_600_000;
 
+/// The outgoing-webhook delivery log keeps finished deliveries this long.
+const DELIVERY_RETENTION_MS: i64 = 30 * 24 * 3_600_000;
+
 /// Stored idempotent responses are replayed for a day (`http::idempotency`).
 const IDEMPOTENCY_RETENTION_MS: i64 = 24 * 3_600_000;
 
@@ -78,6 +81,8 @@ impl KindRunner {
         let receipts = db::webhook_receipts::purge(db, now - RECEIPT_RETENTION_MS).await?;
         let idempotency = db::idempotency::purge(db, now - IDEMPOTENCY_RETENTION_MS).await?;
         let abandoned = db::jobs::bury_abandoned(db, now).await?;
+        let deliveries =
+            db::webhook_deliveries::purge_finished(db, now - DELIVERY_RETENTION_MS).await?;
         let (orphaned_files, purged_files) = attachments::sweep(&self.cx.db, &self.storage).await?;
         tracing::info!(
             sessions,
@@ -86,6 +91,7 @@ impl KindRunner {
             receipts,
             idempotency,
             abandoned,
+            deliveries,
             orphaned_files,
             purged_files,
             "housekeeping done"
