@@ -183,6 +183,15 @@ async fn openapi_document_lists_every_route() {
         ("/v1/projects/{id}/search", "post"),
         ("/v1/workspaces/{id}/search", "post"),
         ("/api/search-tasks", "post"),
+        ("/v1/workspaces/{id}/webhooks", "get"),
+        ("/v1/workspaces/{id}/webhooks", "post"),
+        ("/v1/webhooks/{id}", "get"),
+        ("/v1/webhooks/{id}", "patch"),
+        ("/v1/webhooks/{id}", "delete"),
+        ("/v1/webhooks/{id}/rotate-secret", "post"),
+        ("/v1/webhooks/{id}/deliveries", "get"),
+        ("/v1/webhooks/{id}/deliveries/{delivery_id}/retry", "post"),
+        ("/v1/webhooks/{id}/test", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -205,7 +214,8 @@ async fn openapi_document_lists_every_route() {
             .replace("{userId}", "u")
             .replace("{workspaceId}", "w")
             .replace("{projectId}", "p")
-            .replace("{taskId}", "t");
+            .replace("{taskId}", "t")
+            .replace("{delivery_id}", "d");
         let res = app
             .request(
                 Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
