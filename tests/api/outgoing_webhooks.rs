@@ -24,6 +24,8 @@ struct Receiver {
     /// Statuses to answer, in order; 200 once it runs out.
     script: Arc<Mutex<VecDeque<u16>>>,
     reply: Arc<String>,
+    /// A `Location` header to answer with.
+    location: Arc<Mutex<Option<String>>>,
 }
 
 impl Receiver {
@@ -52,10 +54,18 @@ async fn record(
     State(r): State<Receiver>,
     headers: HeaderMap,
     body: Bytes,
-) -> (AxumStatus, String) {
+) -> (AxumStatus, HeaderMap, String) {
     r.seen.lock().unwrap().push((headers, body));
     let status = r.script.lock().unwrap().pop_front().unwrap_or(200);
-    (AxumStatus::from_u16(status).unwrap(), r.reply.to_string())
+    let mut answer = HeaderMap::new();
+    if let Some(location) = r.location.lock().unwrap().as_deref() {
+        answer.insert("location", HeaderValue::from_str(location).unwrap());
+    }
+    (
+        AxumStatus::from_u16(status).unwrap(),
+        answer,
+        r.reply.to_string(),
+    )
 }
 
 /// Loopback allowed (the receiver), a one-second retry schedule, and a signing key so
@@ -496,6 +506,47 @@ async fn rotation_signs_with_both_secrets_and_test_messages_go_to_one_endpoint()
     // Each secret verifies exactly one of the two signatures.
     assert_eq!(verify_each_signature(&new_secret, headers, body), 1);
     assert_eq!(verify_each_signature(&old_secret, headers, body), 1);
+
+    // A day later the old secret has retired: one signature, the new secret's.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/v1/webhooks/{endpoint}/test"),
+            &s.owner.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.run_due_jobs(now_ms() + DAY_MS + 60_000).await;
+    let (headers, body) = receiver.requests().last().unwrap().clone();
+    assert_eq!(
+        headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
+    assert_eq!(verify_each_signature(&new_secret, &headers, &body), 1);
+    assert_eq!(verify_each_signature(&old_secret, &headers, &body), 0);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let app = TestApp::spawn_with(configured(&[])).await;
+    let s = setup(&app).await;
+    let (target, target_url) = Receiver::start(&[], "").await;
+    let (redirector, url) = Receiver::start(&[307], "").await;
+    *redirector.location.lock().unwrap() = Some(target_url);
+    let (endpoint, _) = create_endpoint(&app, &s, &url, &["task.created"]).await;
+    app.create_task(&s.owner.token, &s.project, json!({"title": "Elsewhere"}))
+        .await;
+    app.run_due_jobs(now_ms()).await;
+    assert_eq!(redirector.requests().len(), 1);
+    assert!(target.requests().is_empty(), "the redirect was followed");
+    let log = deliveries(&app, &s, &endpoint).await;
+    assert_eq!(log[0]["status"], "failed");
+    assert_eq!(log[0]["attempts"][0]["status_code"], 307);
 }
 
 #[tokio::test]
