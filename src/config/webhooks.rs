@@ -163,16 +163,22 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable_and_kanri_config_shows_them() {
-        let mut raw = RawConfig::default();
-        raw.webhook_retry_schedule = "5,x".into();
+        let raw = RawConfig {
+            webhook_retry_schedule: "5,x".into(),
+            ..RawConfig::default()
+        };
         let err = WebhookSettings::from_raw(&raw).unwrap_err().to_string();
         assert!(err.contains("KANRI_WEBHOOK_RETRY_SCHEDULE"), "{err}");
-        let mut raw = RawConfig::default();
-        raw.webhook_allowed_cidrs = "10.0.0.0/99".into();
+        let raw = RawConfig {
+            webhook_allowed_cidrs: "10.0.0.0/99".into(),
+            ..RawConfig::default()
+        };
         let err = WebhookSettings::from_raw(&raw).unwrap_err().to_string();
         assert!(err.contains("KANRI_WEBHOOK_ALLOWED_CIDRS"), "{err}");
-        let mut raw = RawConfig::default();
-        raw.webhook_allowed_cidrs = "127.0.0.0/8, 10.1.0.0/16".into();
+        let raw = RawConfig {
+            webhook_allowed_cidrs: "127.0.0.0/8, 10.1.0.0/16".into(),
+            ..RawConfig::default()
+        };
         let shown = super::super::Config::from_raw(raw).unwrap().redacted();
         assert_eq!(shown["webhook_allowed_cidrs"], "127.0.0.0/8,10.1.0.0/16");
         assert_eq!(shown["webhook_retry_schedule"], DEFAULT_RETRY_SCHEDULE);
