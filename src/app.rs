@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
 use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
+use crate::rate_limit::Limiter;
 use crate::realtime::Realtime;
 use crate::services::Ctx;
 use crate::services::key_usage::KeyUsage;
@@ -39,6 +40,8 @@ pub struct AppState {
     /// WebSocket/SSE subscribers and the fan-out to them.
     pub realtime: Realtime,
     pub search: Arc<Search>,
+    /// Per-tenant and auth-surface rate limits (Redis when configured, else in process).
+    pub limiter: Limiter,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -79,8 +82,10 @@ impl App {
             embedder,
             config.search.settings.clone(),
         ));
+        let limiter = Limiter::from_config(&config.cache)?;
         Ok(Self {
             state: AppState {
+                limiter,
                 realtime,
                 config: Arc::new(config),
                 queue,
@@ -162,7 +167,9 @@ impl App {
         };
         let router = crate::http::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening");
-        axum::serve(listener, router)
+        // The peer address is the client IP the auth-surface limits count by.
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
         stop.cancel();

@@ -58,6 +58,9 @@ pub(super) struct RawConfig {
     pub embeddings_key: Option<Secret<String>>,
     pub search_ann_threshold: usize,
     pub search_min_similarity: f32,
+    pub rate_limit_per_minute: u32,
+    pub auth_rate_limit_per_minute: u32,
+    pub trusted_proxies: String,
 }
 
 impl Default for RawConfig {
@@ -111,6 +114,9 @@ impl Default for RawConfig {
             // projects far beyond that.
             search_ann_threshold: 200_000,
             search_min_similarity: 0.2,
+            rate_limit_per_minute: 1000,
+            auth_rate_limit_per_minute: 10,
+            trusted_proxies: String::new(),
         }
     }
 }

@@ -60,6 +60,9 @@ impl Config {
             "embeddings_key": embeddings.and_then(|e| e.key.as_ref()).map(|_| "***"),
             "search_ann_threshold": self.search.settings.ann_threshold,
             "search_min_similarity": self.search.settings.min_similarity,
+            "rate_limit_per_minute": self.rate_limit.per_minute,
+            "auth_rate_limit_per_minute": self.rate_limit.auth_per_minute,
+            "trusted_proxies": self.rate_limit.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
         })
     }
 }
