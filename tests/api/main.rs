@@ -19,6 +19,7 @@ mod matrix;
 mod password_reset;
 mod projects;
 mod properties;
+mod rate_limit;
 mod realtime;
 mod roles;
 mod search;
