@@ -70,9 +70,12 @@ mod tests {
         assert_eq!(c.rate_limit.per_minute, 1000);
         assert_eq!(c.rate_limit.auth_per_minute, 10);
         assert!(c.rate_limit.trusted_proxies.is_empty());
-        let mut r = RawConfig::default();
-        r.trusted_proxies = "10.0.0.0/8, 192.168.1.7 ,::1".into();
-        let c = Config::from_raw(r).unwrap();
+        let with = |f: fn(&mut RawConfig)| {
+            let mut r = RawConfig::default();
+            f(&mut r);
+            Config::from_raw(r)
+        };
+        let c = with(|r| r.trusted_proxies = "10.0.0.0/8, 192.168.1.7 ,::1".into()).unwrap();
         let shown: Vec<String> = c
             .rate_limit
             .trusted_proxies
@@ -80,20 +83,20 @@ mod tests {
             .map(|n| n.to_string())
             .collect();
         assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
-        let mut r = RawConfig::default();
-        r.trusted_proxies = "10.0.0.0/8,nonsense".into();
-        let err = Config::from_raw(r).unwrap_err().to_string();
+        let err = with(|r| r.trusted_proxies = "10.0.0.0/8,nonsense".into())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("KANRI_TRUSTED_PROXIES") && err.contains("nonsense"),
             "{err}"
         );
-        let mut r = RawConfig::default();
-        r.rate_limit_per_minute = 0;
-        let err = Config::from_raw(r).unwrap_err().to_string();
+        let err = with(|r| r.rate_limit_per_minute = 0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("KANRI_RATE_LIMIT_PER_MINUTE"), "{err}");
-        let mut r = RawConfig::default();
-        r.auth_rate_limit_per_minute = 0;
-        let err = Config::from_raw(r).unwrap_err().to_string();
+        let err = with(|r| r.auth_rate_limit_per_minute = 0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("KANRI_AUTH_RATE_LIMIT_PER_MINUTE"), "{err}");
     }
 }

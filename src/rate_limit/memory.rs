@@ -94,8 +94,9 @@ impl<C: Clock + Clone> Memory<C> {
         }
     }
 
-    /// Keys currently holding state, for tests.
-    pub fn len(&self) -> usize {
+    /// Keys currently holding state.
+    #[cfg(test)]
+    fn keys(&self) -> usize {
         self.limiters
             .read()
             .expect("limiters")
@@ -141,9 +142,9 @@ mod tests {
         );
         // The same key under a larger limit (a plan upgrade) is a fresh bucket.
         assert!(memory.check("a", 5).allowed);
-        assert_eq!(memory.len(), 3);
+        assert_eq!(memory.keys(), 3);
         clock.advance(Duration::from_secs(120));
         memory.sweep();
-        assert_eq!(memory.len(), 0, "idle keys are dropped");
+        assert_eq!(memory.keys(), 0, "idle keys are dropped");
     }
 }
