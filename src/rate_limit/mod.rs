@@ -6,9 +6,11 @@
 //! - `gcra.rs`: the rule and the [`Decision`] a check answers;
 //! - `memory.rs`: in process (governor); `redis.rs`: one Lua script per check;
 //! - `lockout.rs`: the sign-in failure windows; `client_ip.rs`: who the client is;
+//! - `connections.rs`: realtime connections per user across instances;
 //! - `tenant.rs`: the limit a tenant gets. The HTTP side is `http::rate_limit`.
 
 pub mod client_ip;
+pub mod connections;
 pub mod gcra;
 pub mod lockout;
 pub mod memory;
@@ -22,7 +24,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::config::CacheConfig;
+use crate::realtime::hub::TooManyConnections;
 pub use client_ip::client_ip;
+pub use connections::ConnectionLease;
 pub use gcra::Decision;
 pub use tenant::tenant_limit_per_minute;
 
@@ -169,6 +173,26 @@ impl Limiter {
             metrics::counter!("rate_limiter_fallbacks_total").increment(1);
         }
         answer
+    }
+
+    /// A place for one more realtime connection of a user, across every instance sharing
+    /// Redis: `Err` when the user already has `max`; `Ok(None)` without Redis (or while it
+    /// is down), when the hub's per-instance count is the only one.
+    pub async fn connection_lease(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        max: usize,
+    ) -> Result<Option<ConnectionLease>, TooManyConnections> {
+        let user_key = format!("{tenant_id}:{user_id}");
+        match self
+            .redis_answer(|r| r.acquire_connection(&user_key, max))
+            .await
+        {
+            Some(Some(lease)) => Ok(Some(lease)),
+            Some(None) => Err(TooManyConnections),
+            None => Ok(None),
+        }
     }
 
     pub fn stats(&self) -> LimiterStats {

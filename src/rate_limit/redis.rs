@@ -53,13 +53,15 @@ const UNDO: &str = "\
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end \
 return 0";
 
+#[derive(Clone)]
 pub struct Redis {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
-struct Shared {
-    conn: ConnectionManager,
-    prefix: String,
+pub(super) struct Shared {
+    pub(super) conn: ConnectionManager,
+    /// `{prefix}rl:`, before every key of the limiter.
+    pub(super) prefix: String,
     check: Script,
     attempt: Script,
     undo: Script,
@@ -135,7 +137,10 @@ impl Redis {
 
 impl Shared {
     /// Runs one operation unless the backend is down; a failure or timeout marks it down.
-    async fn run<T>(self: &Arc<Self>, op: impl Future<Output = RedisResult<T>>) -> Option<T> {
+    pub(super) async fn run<T>(
+        self: &Arc<Self>,
+        op: impl Future<Output = RedisResult<T>>,
+    ) -> Option<T> {
         if self.down.load(Ordering::Acquire) {
             return None;
         }

@@ -307,3 +307,67 @@ async fn an_unreachable_redis_degrades_to_in_process_limits_without_failing_requ
     assert_eq!(limiter["degraded"], true, "{ready}");
     assert!(limiter["fallbacks"].as_u64().unwrap() >= 5, "{ready}");
 }
+
+async fn websocket(
+    app: &TestApp,
+    token: &str,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    StatusCode,
+> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}/v1/realtime", app.base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((stream, _)) => Ok(stream),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            Err(StatusCode::from_u16(res.status().as_u16()).unwrap())
+        }
+        Err(other) => panic!("websocket: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn the_realtime_connection_limit_counts_across_instances() {
+    let Ok(url) = std::env::var("KANRI_TEST_REDIS_URL") else {
+        return;
+    };
+    let a = TestApp::spawn_with(|c| {
+        use_redis(c, &url);
+        c.realtime.max_connections_per_user = 2;
+    })
+    .await;
+    let b = TestApp::start(a.config.clone(), tempfile::tempdir().unwrap()).await;
+    let user = a.register("sockets@example.com").await;
+    let on_a = websocket(&a, &user.token).await.expect("first on A");
+    let _on_b = websocket(&b, &user.token).await.expect("second on B");
+    // Each instance has only one, but the user has two.
+    assert_eq!(
+        websocket(&a, &user.token).await.err(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
+    assert_eq!(
+        websocket(&b, &user.token).await.err(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
+    // Closing one gives its place back, on every instance.
+    drop(on_a);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        match websocket(&b, &user.token).await {
+            Ok(_) => break,
+            Err(status) => {
+                assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the lease was never released"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+    b.stop().await;
+}
