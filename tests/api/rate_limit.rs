@@ -117,8 +117,26 @@ async fn the_auth_surface_is_limited_per_client_ip_on_v1_and_seed_routes() {
     let res = login(&app, "/auth/login", "ip@example.com", "wrong-password-1").await;
     expect_error(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     // The budget is spent across /v1 and the seed's paths alike.
-    let retry = expect_limited(login(&app, "/auth/login", "ip@example.com", PASSWORD).await).await;
+    let res = login(&app, "/auth/login", "ip@example.com", PASSWORD).await;
+    assert_eq!(limits(&res).0, Some(3), "a 429 shows the limit it hit");
+    let retry = expect_limited(res).await;
     assert!((19..=20).contains(&retry), "Retry-After {retry}");
+    // Counted before authentication or the body are looked at: every route of the surface.
+    for path in [
+        "/v1/auth/password-reset/complete",
+        "/auth/password-reset/request",
+        "/auth/password-reset/complete",
+        "/v1/invitations/00000000-0000-0000-0000-000000000000/accept",
+        "/invitations/00000000-0000-0000-0000-000000000000/accept",
+    ] {
+        let res = app
+            .as_user(Method::POST, path, &user.token)
+            .json(&json!({"token": "x", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
     expect_limited(login(&app, "/v1/auth/login", "ip@example.com", PASSWORD).await).await;
     let res = app
         .post_json(
