@@ -2,7 +2,8 @@
 //!
 //! governor fixes the quota when a limiter is built, and a tenant's plan may set its own limit,
 //! so there is one keyed limiter per distinct limit (a handful: the default, the auth limit and
-//! the plans'). Keys no longer limited are dropped every few thousand checks, so memory follows
+//! the plans'); a key whose limit changes starts a fresh bucket here, where in Redis the stored
+//! TAT carries over to the new limit. Keys no longer limited are dropped every few thousand checks, so memory follows
 //! the clients seen in the last minute, not every client ever seen.
 
 use std::collections::HashMap;

@@ -389,3 +389,58 @@ async fn the_realtime_connection_limit_counts_across_instances() {
     }
     b.stop().await;
 }
+
+/// The Lua scripts against a real Redis, checked against the GCRA rule's numbers.
+#[tokio::test]
+async fn the_redis_scripts_follow_the_gcra_rule() {
+    let Ok(url) = std::env::var("KANRI_TEST_REDIS_URL") else {
+        return;
+    };
+    let (mut config, _dir) = crate::helpers::test_config().await;
+    use_redis(&mut config, &url);
+    let limiter = kanri::rate_limit::Limiter::from_config(&config.cache).unwrap();
+    let tenant = kanri::rate_limit::Scope::Tenant;
+    for expected in (0..10).rev() {
+        let d = limiter.check(tenant, "lua", 10).await;
+        assert!(d.allowed);
+        assert_eq!((d.limit, d.remaining), (10, expected));
+    }
+    let refused = limiter.check(tenant, "lua", 10).await;
+    assert!(!refused.allowed);
+    // 10 per minute: the next one fits 6 s after the burst.
+    assert!((5..=6).contains(&refused.retry_after_secs()), "{refused:?}");
+    assert_eq!(refused.reset_secs(), 60);
+    // Another limit for the same key (a plan upgrade) reads the same TAT: the minute's
+    // budget is spent, but at 1000 per minute the next request fits within 60 ms.
+    let upgraded = limiter.check(tenant, "lua", 1000).await;
+    assert!(
+        upgraded.allowed || upgraded.retry_after.as_millis() <= 60,
+        "{upgraded:?}"
+    );
+    assert!(limiter.check(tenant, "other", 10).await.allowed);
+
+    let first = limiter.connection_lease("t", "u", 1).await.unwrap();
+    assert!(first.is_some(), "a lease is taken in Redis");
+    assert!(limiter.connection_lease("t", "u", 1).await.is_err());
+    assert!(
+        limiter
+            .connection_lease("t", "v", 1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(first);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while limiter.connection_lease("t", "u", 1).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lease was never released"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let stats = limiter.stats();
+    assert_eq!(
+        (stats.backend, stats.degraded, stats.fallbacks),
+        ("redis", false, 0)
+    );
+}
