@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
 use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
+use crate::rate_limit::Limiter;
 use crate::realtime::Realtime;
 use crate::services::Ctx;
 use crate::services::key_usage::KeyUsage;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub search: Arc<Search>,
     /// Outgoing webhooks: the guarded delivery client and the secrets' cipher.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Per-tenant and auth-surface rate limits (Redis when configured, else in process).
+    pub limiter: Limiter,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -85,8 +88,10 @@ impl App {
             embedder,
             config.search.settings.clone(),
         ));
+        let limiter = Limiter::from_config(&config.cache)?;
         Ok(Self {
             state: AppState {
+                limiter,
                 realtime,
                 config: Arc::new(config),
                 queue,
@@ -170,7 +175,9 @@ impl App {
         };
         let router = crate::http::router(state);
         tracing::info!(addr = %listener.local_addr()?, "listening");
-        axum::serve(listener, router)
+        // The peer address is the client IP the auth-surface limits count by.
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
         stop.cancel();

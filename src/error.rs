@@ -33,6 +33,9 @@ pub enum AppError {
     /// A feature that needs configuration this server does not have.
     #[error("{0}")]
     NotConfigured(&'static str),
+    /// Over a rate limit or locked out; the client may try again after `retry_after`.
+    #[error("rate limited")]
+    RateLimited { retry_after: std::time::Duration },
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

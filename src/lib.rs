@@ -18,6 +18,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod rate_limit;
 pub mod realtime;
 pub mod search;
 pub mod services;

@@ -60,6 +60,9 @@ pub(super) struct RawConfig {
     pub search_min_similarity: f32,
     pub webhook_retry_schedule: String,
     pub webhook_allowed_cidrs: String,
+    pub rate_limit_per_minute: u32,
+    pub auth_rate_limit_per_minute: u32,
+    pub trusted_proxies: String,
 }
 
 impl Default for RawConfig {
@@ -115,6 +118,9 @@ impl Default for RawConfig {
             search_min_similarity: 0.2,
             webhook_retry_schedule: super::DEFAULT_RETRY_SCHEDULE.into(),
             webhook_allowed_cidrs: String::new(),
+            rate_limit_per_minute: 1000,
+            auth_rate_limit_per_minute: 10,
+            trusted_proxies: String::new(),
         }
     }
 }

@@ -16,6 +16,7 @@ mod jobs;
 mod load;
 mod mail;
 mod mail_url;
+mod rate_limit;
 mod realtime;
 mod redact;
 mod search;
@@ -32,6 +33,7 @@ pub use identity::{IdentityConfig, WebhookKey};
 pub use jobs::{JobsConfig, QueueSettings};
 pub use mail::MailConfig;
 pub use mail_url::{MailUrl, SmtpTls, redact_mail_url};
+pub use rate_limit::RateLimitConfig;
 pub use realtime::RealtimeSettings;
 pub use search::{EmbeddingsEndpoint, SearchConfig, SearchSettings};
 pub use secret::Secret;
@@ -67,6 +69,8 @@ pub struct Config {
     pub search: SearchConfig,
     /// Outgoing webhooks: the retry schedule and the allowed address ranges.
     pub webhooks: WebhookSettings,
+    /// Per-tenant and auth-surface rate limits, trusted proxies.
+    pub rate_limit: RateLimitConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +108,7 @@ impl Config {
         let storage = StorageConfig::from_raw(&raw)?;
         let search = SearchConfig::from_raw(&raw)?;
         let webhooks = WebhookSettings::from_raw(&raw)?;
+        let rate_limit = RateLimitConfig::from_raw(&raw)?;
         Ok(Self {
             data_dir: raw.data_dir,
             server,
@@ -118,6 +123,7 @@ impl Config {
             realtime,
             search,
             webhooks,
+            rate_limit,
         })
     }
 }

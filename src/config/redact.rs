@@ -64,6 +64,9 @@ impl Config {
                 .map(|d| d.as_secs().to_string()).collect::<Vec<_>>().join(","),
             "webhook_allowed_cidrs": self.webhooks.allowed_cidrs.iter()
                 .map(|c| format!("{c}")).collect::<Vec<_>>().join(","),
+            "rate_limit_per_minute": self.rate_limit.per_minute,
+            "auth_rate_limit_per_minute": self.rate_limit.auth_per_minute,
+            "trusted_proxies": self.rate_limit.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
         })
     }
 }

@@ -9,6 +9,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::rate_limit::charge_tenant;
 use crate::app::AppState;
 use crate::db::tenants::DEFAULT_TENANT_ID;
 use crate::domain::{ApiKey, KeyKind};
@@ -81,15 +82,13 @@ impl FromRequestParts<AppState> for TenantContext {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let creds = Credentials::from_parts(parts)?;
-        match creds.resolve_key(state).await? {
-            Some(key) => Ok(Self {
-                tenant_id: key.tenant_id,
-            }),
-            None if state.config.auth.multi_tenant => Err(reject(AuthFailure::MissingAuth)),
-            None => Ok(Self {
-                tenant_id: DEFAULT_TENANT_ID.to_string(),
-            }),
-        }
+        let tenant_id = match creds.resolve_key(state).await? {
+            Some(key) => key.tenant_id,
+            None if state.config.auth.multi_tenant => return Err(reject(AuthFailure::MissingAuth)),
+            None => DEFAULT_TENANT_ID.to_string(),
+        };
+        charge_tenant(parts, state, &tenant_id).await?;
+        Ok(Self { tenant_id })
     }
 }
 
@@ -120,6 +119,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if key.is_some_and(|k| k.tenant_id != session.tenant_id) {
             return Err(reject(AuthFailure::InvalidToken));
         }
+        charge_tenant(parts, state, &session.tenant_id).await?;
         Ok(Self(session))
     }
 }
@@ -134,7 +134,10 @@ impl FromRequestParts<AppState> for SecretKey {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let creds = Credentials::from_parts(parts)?;
         match creds.resolve_key(state).await? {
-            Some(key) if key.kind == KeyKind::Secret => Ok(Self(key)),
+            Some(key) if key.kind == KeyKind::Secret => {
+                charge_tenant(parts, state, &key.tenant_id).await?;
+                Ok(Self(key))
+            }
             Some(_) => Err(ApiError::App(AppError::Forbidden(
                 "this route requires a secret API key",
             ))),

@@ -1,7 +1,8 @@
 //! The one error type at the HTTP boundary and its mapping to status, code and envelope.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::envelope::error_body;
@@ -57,6 +58,11 @@ impl ApiError {
                 AppError::NotConfigured(message) => {
                     (S::SERVICE_UNAVAILABLE, "not_configured", (*message).into())
                 }
+                AppError::RateLimited { .. } => (
+                    S::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests; try again later".into(),
+                ),
                 AppError::Database(_) | AppError::Internal(_) => (
                     S::INTERNAL_SERVER_ERROR,
                     "internal_error",
@@ -132,7 +138,14 @@ impl IntoResponse for ApiError {
             Self::App(AppError::Validation(details)) => details,
             _ => &[],
         };
-        (status, error_body(code, &message, details)).into_response()
+        let mut response = (status, error_body(code, &message, details)).into_response();
+        if let Self::App(AppError::RateLimited { retry_after }) = &self {
+            let secs = retry_after.as_micros().div_ceil(1_000_000).max(1);
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs as u64));
+        }
+        response
     }
 }
 

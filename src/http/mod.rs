@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod pagination;
+pub mod rate_limit;
 pub mod request_id;
 
 use std::any::Any;
@@ -99,6 +100,10 @@ pub fn router(mut state: AppState) -> Router {
             state.clone(),
             idempotency::idempotency,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::rate_limit,
+        ))
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
         // The largest any route takes (uploads); `DefaultBodyLimit` keeps the rest at
         // `max_body_bytes`.
@@ -175,7 +180,14 @@ fn cors(config: &ServerConfig) -> CorsLayer {
             Method::DELETE,
         ])
         .allow_headers(AnyOrigin)
-        .expose_headers([X_REQUEST_ID.clone(), cached::X_CACHE.clone()]);
+        .expose_headers([
+            X_REQUEST_ID.clone(),
+            cached::X_CACHE.clone(),
+            rate_limit::RATELIMIT_LIMIT.clone(),
+            rate_limit::RATELIMIT_REMAINING.clone(),
+            rate_limit::RATELIMIT_RESET.clone(),
+            axum::http::header::RETRY_AFTER,
+        ]);
     if config.cors_origins.iter().any(|o| o == "*") {
         return layer.allow_origin(AnyOrigin);
     }

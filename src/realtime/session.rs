@@ -15,6 +15,7 @@ use super::frame::{self, EventFrame};
 use super::hub::{Delivery, Hub, Registration, TooManyConnections};
 use crate::db;
 use crate::error::{AppError, AuthFailure};
+use crate::rate_limit::ConnectionLease;
 use crate::services::Ctx;
 use crate::services::access::Actor;
 use crate::services::accounts;
@@ -66,6 +67,8 @@ pub struct Session {
     token: String,
     reg: Registration,
     subs: HashMap<Channel, Subscription>,
+    /// This connection's place in its user's count across instances (with Redis).
+    lease: Option<ConnectionLease>,
 }
 
 impl Session {
@@ -85,7 +88,14 @@ impl Session {
             token,
             reg,
             subs: HashMap::new(),
+            lease: None,
         })
+    }
+
+    /// Keeps `lease` for as long as the session lives.
+    pub fn holding(mut self, lease: Option<ConnectionLease>) -> Self {
+        self.lease = lease;
+        self
     }
 
     pub fn user_id(&self) -> &str {

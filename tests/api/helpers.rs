@@ -86,6 +86,9 @@ pub async fn test_config() -> (Config, TempDir) {
     config.telemetry.log = std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into());
     // Tests drive the queue themselves (`TestApp::run_due_jobs`) instead of waiting on workers.
     config.jobs.workers = 0;
+    // The suite signs in over and over from 127.0.0.1; `rate_limit.rs` sets small limits itself.
+    config.rate_limit.per_minute = 1_000_000;
+    config.rate_limit.auth_per_minute = 1_000_000;
     (config, dir)
 }
 

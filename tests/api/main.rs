@@ -20,6 +20,7 @@ mod outgoing_webhooks;
 mod password_reset;
 mod projects;
 mod properties;
+mod rate_limit;
 mod realtime;
 mod roles;
 mod search;

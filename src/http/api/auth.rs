@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use super::Success;
 use crate::app::AppState;
 use crate::clock::to_rfc3339;
+use crate::error::{AppError, AuthFailure};
 use crate::http::auth::{CurrentUser, TenantContext};
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
@@ -171,6 +172,12 @@ pub async fn login(
     tenant: TenantContext,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Envelope<SessionResponse>> {
+    // Locked-out accounts are refused before the password is looked at (rate_limit/lockout.rs).
+    let attempt = state
+        .limiter
+        .sign_in_attempt(&tenant.tenant_id, &body.email)
+        .await
+        .map_err(|retry_after| AppError::RateLimited { retry_after })?;
     let signed_in = accounts::login(
         &state.cx,
         &state.passwords,
@@ -179,8 +186,13 @@ pub async fn login(
         &body.password,
         state.config.auth.session_ttl,
     )
-    .await?;
-    Ok(Envelope::ok(signed_in.into()))
+    .await;
+    let failed = matches!(
+        signed_in,
+        Err(AppError::Unauthenticated(AuthFailure::InvalidCredentials))
+    );
+    attempt.settle(failed).await;
+    Ok(Envelope::ok(signed_in?.into()))
 }
 
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth",

@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::cache::CacheStats;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiError;
+use crate::rate_limit::LimiterStats;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,6 +41,9 @@ pub struct Readiness {
     pub status: &'static str,
     pub version: &'static str,
     pub cache: CacheStats,
+    /// The rate limiter; `degraded` while Redis is configured but unreachable (limits are
+    /// then counted per instance), which never makes the server unready.
+    pub rate_limiter: LimiterStats,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations",
@@ -62,6 +66,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Envelope<Readiness>
             status: "ready",
             version: VERSION,
             cache: state.cx.cache.stats(),
+            rate_limiter: state.limiter.stats(),
         })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 use crate::realtime::Session;
+use crate::realtime::hub::TooManyConnections;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -37,18 +38,27 @@ fn too_many_connections() -> ApiError {
     )
 }
 
-fn open(
+/// Opens a session if the user is under the connection limit: on this instance (the hub), then
+/// across instances (a lease in Redis, when configured).
+async fn open(
     state: &AppState,
     actor: crate::services::access::Actor,
     token: String,
-) -> Result<Session, crate::realtime::hub::TooManyConnections> {
-    Session::open(
+) -> Result<Session, TooManyConnections> {
+    let (tenant_id, user_id) = (actor.tenant_id.clone(), actor.user_id.clone());
+    let session = Session::open(
         state.cx.clone(),
         state.realtime.hub.clone(),
         state.realtime.settings.clone(),
         actor,
         token,
-    )
+    )?;
+    let max = state.realtime.settings.max_connections_per_user;
+    let lease = state
+        .limiter
+        .connection_lease(&tenant_id, &user_id, max)
+        .await?;
+    Ok(session.holding(lease))
 }
 
 /// The session token of a `Bearer` header that `CurrentUser` has accepted.

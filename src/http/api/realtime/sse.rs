@@ -81,7 +81,9 @@ pub async fn stream_project_events(
         Err(Err(e)) => return Err(e.into()),
     }
     let token = bearer(&headers).unwrap_or_default();
-    let session = open(&state, actor, token).map_err(|_| too_many_connections())?;
+    let session = open(&state, actor, token)
+        .await
+        .map_err(|_| too_many_connections())?;
     let (tx, mut rx) = mpsc::channel(SSE_BUFFER);
     tokio::spawn(run_sse(
         session,

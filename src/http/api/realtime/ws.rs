@@ -61,7 +61,9 @@ pub async fn connect_realtime(
     let session = match user {
         Ok(user) => {
             let token = bearer(&headers).unwrap_or_default();
-            let session = open(&state, user.actor(), token).map_err(|_| too_many_connections())?;
+            let session = open(&state, user.actor(), token)
+                .await
+                .map_err(|_| too_many_connections())?;
             Some(session)
         }
         Err(ApiError::App(AppError::Unauthenticated(AuthFailure::MissingAuth))) => None,
@@ -105,7 +107,9 @@ async fn authenticate_first(
         let actor = session::authenticate(&state.cx, &token)
             .await
             .map_err(|_| (CLOSE_UNAUTHENTICATED, "invalid token"))?;
-        return open(state, actor, token).map_err(|_| (CLOSE_TOO_MANY, "too many connections"));
+        return open(state, actor, token)
+            .await
+            .map_err(|_| (CLOSE_TOO_MANY, "too many connections"));
     }
 }
 
