@@ -16,6 +16,7 @@ mod jobs;
 mod load;
 mod mail;
 mod mail_url;
+mod networks;
 mod rate_limit;
 mod realtime;
 mod redact;
@@ -40,7 +41,7 @@ pub use secret::Secret;
 pub use server::ServerConfig;
 pub use storage::{MIN_SIGNING_KEY_CHARS, StorageConfig, StorageUrl};
 pub use telemetry::{LogFormat, TelemetryConfig};
-pub use webhooks::{Cidr, DEFAULT_RETRY_SCHEDULE, WebhookSettings};
+pub use webhooks::{DEFAULT_RETRY_SCHEDULE, WebhookSettings};
 
 use load::RawConfig;
 

@@ -1,11 +1,10 @@
 //! The rate-limit section: the per-tenant and auth-surface limits, and which peers may speak
 //! for the client in `X-Forwarded-For`.
 
-use std::net::IpAddr;
-
 use ipnet::IpNet;
 
 use super::load::RawConfig;
+use super::networks::parse_networks;
 use super::{ConfigError, invalid};
 
 #[derive(Debug, Clone)]
@@ -34,29 +33,9 @@ impl RateLimitConfig {
         Ok(Self {
             per_minute: raw.rate_limit_per_minute,
             auth_per_minute: raw.auth_rate_limit_per_minute,
-            trusted_proxies: parse_proxies(&raw.trusted_proxies)?,
+            trusted_proxies: parse_networks("KANRI_TRUSTED_PROXIES", &raw.trusted_proxies)?,
         })
     }
-}
-
-/// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a network of one.
-fn parse_proxies(value: &str) -> Result<Vec<IpNet>, ConfigError> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|entry| {
-            entry
-                .parse::<IpNet>()
-                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    invalid(
-                        "KANRI_TRUSTED_PROXIES",
-                        format!("`{entry}` is not a CIDR or an IP address"),
-                    )
-                })
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::config::Cidr;
+use ipnet::IpNet;
 
 /// Why an address is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -21,11 +21,11 @@ pub struct Blocked {
 
 #[derive(Debug, Clone, Default)]
 pub struct AddressGuard {
-    allowed: Vec<Cidr>,
+    allowed: Vec<IpNet>,
 }
 
 impl AddressGuard {
-    pub fn new(allowed: Vec<Cidr>) -> Self {
+    pub fn new(allowed: Vec<IpNet>) -> Self {
         Self { allowed }
     }
 
@@ -36,7 +36,7 @@ impl AddressGuard {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             v4 => v4,
         };
-        if self.allowed.iter().any(|c| c.contains(ip)) {
+        if self.allowed.iter().any(|c| c.contains(&ip)) {
             return Ok(());
         }
         match blocked_range(ip) {
