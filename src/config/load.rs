@@ -58,6 +58,8 @@ pub(super) struct RawConfig {
     pub embeddings_key: Option<Secret<String>>,
     pub search_ann_threshold: usize,
     pub search_min_similarity: f32,
+    pub stripe_webhook_secret: Option<Secret<String>>,
+    pub usage_flush_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -111,6 +113,8 @@ impl Default for RawConfig {
             // projects far beyond that.
             search_ann_threshold: 200_000,
             search_min_similarity: 0.2,
+            stripe_webhook_secret: None,
+            usage_flush_secs: 30,
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 mod auth;
+mod billing;
 mod cache;
 mod database;
 mod identity;
@@ -25,6 +26,7 @@ mod storage;
 mod telemetry;
 
 pub use auth::AuthConfig;
+pub use billing::BillingConfig;
 pub use cache::CacheConfig;
 pub use database::{DatabaseConfig, Engine};
 pub use identity::{IdentityConfig, WebhookKey};
@@ -63,6 +65,8 @@ pub struct Config {
     pub realtime: RealtimeSettings,
     /// The embeddings endpoint and the ranking settings.
     pub search: SearchConfig,
+    /// Stripe webhooks and usage counting.
+    pub billing: BillingConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +103,7 @@ impl Config {
         let cache = CacheConfig::from_raw(&raw)?;
         let storage = StorageConfig::from_raw(&raw)?;
         let search = SearchConfig::from_raw(&raw)?;
+        let billing = BillingConfig::from_raw(&raw)?;
         Ok(Self {
             data_dir: raw.data_dir,
             server,
@@ -112,6 +117,7 @@ impl Config {
             storage,
             realtime,
             search,
+            billing,
         })
     }
 }

@@ -60,6 +60,8 @@ impl Config {
             "embeddings_key": embeddings.and_then(|e| e.key.as_ref()).map(|_| "***"),
             "search_ann_threshold": self.search.settings.ann_threshold,
             "search_min_similarity": self.search.settings.min_similarity,
+            "stripe_webhook_secret": self.billing.stripe_webhook_secret.as_ref().map(|_| "***"),
+            "usage_flush_secs": self.billing.usage_flush.as_secs(),
         })
     }
 }

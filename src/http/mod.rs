@@ -94,6 +94,8 @@ pub fn router(mut state: AppState) -> Router {
     routes
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Innermost, so the handler runs in the request's usage-metering scope.
+        .layer(middleware::from_fn(metered))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
@@ -118,6 +120,11 @@ pub fn router(mut state: AppState) -> Router {
         )
         .layer(middleware::from_fn(request_id::request_id))
         .with_state(state)
+}
+
+/// Counts the request toward the workspace whose access it resolves (`services::usage`).
+async fn metered(req: Request, next: Next) -> Response {
+    crate::services::usage::metered(next.run(req)).await
 }
 
 /// One span per request with the id and the route template, never the raw path or query.

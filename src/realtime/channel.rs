@@ -144,7 +144,11 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         | K::KeyCreated
         | K::KeyRevoked
         | K::UserCreated
-        | K::UserUpdated => Recheck::default(),
+        | K::UserUpdated
+        | K::PlanCreated
+        | K::PlanUpdated
+        | K::PlanDeleted
+        | K::SubscriptionUpdated => Recheck::default(),
     }
 }
 

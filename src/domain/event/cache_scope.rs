@@ -58,7 +58,11 @@ impl DomainEvent {
             | E::RoleDeleted { .. }
             | E::KeyCreated { .. }
             | E::KeyRevoked { .. }
-            | E::UserPasswordChanged { .. } => None,
+            | E::UserPasswordChanged { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. }
+            | E::SubscriptionUpdated { .. } => None,
         }
     }
 }

@@ -44,7 +44,11 @@ impl DomainEvent {
             | E::UserCreated { .. }
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => None,
+            | E::UserPasswordChanged { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. }
+            | E::SubscriptionUpdated { .. } => None,
         }
     }
 

@@ -106,7 +106,11 @@ impl DomainEvent {
             | E::UserCreated { .. }
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => {}
+            | E::UserPasswordChanged { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. }
+            | E::SubscriptionUpdated { .. } => {}
         }
         out
     }

@@ -75,6 +75,10 @@ wire_enum!(
         UserUpdated => "user.updated",
         UserDeleted => "user.deleted",
         UserPasswordChanged => "user.password_changed",
+        PlanCreated => "plan.created",
+        PlanUpdated => "plan.updated",
+        PlanDeleted => "plan.deleted",
+        SubscriptionUpdated => "subscription.updated",
     }
 );
 
@@ -90,6 +94,8 @@ wire_enum!(
         Workspace => "workspace",
         Role => "role",
         Key => "key",
+        Plan => "plan",
+        Subscription => "subscription",
     }
 );
 
@@ -111,6 +117,8 @@ impl EventKind {
             RoleCreated | RoleUpdated | RoleDeleted => Subject::Role,
             KeyCreated | KeyRevoked => Subject::Key,
             UserCreated | UserUpdated | UserDeleted | UserPasswordChanged => Subject::User,
+            PlanCreated | PlanUpdated | PlanDeleted => Subject::Plan,
+            SubscriptionUpdated => Subject::Subscription,
         }
     }
 
@@ -119,14 +127,15 @@ impl EventKind {
         use EventKind::*;
         match self {
             TaskDeleted | CommentDeleted | AttachmentDeleted | ProjectDeleted
-            | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted => true,
+            | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | PlanDeleted => true,
             TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | CommentCreated
             | CommentUpdated | AttachmentCreated | ProjectCreated | ProjectUpdated
             | ProjectArchived | ProjectUnarchived | ProjectMemberAdded | ProjectMemberRemoved
             | MemberAdded | MemberRoleChanged | MemberRemoved | MemberLeft | InvitationCreated
             | InvitationRevoked | InvitationAccepted | InvitationRejected | WorkspaceCreated
             | WorkspaceUpdated | RoleCreated | RoleUpdated | KeyCreated | UserCreated
-            | UserUpdated | UserPasswordChanged => false,
+            | UserUpdated | UserPasswordChanged | PlanCreated | PlanUpdated
+            | SubscriptionUpdated => false,
         }
     }
 }

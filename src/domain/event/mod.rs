@@ -15,6 +15,7 @@ pub use cache_scope::CacheScope;
 pub use effects::FollowUp;
 pub use kind::{EventKind, Subject};
 
+use crate::domain::billing::SubscriptionStatus;
 use crate::domain::enums::{TaskStatus, WorkspaceRole};
 
 /// Where in a workspace a project-level change happened.
@@ -221,6 +222,24 @@ pub enum DomainEvent {
     UserPasswordChanged {
         user_id: String,
     },
+    PlanCreated {
+        plan_id: String,
+        key: String,
+    },
+    PlanUpdated {
+        plan_id: String,
+        key: String,
+    },
+    PlanDeleted {
+        plan_id: String,
+    },
+    /// A workspace's plan, status or period changed (by the tenant's server or Stripe).
+    SubscriptionUpdated {
+        workspace_id: String,
+        plan_id: String,
+        plan_key: String,
+        status: SubscriptionStatus,
+    },
 }
 
 impl DomainEvent {
@@ -265,6 +284,10 @@ impl DomainEvent {
             E::UserUpdated { .. } => K::UserUpdated,
             E::UserDeleted { .. } => K::UserDeleted,
             E::UserPasswordChanged { .. } => K::UserPasswordChanged,
+            E::PlanCreated { .. } => K::PlanCreated,
+            E::PlanUpdated { .. } => K::PlanUpdated,
+            E::PlanDeleted { .. } => K::PlanDeleted,
+            E::SubscriptionUpdated { .. } => K::SubscriptionUpdated,
         }
     }
 }

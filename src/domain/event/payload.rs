@@ -33,7 +33,15 @@ impl DomainEvent {
             | E::UserCreated { .. }
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => json!({}),
+            | E::UserPasswordChanged { .. }
+            | E::PlanDeleted { .. } => json!({}),
+            E::PlanCreated { key, .. } | E::PlanUpdated { key, .. } => json!({"key": key}),
+            E::SubscriptionUpdated {
+                plan_id,
+                plan_key,
+                status,
+                ..
+            } => json!({"plan_id": plan_id, "plan_key": plan_key, "status": status}),
             E::MemberAdded { role, .. }
             | E::MemberRemoved { role, .. }
             | E::MemberLeft { role, .. }

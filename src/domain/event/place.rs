@@ -33,7 +33,8 @@ impl DomainEvent {
             | E::InvitationAccepted { workspace_id, .. }
             | E::InvitationRejected { workspace_id, .. }
             | E::WorkspaceCreated { workspace_id, .. }
-            | E::WorkspaceUpdated { workspace_id, .. } => (Some(workspace_id), None),
+            | E::WorkspaceUpdated { workspace_id, .. }
+            | E::SubscriptionUpdated { workspace_id, .. } => (Some(workspace_id), None),
             E::WorkspaceDeleted { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
@@ -43,7 +44,10 @@ impl DomainEvent {
             | E::UserCreated { .. }
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => (None, None),
+            | E::UserPasswordChanged { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. } => (None, None),
         }
     }
 
@@ -81,11 +85,15 @@ impl DomainEvent {
             | E::InvitationRejected { invitation_id, .. } => invitation_id,
             E::WorkspaceCreated { workspace_id, .. }
             | E::WorkspaceUpdated { workspace_id, .. }
-            | E::WorkspaceDeleted { workspace_id } => workspace_id,
+            | E::WorkspaceDeleted { workspace_id }
+            | E::SubscriptionUpdated { workspace_id, .. } => workspace_id,
             E::RoleCreated { role_id, .. }
             | E::RoleUpdated { role_id, .. }
             | E::RoleDeleted { role_id } => role_id,
             E::KeyCreated { key_id, .. } | E::KeyRevoked { key_id } => key_id,
+            E::PlanCreated { plan_id, .. }
+            | E::PlanUpdated { plan_id, .. }
+            | E::PlanDeleted { plan_id } => plan_id,
         }
     }
 }

@@ -93,7 +93,9 @@ async fn enrich(
         | Subject::Invitation
         | Subject::Workspace
         | Subject::Role
-        | Subject::Key => None,
+        | Subject::Key
+        | Subject::Plan
+        | Subject::Subscription => None,
     };
     if let (Some(value), Some(map)) = (value, payload.as_object_mut()) {
         map.entry(subject.as_str()).or_insert(value);
