@@ -79,6 +79,8 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::seed000::routes())
         .merge(api::seed001::routes())
         .merge(api::seed002::routes())
+        .merge(api::plans::routes())
+        .merge(api::billing::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

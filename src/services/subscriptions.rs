@@ -110,12 +110,36 @@ pub async fn load(cx: &Ctx, tenant_id: &str, workspace_id: &str) -> AppResult<Lo
     Ok(Loaded { row, plan })
 }
 
-/// The subscription, for any member of the workspace.
-pub async fn get(cx: &Ctx, actor: &Actor, workspace_id: &str) -> AppResult<Subscription> {
-    let access = access::workspace_standing(cx, actor, workspace_id).await?;
-    load(cx, &access.tenant_id, &access.workspace_id)
-        .await?
-        .view()
+/// Who may read a workspace's subscription and usage: any member, or the tenant's server
+/// (secret key).
+#[derive(Debug, Clone)]
+pub enum Reader {
+    Member(Actor),
+    Server { tenant_id: String },
+}
+
+impl Reader {
+    /// The workspace's tenant, after checking the reader may see it (else not found). Counts
+    /// no API call: billing reads stay open to a workspace over its allowance.
+    pub async fn tenant_of(&self, cx: &Ctx, workspace_id: &str) -> AppResult<String> {
+        match self {
+            Self::Member(actor) => Ok(access::workspace_standing(cx, actor, workspace_id)
+                .await?
+                .tenant_id),
+            Self::Server { tenant_id } => {
+                db::workspaces::find(cx.db.read(), tenant_id, workspace_id)
+                    .await?
+                    .ok_or(AppError::NotFound("workspace"))?;
+                Ok(tenant_id.clone())
+            }
+        }
+    }
+}
+
+/// The subscription, for a member of the workspace or the tenant's server.
+pub async fn get(cx: &Ctx, reader: &Reader, workspace_id: &str) -> AppResult<Subscription> {
+    let tenant_id = reader.tenant_of(cx, workspace_id).await?;
+    load(cx, &tenant_id, workspace_id).await?.view()
 }
 
 /// What the tenant's server sets: the plan (by id or key), the status and the period end.

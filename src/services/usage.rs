@@ -28,7 +28,8 @@ use crate::db::{self, Db};
 use crate::domain::billing::{Resource, check_quota, day_of, parse_day_range, period_at};
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
-use crate::services::access::{self, Actor, WorkspaceAccess};
+use crate::services::access::WorkspaceAccess;
+use crate::services::subscriptions::Reader;
 use crate::services::plans::Plan;
 
 type Key = (String, String, String);
@@ -190,10 +191,10 @@ pub struct Usage {
     pub period_end: String,
 }
 
-/// A workspace's usage, for any of its members.
-pub async fn usage(cx: &Ctx, actor: &Actor, workspace_id: &str) -> AppResult<Usage> {
-    let access = access::workspace_standing(cx, actor, workspace_id).await?;
-    let (tenant, ws) = (access.tenant_id.as_str(), access.workspace_id.as_str());
+/// A workspace's usage, for a member or the tenant's server.
+pub async fn usage(cx: &Ctx, reader: &Reader, workspace_id: &str) -> AppResult<Usage> {
+    let tenant_id = reader.tenant_of(cx, workspace_id).await?;
+    let (tenant, ws) = (tenant_id.as_str(), workspace_id);
     let now = now_ms();
     let sub = crate::services::subscriptions::load(cx, tenant, ws).await?;
     let limits = Plan::limits_of(&sub.plan);
@@ -230,15 +231,14 @@ pub struct UsageRecord {
 /// next flush.
 pub async fn records(
     cx: &Ctx,
-    actor: &Actor,
+    reader: &Reader,
     workspace_id: &str,
     from: Option<&str>,
     to: Option<&str>,
 ) -> AppResult<Vec<UsageRecord>> {
     let (from, to) = parse_day_range(from, to, &day_of(now_ms())).map_err(AppError::Validation)?;
-    let access = access::workspace_standing(cx, actor, workspace_id).await?;
-    let rows =
-        db::usage::daily(cx.db.read(), &access.tenant_id, &access.workspace_id, &from, &to).await?;
+    let tenant_id = reader.tenant_of(cx, workspace_id).await?;
+    let rows = db::usage::daily(cx.db.read(), &tenant_id, workspace_id, &from, &to).await?;
     Ok(rows
         .into_iter()
         .map(|r| UsageRecord {
