@@ -49,7 +49,10 @@ mod tests {
         let c = Config::from_raw(r.clone()).unwrap();
         let shown = c.redacted().to_string();
         assert!(!shown.contains("topsecret"), "{shown}");
-        assert!(shown.contains("\"stripe_webhook_secret\":\"***\""), "{shown}");
+        assert!(
+            shown.contains("\"stripe_webhook_secret\":\"***\""),
+            "{shown}"
+        );
         assert!(!format!("{c:?}").contains("topsecret"));
         assert_eq!(c.billing.usage_flush.as_secs(), 30);
         r.usage_flush_secs = 0;

@@ -98,7 +98,9 @@ fn parse_name(field: &str, input: &str) -> Result<String, crate::domain::FieldEr
 
 fn parse_price(field: &str, input: &str) -> Result<String, crate::domain::FieldError> {
     let price = input.trim();
-    if price.is_empty() || price.len() > MAX_PRICE_CHARS || !price.bytes().all(|b| b.is_ascii_graphic())
+    if price.is_empty()
+        || price.len() > MAX_PRICE_CHARS
+        || !price.bytes().all(|b| b.is_ascii_graphic())
     {
         return Err(crate::domain::FieldError::new(
             field,
@@ -113,7 +115,9 @@ fn apply(row: &mut PlanRow, input: &PlanInput<'_>) -> AppResult<()> {
     let mut v = Validator::default();
     let key = input.key.map(|k| v.field(parse_plan_key("key", k)));
     let name = input.name.map(|n| v.field(parse_name("name", n)));
-    let features = input.features.map(|f| v.field(parse_features("features", f)));
+    let features = input
+        .features
+        .map(|f| v.field(parse_features("features", f)));
     let limits = input.limits.map(|l| v.field(l.check("limits")));
     let price = input
         .stripe_price_id
@@ -277,8 +281,7 @@ pub async fn ensure_default(conn: &mut AnyConnection, tenant_id: &str) -> AppRes
     if let Some(row) = db::plans::find_by_key(&mut *conn, tenant_id, DEFAULT_PLAN_KEY).await? {
         return Ok(row);
     }
-    db::plans::insert_default(&mut *conn, &new_id(), tenant_id, DEFAULT_PLAN_KEY, now_ms())
-        .await?;
+    db::plans::insert_default(&mut *conn, &new_id(), tenant_id, DEFAULT_PLAN_KEY, now_ms()).await?;
     db::plans::find_by_key(&mut *conn, tenant_id, DEFAULT_PLAN_KEY)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("default plan missing after insert")))

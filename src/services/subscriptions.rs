@@ -13,10 +13,10 @@ use crate::domain::Validator;
 use crate::domain::billing::{Limits, SubscriptionStatus};
 use crate::domain::event::DomainEvent;
 use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
 use crate::services::access::{self, Actor};
 use crate::services::plans::{self, Plan};
 use crate::services::unit_of_work::UnitOfWork;
-use crate::services::Ctx;
 
 /// The plan a subscription is on, as the subscription shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -175,8 +175,8 @@ pub async fn put(
     }
     v.finish()?;
     let mut tx = cx.begin(tenant_id, None).await?;
-    let Some(mut row) = db::subscriptions::lock(&mut *tx, cx.db.engine(), tenant_id, workspace_id)
-        .await?
+    let Some(mut row) =
+        db::subscriptions::lock(&mut *tx, cx.db.engine(), tenant_id, workspace_id).await?
     else {
         return Err(AppError::NotFound("workspace"));
     };
@@ -204,7 +204,11 @@ pub async fn put(
 }
 
 /// Writes the subscription and records `subscription.updated` in `tx`.
-pub async fn save(tx: &mut UnitOfWork, mut row: SubscriptionRow, plan: PlanRow) -> AppResult<Loaded> {
+pub async fn save(
+    tx: &mut UnitOfWork,
+    mut row: SubscriptionRow,
+    plan: PlanRow,
+) -> AppResult<Loaded> {
     row.updated_at = now_ms();
     db::subscriptions::update(&mut **tx, &row).await?;
     tx.record(DomainEvent::SubscriptionUpdated {

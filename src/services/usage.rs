@@ -29,8 +29,8 @@ use crate::domain::billing::{Resource, check_quota, day_of, parse_day_range, per
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 use crate::services::access::WorkspaceAccess;
-use crate::services::subscriptions::Reader;
 use crate::services::plans::Plan;
+use crate::services::subscriptions::Reader;
 
 type Key = (String, String, String);
 
@@ -143,9 +143,11 @@ pub(crate) async fn count_api_call(cx: &Ctx, access: &WorkspaceAccess) -> AppRes
         return Ok(());
     }
     let now = now_ms();
-    let (limit, used) = api_calls_this_period(cx, &access.tenant_id, &access.workspace_id, now, true).await?;
+    let (limit, used) =
+        api_calls_this_period(cx, &access.tenant_id, &access.workspace_id, now, true).await?;
     check_quota(Resource::ApiCalls, limit, used, 1)?;
-    cx.api_calls.record(&access.tenant_id, &access.workspace_id, now);
+    cx.api_calls
+        .record(&access.tenant_id, &access.workspace_id, now);
     Ok(())
 }
 
@@ -168,8 +170,12 @@ async fn api_calls_this_period(
     }
     let (start, _) = period_at(now, sub.current_period_start, sub.current_period_end);
     let (from, to) = (day_of(start), day_of(now));
-    let stored = db::usage::api_calls_between(cx.db.read(), tenant_id, workspace_id, &from, &to).await?;
-    Ok((limit, stored + cx.api_calls.pending(tenant_id, workspace_id, &from)))
+    let stored =
+        db::usage::api_calls_between(cx.db.read(), tenant_id, workspace_id, &from, &to).await?;
+    Ok((
+        limit,
+        stored + cx.api_calls.pending(tenant_id, workspace_id, &from),
+    ))
 }
 
 /// One resource's usage against its limit (`null` = unlimited).
@@ -203,7 +209,11 @@ pub async fn usage(cx: &Ctx, reader: &Reader, workspace_id: &str) -> AppResult<U
     let members = db::usage::members(read, tenant, ws).await?;
     let storage = db::attachments::storage_bytes(read, tenant, ws).await?;
     let (_, calls) = api_calls_this_period(cx, tenant, ws, now, false).await?;
-    let (start, end) = period_at(now, sub.row.current_period_start, sub.row.current_period_end);
+    let (start, end) = period_at(
+        now,
+        sub.row.current_period_start,
+        sub.row.current_period_end,
+    );
     let meter = |used, resource| ResourceUsage {
         used,
         limit: limits.of(resource),

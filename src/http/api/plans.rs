@@ -112,7 +112,9 @@ pub async fn get_plan(
     SecretKey(key): SecretKey,
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Plan>> {
-    Ok(Envelope::ok(plans::get(&state.cx, &key.tenant_id, &id).await?))
+    Ok(Envelope::ok(
+        plans::get(&state.cx, &key.tenant_id, &id).await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/plans/{id}", tag = "billing",

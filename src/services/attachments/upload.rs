@@ -1,10 +1,10 @@
 //! Streaming an upload to storage, then recording it; a failed record deletes the object.
 
-use crate::domain::billing::Resource;
 use super::*;
 use crate::clock::now_ms;
 use crate::db::attachments::AttachmentRow;
 use crate::db::{self};
+use crate::domain::billing::Resource;
 use crate::domain::event::DomainEvent;
 use crate::domain::permission;
 use crate::error::{AppError, AppResult};
@@ -65,8 +65,13 @@ where
     let id = new_id();
     let workspace_id = access.workspace.workspace_id.clone();
     // Refuse before receiving the bytes when the workspace is already full.
-    crate::services::quotas::precheck(files.cx, &actor.tenant_id, &workspace_id, Resource::StorageBytes)
-        .await?;
+    crate::services::quotas::precheck(
+        files.cx,
+        &actor.tenant_id,
+        &workspace_id,
+        Resource::StorageBytes,
+    )
+    .await?;
     let key = Storage::key(&actor.tenant_id, &workspace_id, &id);
     let stored = files
         .storage
