@@ -110,6 +110,20 @@ pub enum StripeId {
     Customer,
 }
 
+/// A workspace's subscription by the workspace id alone, in any tenant: a Stripe event names
+/// its workspace in the signed body, and that is how its tenant is found.
+pub async fn find_any_tenant<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Option<SubscriptionRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE workspace_id = $1"
+    )))
+    .bind(workspace_id)
+    .fetch_optional(ex)
+    .await
+}
+
 /// Writes the plan, status, period and Stripe fields of `s`.
 pub async fn update<'c>(
     ex: impl Executor<'c, Database = Any>,

@@ -81,6 +81,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::seed002::routes())
         .merge(api::plans::routes())
         .merge(api::billing::routes())
+        .merge(api::stripe::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.

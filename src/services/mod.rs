@@ -23,6 +23,7 @@ pub mod projects;
 pub mod quotas;
 pub mod roles;
 pub mod search;
+pub mod stripe;
 pub mod subscriptions;
 pub mod task_list;
 pub mod tasks;

@@ -26,6 +26,7 @@ mod roles;
 mod search;
 mod seed_organizations;
 mod seed_projects;
+mod stripe;
 mod tasks;
 mod tenancy;
 mod worker_process;

@@ -20,6 +20,7 @@ pub mod seed000;
 pub mod seed001;
 pub mod seed002;
 pub mod seed_lists;
+pub mod stripe;
 pub mod tasks;
 pub mod webhooks;
 pub mod workspaces;
