@@ -285,9 +285,8 @@ mod tests {
                 used: 3
             })
         );
-        // Downgraded below usage: nothing is removed, growth is refused, zero growth passes.
-        assert!(check_quota(r, Some(1), 5, 1).is_err());
-        assert!(check_quota(r, Some(1), 5, 0).is_ok());
+        // Downgraded below usage: nothing is removed, growth is refused.
+        assert_eq!(check_quota(r, Some(1), 5, 1).unwrap_err().used, 5);
         assert!(check_quota(Resource::StorageBytes, Some(10), 4, 7).is_err());
         assert!(check_quota(Resource::StorageBytes, Some(10), 4, 6).is_ok());
     }
@@ -357,7 +356,9 @@ mod tests {
             ("2026-01-01".into(), "2026-01-01".into())
         );
         assert!(parse_day_range(Some("2026-02-01"), Some("2026-01-01"), "2026-03-31").is_err());
-        assert!(parse_day_range(Some("2025-01-01"), Some("2026-01-01"), "2026-03-31").is_err());
+        // 366 days (both ends included) is the most.
+        assert!(parse_day_range(Some("2025-01-01"), Some("2026-01-01"), "2026-03-31").is_ok());
+        assert!(parse_day_range(Some("2024-12-31"), Some("2026-01-01"), "2026-03-31").is_err());
         let both = parse_day_range(Some("x"), Some("2026-13-01"), "2026-03-31").unwrap_err();
         assert_eq!(both.len(), 2);
     }

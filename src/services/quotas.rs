@@ -34,7 +34,7 @@ pub async fn reserve(
     if limit.is_none() {
         return Ok(());
     }
-    let used = used(&mut **tx, tenant_id, workspace_id, resource).await?;
+    let used = used(tx, tenant_id, workspace_id, resource).await?;
     check_quota(resource, limit, used, adding)?;
     Ok(())
 }
