@@ -110,6 +110,24 @@ pub enum StripeId {
     Customer,
 }
 
+/// The workspace plan's monthly API-call allowance and the subscription's period, in one read
+/// (this runs on every request that resolves a workspace). `None` without a subscription.
+pub async fn api_allowance<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    workspace_id: &str,
+) -> sqlx::Result<Option<(Option<i64>, i64, Option<i64>)>> {
+    sqlx::query_as(
+        "SELECT p.max_api_calls_per_month, s.current_period_start, s.current_period_end
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+         WHERE s.tenant_id = $1 AND s.workspace_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(workspace_id)
+    .fetch_optional(ex)
+    .await
+}
+
 /// A workspace's subscription by the workspace id alone, in any tenant: a Stripe event names
 /// its workspace in the signed body, and that is how its tenant is found.
 pub async fn find_any_tenant<'c>(

@@ -125,7 +125,7 @@ fn apply(row: &mut PlanRow, input: &PlanInput<'_>) -> AppResult<()> {
     v.finish()?;
     if let Some(key) = key.flatten() {
         // The default plan keeps its key: it is how every tenant finds its default.
-        if row.key == DEFAULT_PLAN_KEY && key != DEFAULT_PLAN_KEY && !row.id.is_empty() {
+        if row.key == DEFAULT_PLAN_KEY && key != DEFAULT_PLAN_KEY {
             return Err(AppError::validation(
                 "key",
                 "the default plan's key cannot change",

@@ -160,15 +160,15 @@ async fn api_calls_this_period(
     now: i64,
     skip_if_unlimited: bool,
 ) -> AppResult<(Option<i64>, i64)> {
-    let Some(sub) = db::subscriptions::find(cx.db.read(), tenant_id, workspace_id).await? else {
+    let Some((limit, period_start, period_end)) =
+        db::subscriptions::api_allowance(cx.db.read(), tenant_id, workspace_id).await?
+    else {
         return Ok((None, 0));
     };
-    let plan = db::plans::find(cx.db.read(), tenant_id, &sub.plan_id).await?;
-    let limit = plan.and_then(|p| p.max_api_calls_per_month);
     if limit.is_none() && skip_if_unlimited {
         return Ok((None, 0));
     }
-    let (start, _) = period_at(now, sub.current_period_start, sub.current_period_end);
+    let (start, _) = period_at(now, period_start, period_end);
     let (from, to) = (day_of(start), day_of(now));
     let stored =
         db::usage::api_calls_between(cx.db.read(), tenant_id, workspace_id, &from, &to).await?;
