@@ -27,6 +27,7 @@ mod search;
 mod seed_organizations;
 mod seed_projects;
 mod stripe;
+mod subscriptions;
 mod tasks;
 mod tenancy;
 mod worker_process;
