@@ -374,3 +374,42 @@ async fn counts_are_flushed_periodically_without_a_restart() {
     }
     assert_eq!(stored().await, 3, "three reads");
 }
+
+#[tokio::test]
+async fn racing_member_adds_for_the_last_seat_let_exactly_one_through() {
+    let w = world().await;
+    w.subscribe("duo", json!({"members": 2})).await;
+    let mut users = Vec::new();
+    for i in 0..6 {
+        users.push(w.register(&format!("racer{i}@acme.example")).await);
+    }
+    let mut racers = Vec::new();
+    for user in users {
+        let (base, client) = (w.app.base.clone(), w.app.client.clone());
+        let (token, ws) = (w.owner.token.clone(), w.ws.clone());
+        racers.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/workspaces/{ws}/members"))
+                .bearer_auth(token)
+                .json(&json!({"user_id": user.user_id, "role": "MEMBER"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for r in racers {
+        statuses.push(r.await.unwrap());
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!((created, refused), (1, 5), "{statuses:?}");
+    assert_eq!(w.usage().await["members"], json!({"used": 2, "limit": 2}));
+}

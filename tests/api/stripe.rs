@@ -294,6 +294,21 @@ async fn checkout_links_the_customer_and_unknown_workspaces_are_ignored() {
     assert_eq!(sub["stripe_customer_id"], "cus_co");
     assert_eq!(sub["status"], "active");
 
+    // Another tenant's price is never applied here: the plan is looked up in this tenant.
+    let globex = s.app.create_tenant("Globex").await;
+    create_plan(
+        &s.app,
+        &globex.secret_key,
+        json!({"key": "theirs", "name": "Theirs", "stripe_price_id": "price_globex"}),
+    )
+    .await;
+    let foreign = json!({"id": "evt_foreign", "type": "customer.subscription.updated",
+        "created": t + 1, "data": {"object": {"id": "sub_co", "customer": "cus_co",
+            "status": "active", "items": {"data": [{"price": {"id": "price_globex"}}]}}}});
+    assert_eq!(s.deliver(&foreign).await.1, "queued");
+    s.run_jobs().await;
+    assert_eq!(s.subscription().await["plan"]["key"], "free");
+
     for event in [
         json!({"id": "evt_x", "type": "invoice.paid", "created": t,
                "data": {"object": {"customer": "cus_nobody"}}}),
