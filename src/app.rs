@@ -167,6 +167,11 @@ impl App {
             state.config.auth.key_usage_flush,
             stop.clone(),
         );
+        let usage_flusher = state.cx.api_calls.clone().spawn_flusher(
+            state.cx.db.clone(),
+            state.config.billing.usage_flush,
+            stop.clone(),
+        );
         let db = state.cx.db.clone();
         let closing = state.realtime.closing.clone();
         let shutdown = async move {
@@ -183,6 +188,7 @@ impl App {
         stop.cancel();
         workers.join_all().await;
         flusher.await?;
+        usage_flusher.await?;
         events.await?;
         db.close().await;
         tracing::info!("stopped");

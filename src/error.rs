@@ -2,6 +2,7 @@
 //! status and code in one place (`http::error`).
 
 use crate::domain::FieldError;
+use crate::domain::billing::QuotaExceeded;
 
 /// Why a request could not be authenticated. Each has a stable `code` for clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A create that would go over the workspace plan's limit for a resource.
+    #[error("the plan's {} limit is reached", .0.resource.as_str())]
+    QuotaExceeded(QuotaExceeded),
     /// A feature that needs configuration this server does not have.
     #[error("{0}")]
     NotConfigured(&'static str),
@@ -55,6 +59,12 @@ impl AppError {
             Self::NotFound(_) => Self::NotFound(what),
             other => other,
         }
+    }
+}
+
+impl From<QuotaExceeded> for AppError {
+    fn from(e: QuotaExceeded) -> Self {
+        Self::QuotaExceeded(e)
     }
 }
 

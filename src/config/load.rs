@@ -63,6 +63,8 @@ pub(super) struct RawConfig {
     pub rate_limit_per_minute: u32,
     pub auth_rate_limit_per_minute: u32,
     pub trusted_proxies: String,
+    pub stripe_webhook_secret: Option<Secret<String>>,
+    pub usage_flush_secs: u64,
 }
 
 impl Default for RawConfig {
@@ -121,6 +123,8 @@ impl Default for RawConfig {
             rate_limit_per_minute: 1000,
             auth_rate_limit_per_minute: 10,
             trusted_proxies: String::new(),
+            stripe_webhook_secret: None,
+            usage_flush_secs: 30,
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 mod auth;
+mod billing;
 mod cache;
 mod database;
 mod identity;
@@ -28,6 +29,7 @@ mod telemetry;
 mod webhooks;
 
 pub use auth::AuthConfig;
+pub use billing::BillingConfig;
 pub use cache::CacheConfig;
 pub use database::{DatabaseConfig, Engine};
 pub use identity::{IdentityConfig, WebhookKey};
@@ -72,6 +74,8 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// Per-tenant and auth-surface rate limits, trusted proxies.
     pub rate_limit: RateLimitConfig,
+    /// Stripe webhooks and usage counting.
+    pub billing: BillingConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +114,7 @@ impl Config {
         let search = SearchConfig::from_raw(&raw)?;
         let webhooks = WebhookSettings::from_raw(&raw)?;
         let rate_limit = RateLimitConfig::from_raw(&raw)?;
+        let billing = BillingConfig::from_raw(&raw)?;
         Ok(Self {
             data_dir: raw.data_dir,
             server,
@@ -125,6 +130,7 @@ impl Config {
             search,
             webhooks,
             rate_limit,
+            billing,
         })
     }
 }

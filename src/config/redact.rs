@@ -67,6 +67,8 @@ impl Config {
             "rate_limit_per_minute": self.rate_limit.per_minute,
             "auth_rate_limit_per_minute": self.rate_limit.auth_per_minute,
             "trusted_proxies": self.rate_limit.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            "stripe_webhook_secret": self.billing.stripe_webhook_secret.as_ref().map(|_| "***"),
+            "usage_flush_secs": self.billing.usage_flush.as_secs(),
         })
     }
 }

@@ -73,6 +73,65 @@ impl JobKind for IdentitySync {
     const NAME: &'static str = "identity:sync";
 }
 
+/// Apply one verified Stripe event to the workspace's subscription. Its arguments are the
+/// facts the event stated (small, self-contained); the handler re-reads the subscription and
+/// applies them only when the event is not older than the newest one applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StripeSync {
+    /// Stripe's event id (`evt_…`).
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: StripeEventKind,
+    /// The event's `created` (epoch seconds): its place in Stripe's order.
+    pub created: i64,
+    pub workspace_id: String,
+    pub customer_id: Option<String>,
+    pub subscription_id: Option<String>,
+    /// The subscription's first item's price: which plan it is on.
+    pub price_id: Option<String>,
+    /// Stripe's subscription status (`active`, `past_due`, …) when the event carries one.
+    pub status: Option<String>,
+    /// Epoch seconds.
+    pub period_start: Option<i64>,
+    pub period_end: Option<i64>,
+}
+
+impl JobKind for StripeSync {
+    const NAME: &'static str = "billing:stripe";
+}
+
+/// The Stripe events kanri applies, by their Stripe names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StripeEventKind {
+    #[serde(rename = "checkout.session.completed")]
+    CheckoutCompleted,
+    #[serde(rename = "customer.subscription.created")]
+    SubscriptionCreated,
+    #[serde(rename = "customer.subscription.updated")]
+    SubscriptionUpdated,
+    #[serde(rename = "customer.subscription.deleted")]
+    SubscriptionDeleted,
+    #[serde(rename = "invoice.paid")]
+    InvoicePaid,
+    #[serde(rename = "invoice.payment_failed")]
+    InvoicePaymentFailed,
+}
+
+impl StripeEventKind {
+    /// The kind a Stripe `type` names; `None` for the ones kanri ignores.
+    pub fn from_stripe(name: &str) -> Option<Self> {
+        Some(match name {
+            "checkout.session.completed" => Self::CheckoutCompleted,
+            "customer.subscription.created" => Self::SubscriptionCreated,
+            "customer.subscription.updated" => Self::SubscriptionUpdated,
+            "customer.subscription.deleted" => Self::SubscriptionDeleted,
+            "invoice.paid" => Self::InvoicePaid,
+            "invoice.payment_failed" => Self::InvoicePaymentFailed,
+            _ => return None,
+        })
+    }
+}
+
 /// The identity provider's user events that kanri applies, by their provider names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IdentityEvent {

@@ -2,6 +2,7 @@
 //! place a rule lives.
 
 pub mod api_key;
+pub mod billing;
 pub mod email;
 pub mod enums;
 pub mod event;

@@ -6,7 +6,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::envelope::error_body;
-use crate::domain::FieldError;
 use crate::error::{AppError, AuthFailure};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +30,10 @@ pub enum ApiError {
     RouteNotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A signed delivery (Stripe) whose signature is missing, wrong or too old: 400, as the
+    /// sender expects for a request it must not retry unchanged.
+    #[error("the webhook signature is missing, invalid or expired")]
+    BadSignature,
     /// A status produced outside our handlers (a tower layer), given the envelope here.
     #[error("{1}")]
     Status(StatusCode, &'static str),
@@ -55,6 +58,7 @@ impl ApiError {
                     (S::NOT_FOUND, "not_found", format!("{what} not found"))
                 }
                 AppError::Conflict { code, message } => (S::CONFLICT, code, message.clone()),
+                AppError::QuotaExceeded(_) => (S::FORBIDDEN, "quota_exceeded", app.to_string()),
                 AppError::NotConfigured(message) => {
                     (S::SERVICE_UNAVAILABLE, "not_configured", (*message).into())
                 }
@@ -73,6 +77,7 @@ impl ApiError {
             Self::InvalidBody(_) => (S::UNPROCESSABLE_ENTITY, "invalid_body", self.to_string()),
             Self::InvalidQuery(_) => (S::BAD_REQUEST, "invalid_query", self.to_string()),
             Self::InvalidPath(_) => (S::BAD_REQUEST, "invalid_path", self.to_string()),
+            Self::BadSignature => (S::BAD_REQUEST, "invalid_signature", self.to_string()),
             Self::UnsupportedMediaType => (
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -134,11 +139,16 @@ impl IntoResponse for ApiError {
                 other => tracing::error!(error = %other, "server error"),
             }
         }
-        let details: &[FieldError] = match &self {
-            Self::App(AppError::Validation(details)) => details,
-            _ => &[],
+        let mut body = match &self {
+            Self::App(AppError::Validation(details)) => error_body(code, &message, details),
+            _ => error_body(code, &message, &[]),
         };
-        let mut response = (status, error_body(code, &message, details)).into_response();
+        if let Self::App(AppError::QuotaExceeded(q)) = &self {
+            body["details"] = serde_json::json!({
+                "resource": q.resource.as_str(), "limit": q.limit, "used": q.used,
+            });
+        }
+        let mut response = (status, body).into_response();
         if let Self::App(AppError::RateLimited { retry_after }) = &self {
             let secs = retry_after.as_micros().div_ceil(1_000_000).max(1);
             response

@@ -81,6 +81,9 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::seed000::routes())
         .merge(api::seed001::routes())
         .merge(api::seed002::routes())
+        .merge(api::plans::routes())
+        .merge(api::billing::routes())
+        .merge(api::stripe::routes())
 }
 
 /// The OpenAPI 3.1 document for every route.
@@ -96,6 +99,8 @@ pub fn router(mut state: AppState) -> Router {
     routes
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Innermost, so the handler runs in the request's usage-metering scope.
+        .layer(middleware::from_fn(metered))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             idempotency::idempotency,
@@ -124,6 +129,11 @@ pub fn router(mut state: AppState) -> Router {
         )
         .layer(middleware::from_fn(request_id::request_id))
         .with_state(state)
+}
+
+/// Counts the request toward the workspace whose access it resolves (`services::usage`).
+async fn metered(req: Request, next: Next) -> Response {
+    crate::services::usage::metered(next.run(req)).await
 }
 
 /// One span per request with the id and the route template, never the raw path or query.

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use super::attachments;
+use super::billing;
 use super::identity;
 use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
 use crate::db;
 use crate::domain::job::{
     AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, Housekeeping, IdentitySync,
-    InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles,
+    InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles, StripeSync,
 };
 use crate::mail::Mailer;
 use crate::services::Ctx;
@@ -54,6 +55,7 @@ impl Runner for KindRunner {
                     email::password_reset(db, mailer, url, tenant, args).await
                 }
                 IdentitySync::NAME => identity::sync(cx, tenant, args).await,
+                StripeSync::NAME => billing::stripe(cx, tenant, args).await,
                 PurgeFiles::NAME => attachments::purge(db, &self.storage, tenant)
                     .await
                     .map(|_| ()),

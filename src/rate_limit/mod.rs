@@ -7,7 +7,7 @@
 //! - `memory.rs`: in process (governor); `redis.rs`: one Lua script per check;
 //! - `lockout.rs`: the sign-in failure windows; `client_ip.rs`: who the client is;
 //! - `connections.rs`: realtime connections per user across instances;
-//! - `tenant.rs`: the limit a tenant gets. The HTTP side is `http::rate_limit`.
+//! - `tenant.rs`: the limit a tenant gets (its default plan's, remembered for 2 s). The HTTP side is `http::rate_limit`.
 
 pub mod client_ip;
 pub mod connections;
@@ -79,6 +79,7 @@ struct Inner {
     windows: lockout::Windows,
     redis: Option<redis::Redis>,
     fallbacks: AtomicU64,
+    plan_limits: tenant::PlanLimits,
 }
 
 /// A sign-in attempt let through the lockout; say how it ended with [`SignInAttempt::settle`].
@@ -116,6 +117,7 @@ impl Limiter {
                 windows: lockout::Windows::default(),
                 redis,
                 fallbacks: AtomicU64::new(0),
+                plan_limits: tenant::PlanLimits::default(),
             }),
         }
     }
@@ -193,6 +195,11 @@ impl Limiter {
             Some(None) => Err(TooManyConnections),
             None => Ok(None),
         }
+    }
+
+    /// The tenants' plan limits, remembered briefly (see `tenant.rs`).
+    pub fn plan_limits(&self) -> &tenant::PlanLimits {
+        &self.inner.plan_limits
     }
 
     pub fn stats(&self) -> LimiterStats {

@@ -148,7 +148,11 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         | K::WebhookCreated
         | K::WebhookUpdated
         | K::WebhookDeleted
-        | K::WebhookDisabled => Recheck::default(),
+        | K::WebhookDisabled
+        | K::PlanCreated
+        | K::PlanUpdated
+        | K::PlanDeleted
+        | K::SubscriptionUpdated => Recheck::default(),
     }
 }
 

@@ -82,8 +82,23 @@ impl ProjectAccess {
     }
 }
 
-/// The caller's membership in a workspace; not found unless they are a member.
+/// The caller's membership in a workspace; not found unless they are a member. This is the
+/// one place a request's workspace is resolved (project access comes through here too), so it
+/// is where the request counts as an API call of the workspace and where a workspace over its
+/// monthly allowance is refused (`services::usage`).
 pub async fn workspace_access(
+    cx: &Ctx,
+    actor: &Actor,
+    workspace_id: &str,
+) -> AppResult<WorkspaceAccess> {
+    let access = workspace_standing(cx, actor, workspace_id).await?;
+    crate::services::usage::count_api_call(cx, &access).await?;
+    Ok(access)
+}
+
+/// [`workspace_access`] without counting an API call: for billing reads (subscription, usage),
+/// which a workspace over its allowance must still be able to make.
+pub async fn workspace_standing(
     cx: &Ctx,
     actor: &Actor,
     workspace_id: &str,

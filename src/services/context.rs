@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::error::AppResult;
 use crate::services::access::Actor;
 use crate::services::unit_of_work::UnitOfWork;
+use crate::services::usage::ApiCalls;
 
 #[derive(Clone)]
 pub struct Ctx {
@@ -23,6 +24,8 @@ pub struct Ctx {
     pub events_written: Arc<Notify>,
     /// How long before a task's due date its reminder goes out.
     pub reminder_lead_ms: i64,
+    /// API calls counted in memory until the next flush (`services::usage`).
+    pub api_calls: Arc<ApiCalls>,
 }
 
 impl Ctx {
@@ -35,6 +38,7 @@ impl Ctx {
             jobs_waiting: Arc::default(),
             events_written: Arc::default(),
             reminder_lead_ms: config.reminder_lead_ms(),
+            api_calls: Arc::default(),
         })
     }
 

@@ -163,6 +163,15 @@ pub async fn add_in(
     role: WorkspaceRole,
     custom_role_id: Option<&str>,
 ) -> AppResult<()> {
+    // Every way into a workspace (added, invitation accepted) comes through here.
+    crate::services::quotas::reserve(
+        tx,
+        &actor.tenant_id,
+        workspace_id,
+        crate::domain::billing::Resource::Members,
+        1,
+    )
+    .await?;
     db::workspace_members::insert(
         &mut **tx,
         &NewMember {

@@ -18,13 +18,18 @@ pub mod members;
 pub mod page;
 pub mod password_reset;
 pub mod passwords;
+pub mod plans;
 pub mod projects;
+pub mod quotas;
 pub mod roles;
 pub mod search;
+pub mod stripe;
+pub mod subscriptions;
 pub mod task_list;
 pub mod tasks;
 pub mod tenants;
 pub mod unit_of_work;
+pub mod usage;
 pub mod webhooks;
 pub mod workspaces;
 

@@ -88,6 +88,7 @@ pub async fn create_tenant(cx: &Ctx, name: &str) -> AppResult<CreatedTenant> {
     };
     let mut tx = cx.begin(&row.id, None).await?;
     db::tenants::insert(&mut *tx, &row).await?;
+    crate::services::plans::ensure_default(&mut tx, &row.id).await?;
     let secret_key = insert_key(&mut tx, &row.id, KeyKind::Secret, "default")
         .await?
         .1;

@@ -205,6 +205,8 @@ async fn insert_with_owner(
         },
     )
     .await?;
+    crate::services::subscriptions::create_for_workspace(&mut tx, &actor.tenant_id, &row.id, now)
+        .await?;
     tx.record(DomainEvent::WorkspaceCreated {
         workspace_id: row.id.clone(),
         name: row.name.clone(),

@@ -43,6 +43,8 @@ const NO_EVENT: &[(&str, &str, &str)] = &[
     // identity.rs and cache.rs, which sign real Svix deliveries).
     ("POST", "/v1/webhooks/identity", "queues the identity sync"),
     ("POST", "/api/webhooks/clerk", "queues the identity sync"),
+    // Verified and queued; the billing job's commit records `subscription.updated` (stripe.rs).
+    ("POST", "/v1/webhooks/stripe", "queues the Stripe event"),
 ];
 
 struct Walk<'a> {
@@ -293,6 +295,57 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
     assert_eq!(status, StatusCode::OK);
     walk.mark("DELETE", "/v1/roles/{id}");
     assert_eq!(walk.new_kinds().await, ["role.deleted"]);
+
+    // Plans (tenant level) and the workspace's subscription (filed under the workspace).
+    let (status, plan) = read(
+        admin(Method::POST, "/v1/plans")
+            .json(&json!({"key": "pro", "name": "Pro", "limits": {"projects": 50}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{plan}");
+    walk.mark("POST", "/v1/plans");
+    assert_eq!(walk.new_kinds().await, ["plan.created"]);
+    let plan_id = id(&plan);
+    let (status, _) = read(
+        admin(Method::PATCH, &format!("/v1/plans/{plan_id}"))
+            .json(&json!({"name": "Pro 2026"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    walk.mark("PATCH", "/v1/plans/{id}");
+    assert_eq!(walk.new_kinds().await, ["plan.updated"]);
+    for body in [
+        json!({"plan_id": plan_id, "status": "trialing"}),
+        json!({"plan_key": "free"}),
+    ] {
+        let (status, sub) = read(
+            admin(Method::PUT, &format!("/v1/workspaces/{ws}/subscription"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{sub}");
+        assert_eq!(walk.new_kinds().await, ["subscription.updated"]);
+    }
+    walk.mark("PUT", "/v1/workspaces/{id}/subscription");
+    let (status, _) = read(
+        admin(Method::DELETE, &format!("/v1/plans/{plan_id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    walk.mark("DELETE", "/v1/plans/{id}");
+    assert_eq!(walk.new_kinds().await, ["plan.deleted"]);
     let (status, user) = read(
         admin(Method::POST, "/v1/admin/users")
             .json(&json!({"email": "made@example.com", "name": "Made"}))

@@ -192,6 +192,16 @@ async fn openapi_document_lists_every_route() {
         ("/v1/webhooks/{id}/deliveries", "get"),
         ("/v1/webhooks/{id}/deliveries/{delivery_id}/retry", "post"),
         ("/v1/webhooks/{id}/test", "post"),
+        ("/v1/plans", "get"),
+        ("/v1/plans", "post"),
+        ("/v1/plans/{id}", "get"),
+        ("/v1/plans/{id}", "patch"),
+        ("/v1/plans/{id}", "delete"),
+        ("/v1/workspaces/{id}/subscription", "get"),
+        ("/v1/workspaces/{id}/subscription", "put"),
+        ("/v1/workspaces/{id}/usage", "get"),
+        ("/v1/workspaces/{id}/usage/records", "get"),
+        ("/v1/webhooks/stripe", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

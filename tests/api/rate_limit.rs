@@ -444,3 +444,44 @@ async fn the_redis_scripts_follow_the_gcra_rule() {
         ("redis", false, 0)
     );
 }
+
+#[tokio::test]
+async fn the_default_plans_rate_limit_replaces_the_servers() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth.multi_tenant = true;
+        c.rate_limit.per_minute = 1000;
+    })
+    .await;
+    let acme = app.create_tenant("Acme").await;
+    let globex = app.create_tenant("Globex").await;
+    let plans = |sk: &str| {
+        app.request(Method::GET, "/v1/plans")
+            .header("X-Api-Key", sk)
+            .send()
+    };
+    let free = crate::plans::list_plans(&app, &acme.secret_key).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .request(Method::PATCH, &format!("/v1/plans/{free}"))
+        .header("X-Api-Key", &acme.secret_key)
+        .json(&json!({"limits": {"rate_limit_per_minute": 5}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", read(res).await);
+
+    // The limit read before the change is remembered for up to 2 s on each instance.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let res = plans(&acme.secret_key).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(limits(&res).0, Some(5), "the plan's limit is the one shown");
+    for _ in 0..4 {
+        plans(&acme.secret_key).await.unwrap();
+    }
+    expect_limited(plans(&acme.secret_key).await.unwrap()).await;
+    // Another tenant's default plan sets nothing: the server's limit.
+    let res = plans(&globex.secret_key).await.unwrap();
+    assert_eq!(limits(&res).0, Some(1000));
+}

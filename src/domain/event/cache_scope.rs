@@ -62,7 +62,11 @@ impl DomainEvent {
             | E::WebhookCreated { .. }
             | E::WebhookUpdated { .. }
             | E::WebhookDeleted { .. }
-            | E::WebhookDisabled { .. } => None,
+            | E::WebhookDisabled { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. }
+            | E::SubscriptionUpdated { .. } => None,
         }
     }
 }

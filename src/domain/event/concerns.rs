@@ -48,7 +48,11 @@ impl DomainEvent {
             | E::WebhookCreated { .. }
             | E::WebhookUpdated { .. }
             | E::WebhookDeleted { .. }
-            | E::WebhookDisabled { .. } => None,
+            | E::WebhookDisabled { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. }
+            | E::SubscriptionUpdated { .. } => None,
         }
     }
 

@@ -110,7 +110,11 @@ impl DomainEvent {
             | E::WebhookCreated { .. }
             | E::WebhookUpdated { .. }
             | E::WebhookDeleted { .. }
-            | E::WebhookDisabled { .. } => {}
+            | E::WebhookDisabled { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. }
+            | E::SubscriptionUpdated { .. } => {}
         }
         out
     }

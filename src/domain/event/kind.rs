@@ -79,6 +79,10 @@ wire_enum!(
         WebhookUpdated => "webhook.updated",
         WebhookDeleted => "webhook.deleted",
         WebhookDisabled => "webhook.disabled",
+        PlanCreated => "plan.created",
+        PlanUpdated => "plan.updated",
+        PlanDeleted => "plan.deleted",
+        SubscriptionUpdated => "subscription.updated",
     }
 );
 
@@ -95,6 +99,8 @@ wire_enum!(
         Role => "role",
         Key => "key",
         Webhook => "webhook",
+        Plan => "plan",
+        Subscription => "subscription",
     }
 );
 
@@ -117,6 +123,8 @@ impl EventKind {
             KeyCreated | KeyRevoked => Subject::Key,
             UserCreated | UserUpdated | UserDeleted | UserPasswordChanged => Subject::User,
             WebhookCreated | WebhookUpdated | WebhookDeleted | WebhookDisabled => Subject::Webhook,
+            PlanCreated | PlanUpdated | PlanDeleted => Subject::Plan,
+            SubscriptionUpdated => Subject::Subscription,
         }
     }
 
@@ -125,7 +133,8 @@ impl EventKind {
         use EventKind::*;
         match self {
             TaskDeleted | CommentDeleted | AttachmentDeleted | ProjectDeleted
-            | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | WebhookDeleted => true,
+            | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | WebhookDeleted
+            | PlanDeleted => true,
             TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | CommentCreated
             | CommentUpdated | AttachmentCreated | ProjectCreated | ProjectUpdated
             | ProjectArchived | ProjectUnarchived | ProjectMemberAdded | ProjectMemberRemoved
@@ -133,7 +142,7 @@ impl EventKind {
             | InvitationRevoked | InvitationAccepted | InvitationRejected | WorkspaceCreated
             | WorkspaceUpdated | RoleCreated | RoleUpdated | KeyCreated | UserCreated
             | UserUpdated | UserPasswordChanged | WebhookCreated | WebhookUpdated
-            | WebhookDisabled => false,
+            | WebhookDisabled | PlanCreated | PlanUpdated | SubscriptionUpdated => false,
         }
     }
 }

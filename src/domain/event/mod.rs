@@ -15,6 +15,7 @@ pub use cache_scope::CacheScope;
 pub use effects::FollowUp;
 pub use kind::{EventKind, Subject};
 
+use crate::domain::billing::SubscriptionStatus;
 use crate::domain::enums::{TaskStatus, WorkspaceRole};
 
 /// Where in a workspace a project-level change happened.
@@ -243,6 +244,24 @@ pub enum DomainEvent {
         endpoint_id: String,
         reason: String,
     },
+    PlanCreated {
+        plan_id: String,
+        key: String,
+    },
+    PlanUpdated {
+        plan_id: String,
+        key: String,
+    },
+    PlanDeleted {
+        plan_id: String,
+    },
+    /// A workspace's plan, status or period changed (by the tenant's server or Stripe).
+    SubscriptionUpdated {
+        workspace_id: String,
+        plan_id: String,
+        plan_key: String,
+        status: SubscriptionStatus,
+    },
 }
 
 impl DomainEvent {
@@ -291,6 +310,10 @@ impl DomainEvent {
             E::WebhookUpdated { .. } => K::WebhookUpdated,
             E::WebhookDeleted { .. } => K::WebhookDeleted,
             E::WebhookDisabled { .. } => K::WebhookDisabled,
+            E::PlanCreated { .. } => K::PlanCreated,
+            E::PlanUpdated { .. } => K::PlanUpdated,
+            E::PlanDeleted { .. } => K::PlanDeleted,
+            E::SubscriptionUpdated { .. } => K::SubscriptionUpdated,
         }
     }
 }

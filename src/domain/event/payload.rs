@@ -34,7 +34,15 @@ impl DomainEvent {
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
             | E::UserPasswordChanged { .. }
-            | E::WebhookDeleted { .. } => json!({}),
+            | E::WebhookDeleted { .. }
+            | E::PlanDeleted { .. } => json!({}),
+            E::PlanCreated { key, .. } | E::PlanUpdated { key, .. } => json!({"key": key}),
+            E::SubscriptionUpdated {
+                plan_id,
+                plan_key,
+                status,
+                ..
+            } => json!({"plan_id": plan_id, "plan_key": plan_key, "status": status}),
             E::MemberAdded { role, .. }
             | E::MemberRemoved { role, .. }
             | E::MemberLeft { role, .. }

@@ -37,7 +37,8 @@ impl DomainEvent {
             | E::WebhookCreated { workspace_id, .. }
             | E::WebhookUpdated { workspace_id, .. }
             | E::WebhookDeleted { workspace_id, .. }
-            | E::WebhookDisabled { workspace_id, .. } => (Some(workspace_id), None),
+            | E::WebhookDisabled { workspace_id, .. }
+            | E::SubscriptionUpdated { workspace_id, .. } => (Some(workspace_id), None),
             E::WorkspaceDeleted { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
@@ -47,7 +48,10 @@ impl DomainEvent {
             | E::UserCreated { .. }
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
-            | E::UserPasswordChanged { .. } => (None, None),
+            | E::UserPasswordChanged { .. }
+            | E::PlanCreated { .. }
+            | E::PlanUpdated { .. }
+            | E::PlanDeleted { .. } => (None, None),
         }
     }
 
@@ -85,7 +89,8 @@ impl DomainEvent {
             | E::InvitationRejected { invitation_id, .. } => invitation_id,
             E::WorkspaceCreated { workspace_id, .. }
             | E::WorkspaceUpdated { workspace_id, .. }
-            | E::WorkspaceDeleted { workspace_id } => workspace_id,
+            | E::WorkspaceDeleted { workspace_id }
+            | E::SubscriptionUpdated { workspace_id, .. } => workspace_id,
             E::RoleCreated { role_id, .. }
             | E::RoleUpdated { role_id, .. }
             | E::RoleDeleted { role_id } => role_id,
@@ -94,6 +99,9 @@ impl DomainEvent {
             | E::WebhookUpdated { endpoint_id, .. }
             | E::WebhookDeleted { endpoint_id, .. }
             | E::WebhookDisabled { endpoint_id, .. } => endpoint_id,
+            E::PlanCreated { plan_id, .. }
+            | E::PlanUpdated { plan_id, .. }
+            | E::PlanDeleted { plan_id } => plan_id,
         }
     }
 }

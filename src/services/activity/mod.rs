@@ -106,7 +106,9 @@ async fn enrich(
         | Subject::Workspace
         | Subject::Role
         | Subject::Key
-        | Subject::Webhook => None,
+        | Subject::Webhook
+        | Subject::Plan
+        | Subject::Subscription => None,
     };
     if let (Some(value), Some(map)) = (value, payload.as_object_mut()) {
         map.entry(subject.as_str()).or_insert(value);

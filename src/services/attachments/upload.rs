@@ -4,6 +4,7 @@ use super::*;
 use crate::clock::now_ms;
 use crate::db::attachments::AttachmentRow;
 use crate::db::{self};
+use crate::domain::billing::Resource;
 use crate::domain::event::DomainEvent;
 use crate::domain::permission;
 use crate::error::{AppError, AppResult};
@@ -63,6 +64,14 @@ where
     access.require(permission::TASKS_UPDATE)?;
     let id = new_id();
     let workspace_id = access.workspace.workspace_id.clone();
+    // Refuse before receiving the bytes when the workspace is already full.
+    crate::services::quotas::precheck(
+        files.cx,
+        &actor.tenant_id,
+        &workspace_id,
+        Resource::StorageBytes,
+    )
+    .await?;
     let key = Storage::key(&actor.tenant_id, &workspace_id, &id);
     let stored = files
         .storage
@@ -105,6 +114,14 @@ pub(super) async fn record_upload(cx: &Ctx, actor: &Actor, row: &AttachmentRow) 
     if !db::tasks::lock(&mut *tx, &actor.tenant_id, &row.task_id).await? {
         return Err(AppError::NotFound("task"));
     }
+    crate::services::quotas::reserve(
+        &mut tx,
+        &actor.tenant_id,
+        &row.workspace_id,
+        Resource::StorageBytes,
+        row.size_bytes,
+    )
+    .await?;
     db::attachments::insert(&mut *tx, row).await?;
     db::attachments::add_usage(
         &mut *tx,

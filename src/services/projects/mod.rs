@@ -208,6 +208,14 @@ pub async fn create(
         updated_at: now,
     };
     let mut tx = cx.begin_as(actor).await?;
+    crate::services::quotas::reserve(
+        &mut tx,
+        &actor.tenant_id,
+        workspace_id,
+        crate::domain::billing::Resource::Projects,
+        1,
+    )
+    .await?;
     db::projects::insert(&mut *tx, &row).await?;
     for user_id in &member_ids {
         db::project_members::insert(&mut *tx, &actor.tenant_id, &row.id, user_id, now).await?;

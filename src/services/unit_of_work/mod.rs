@@ -55,6 +55,11 @@ impl UnitOfWork {
         })
     }
 
+    /// The database engine, for the few queries that differ (row locks).
+    pub fn engine(&self) -> crate::config::Engine {
+        self.cx.db.engine()
+    }
+
     /// Records that this change happened; it is written (with everything it implies) at commit.
     pub fn record(&mut self, event: DomainEvent) {
         self.events.push(event);
