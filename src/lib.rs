@@ -18,11 +18,13 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod realtime;
 pub mod search;
 pub mod services;
 pub mod storage;
 pub mod telemetry;
+pub mod trace;
 
 pub use app::App;
 pub use config::Config;

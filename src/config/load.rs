@@ -58,6 +58,7 @@ pub(super) struct RawConfig {
     pub embeddings_key: Option<Secret<String>>,
     pub search_ann_threshold: usize,
     pub search_min_similarity: f32,
+    pub metrics_token: Option<Secret<String>>,
 }
 
 impl Default for RawConfig {
@@ -111,6 +112,7 @@ impl Default for RawConfig {
             // projects far beyond that.
             search_ann_threshold: 200_000,
             search_min_similarity: 0.2,
+            metrics_token: None,
         }
     }
 }

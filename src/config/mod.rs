@@ -16,6 +16,7 @@ mod jobs;
 mod load;
 mod mail;
 mod mail_url;
+mod metrics;
 mod realtime;
 mod redact;
 mod search;
@@ -31,6 +32,7 @@ pub use identity::{IdentityConfig, WebhookKey};
 pub use jobs::{JobsConfig, QueueSettings};
 pub use mail::MailConfig;
 pub use mail_url::{MailUrl, SmtpTls, redact_mail_url};
+pub use metrics::{MIN_METRICS_TOKEN_CHARS, MetricsConfig};
 pub use realtime::RealtimeSettings;
 pub use search::{EmbeddingsEndpoint, SearchConfig, SearchSettings};
 pub use secret::Secret;
@@ -63,6 +65,8 @@ pub struct Config {
     pub realtime: RealtimeSettings,
     /// The embeddings endpoint and the ranking settings.
     pub search: SearchConfig,
+    /// Who may scrape `/metrics`.
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +103,7 @@ impl Config {
         let cache = CacheConfig::from_raw(&raw)?;
         let storage = StorageConfig::from_raw(&raw)?;
         let search = SearchConfig::from_raw(&raw)?;
+        let metrics = MetricsConfig::from_raw(&raw)?;
         Ok(Self {
             data_dir: raw.data_dir,
             server,
@@ -112,6 +117,7 @@ impl Config {
             storage,
             realtime,
             search,
+            metrics,
         })
     }
 }

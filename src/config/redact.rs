@@ -60,6 +60,7 @@ impl Config {
             "embeddings_key": embeddings.and_then(|e| e.key.as_ref()).map(|_| "***"),
             "search_ann_threshold": self.search.settings.ann_threshold,
             "search_min_similarity": self.search.settings.min_similarity,
+            "metrics_token": self.metrics.token.as_ref().map(|_| "***"),
         })
     }
 }

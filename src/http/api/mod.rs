@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod auth;
 pub mod health;
 pub mod invitations;
+pub mod metrics;
 pub mod projects;
 pub mod realtime;
 pub mod roles;
