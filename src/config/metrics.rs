@@ -45,32 +45,31 @@ mod tests {
     use super::super::Config;
     use super::*;
 
+    fn with_token(token: &str) -> RawConfig {
+        RawConfig {
+            metrics_token: Some(Secret::new(token.into())),
+            ..RawConfig::default()
+        }
+    }
+
     #[test]
     fn token_is_checked_and_redacted() {
         let c = Config::from_raw(RawConfig::default()).unwrap();
         assert!(c.metrics.token.is_none());
-        let mut r = RawConfig::default();
-        r.metrics_token = Some(Secret::new("scrape-me-please-0123".into()));
-        let c = Config::from_raw(r).unwrap();
+        let c = Config::from_raw(with_token("scrape-me-please-0123")).unwrap();
         assert!(c.metrics.token.is_some());
         let shown = c.redacted().to_string();
         assert!(!shown.contains("scrape-me-please"), "{shown}");
         assert!(shown.contains(r#""metrics_token":"***""#), "{shown}");
         assert!(!format!("{c:?}").contains("scrape-me-please"));
         for bad in ["short", "has a space in it!!"] {
-            let mut r = RawConfig::default();
-            r.metrics_token = Some(Secret::new(bad.into()));
-            let err = Config::from_raw(r).unwrap_err().to_string();
+            let err = Config::from_raw(with_token(bad)).unwrap_err().to_string();
             assert!(
                 err.contains("KANRI_METRICS_TOKEN") && !err.contains(bad),
                 "{err}"
             );
         }
-        let mut r = RawConfig::default();
-        r.metrics_token = Some(Secret::new(String::new()));
-        assert!(
-            Config::from_raw(r).unwrap().metrics.token.is_none(),
-            "empty means unset"
-        );
+        let unset = Config::from_raw(with_token("")).unwrap();
+        assert!(unset.metrics.token.is_none(), "empty means unset");
     }
 }

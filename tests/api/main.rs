@@ -16,6 +16,7 @@ mod invitations;
 mod jobs;
 mod mail;
 mod matrix;
+mod metrics;
 mod password_reset;
 mod projects;
 mod properties;
