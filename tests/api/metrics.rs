@@ -388,6 +388,21 @@ async fn redis_errors_are_counted() {
 }
 
 #[tokio::test]
+async fn realtime_gauges_count_open_connections_and_subscriptions() {
+    let app = TestApp::spawn().await;
+    let t = team(&app).await;
+    let mut ws = crate::realtime::Ws::open(&app, &t.member).await;
+    ws.subscribed(&format!("project/{}", t.project)).await;
+    let Some(s) = scrape(&app).await else {
+        return;
+    };
+    // Process-wide gauges: other tests' sockets come and go, but this one is open.
+    assert!(s.count("realtime_connections", &[]) >= 1.0);
+    assert!(s.count("realtime_subscriptions", &[]) >= 1.0);
+    assert_eq!(s.family("realtime_connections").kind, "gauge");
+}
+
+#[tokio::test]
 async fn metrics_token_is_required_when_configured() {
     let token = "scrape-token-0123456789";
     let app = TestApp::spawn_with(|c| {
