@@ -1,149 +1,26 @@
 //! `/metrics` over HTTP, parsed by the official Prometheus text parser (Python's
-//! `prometheus_client`, through `tests/prometheus_parse.py`); the bearer token; and W3C trace
-//! context reaching the jobs a request enqueues and their log lines.
+//! `prometheus_client`, through `tests/prometheus_parse.py`), and its bearer token.
 //!
 //! Counters and histograms are process-wide and every test app in this binary records into
 //! them, so tests assert on deltas or on labels only they produce. The job gauges are read
 //! from each app's own database at scrape time.
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-
 use kanri::clock::now_ms;
 use kanri::jobs::{self, NewJobSpec};
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::helpers::{SignedIn, TestApp, expect_error, use_redis};
+use crate::prometheus::{Scrape, parse, scrape, scrape_text};
 
-const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-#[derive(Debug, Deserialize)]
-struct Family {
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-    samples: Vec<Sample>,
+pub(crate) struct Team {
+    pub owner: SignedIn,
+    pub member: SignedIn,
+    pub project: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct Sample {
-    name: String,
-    labels: HashMap<String, String>,
-    value: serde_json::Value,
-}
-
-struct Scrape {
-    families: Vec<Family>,
-}
-
-impl Scrape {
-    fn family(&self, name: &str) -> &Family {
-        self.families
-            .iter()
-            .find(|f| f.name == name)
-            .unwrap_or_else(|| panic!("no family {name} in {:?}", self.names()))
-    }
-
-    fn names(&self) -> Vec<&str> {
-        self.families.iter().map(|f| f.name.as_str()).collect()
-    }
-
-    fn samples(&self, sample: &str) -> impl Iterator<Item = &Sample> {
-        self.families
-            .iter()
-            .flat_map(|f| &f.samples)
-            .filter(move |s| s.name == sample)
-    }
-
-    /// The value of the one sample named `sample` whose labels include `labels`.
-    fn value(&self, sample: &str, labels: &[(&str, &str)]) -> Option<f64> {
-        let matching: Vec<&Sample> = self
-            .samples(sample)
-            .filter(|s| {
-                labels
-                    .iter()
-                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-            })
-            .collect();
-        assert!(
-            matching.len() <= 1,
-            "{sample} {labels:?} is ambiguous: {matching:?}"
-        );
-        matching
-            .first()
-            .map(|s| s.value.as_f64().expect("a finite value"))
-    }
-
-    /// Like `value`, 0 when the series does not exist yet.
-    fn count(&self, sample: &str, labels: &[(&str, &str)]) -> f64 {
-        self.value(sample, labels).unwrap_or(0.0)
-    }
-}
-
-/// Runs the official parser. `None` (the test returns early) only when python3 or
-/// `prometheus_client` is missing outside CI; under `CI=true` that is a failure.
-fn parse(text: &str) -> Option<Scrape> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/prometheus_parse.py");
-    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let missing = |what: &str| {
-        assert!(!in_ci, "{what} is missing; .ci/run installs it");
-        eprintln!("skipping the /metrics parse: {what} is missing (pip install prometheus_client)");
-        None
-    };
-    let Ok(mut child) = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    else {
-        return missing("python3");
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if out.status.code() == Some(3) {
-        return missing("prometheus_client");
-    }
-    assert!(
-        out.status.success(),
-        "the Prometheus parser rejected /metrics: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let families = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
-    Some(Scrape { families })
-}
-
-async fn scrape_text(app: &TestApp) -> String {
-    let res = app.get("/metrics").await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let content_type = res.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(
-        content_type.starts_with("text/plain; version=0.0.4"),
-        "{content_type}"
-    );
-    res.text().await.unwrap()
-}
-
-async fn scrape(app: &TestApp) -> Option<Scrape> {
-    parse(&scrape_text(app).await)
-}
-
-struct Team {
-    owner: SignedIn,
-    member: SignedIn,
-    project: String,
-}
-
-async fn team(app: &TestApp) -> Team {
+/// An owner and a member of one workspace and its project.
+pub(crate) async fn team(app: &TestApp) -> Team {
     let owner = app.register("owner@example.com").await;
     let member = app.register("member@example.com").await;
     let ws = app.create_workspace(&owner.token, "Team").await;
@@ -437,110 +314,4 @@ async fn metrics_token_is_required_when_configured() {
         StatusCode::OK,
         "only /metrics"
     );
-}
-
-/// A `MakeWriter` into a shared buffer: the log lines of this test's thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<serde_json::Value> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
-
-async fn trace_of_assignment(app: &TestApp, t: &Team, traceparent: Option<&str>) -> String {
-    let path = format!("/v1/projects/{}/tasks", t.project);
-    let mut req = app
-        .as_user(Method::POST, &path, &t.owner.token)
-        .json(&json!({"title": "Traced", "assignee_id": t.member.user_id}));
-    if let Some(value) = traceparent {
-        req = req.header("traceparent", value);
-    }
-    assert_eq!(req.send().await.unwrap().status(), StatusCode::CREATED);
-    let traces: Vec<(Option<String>,)> = sqlx::query_as(
-        "SELECT trace_id FROM jobs WHERE kind = 'task:assigned' AND state = 'queued'",
-    )
-    .fetch_all(app.db.read())
-    .await
-    .unwrap();
-    assert_eq!(traces.len(), 1);
-    app.run_due_jobs(now_ms()).await;
-    traces[0]
-        .0
-        .clone()
-        .expect("a job enqueued by a request has a trace")
-}
-
-#[tokio::test]
-async fn a_traceparent_reaches_the_jobs_the_request_enqueues_and_their_logs() {
-    // This test's thread logs into a buffer (the app runs on this thread's runtime).
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter("info")
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let app = TestApp::spawn().await;
-    let t = team(&app).await;
-    // Other tests' threads may have hit the request span's callsites before this dispatcher
-    // existed, and a callsite registered in that window keeps its cached "nobody listens";
-    // recomputing every callsite's interest now makes the capture deterministic.
-    tracing::callsite::rebuild_interest_cache();
-    let given = format!("00-{TRACE}-00f067aa0ba902b7-01");
-    assert_eq!(trace_of_assignment(&app, &t, Some(&given)).await, TRACE);
-
-    let fresh = trace_of_assignment(&app, &t, None).await;
-    assert!(
-        fresh.len() == 32 && fresh.bytes().all(|b| b.is_ascii_hexdigit()),
-        "{fresh}"
-    );
-    assert_ne!(fresh, TRACE);
-    let unknown_version = format!("ff-{TRACE}-00f067aa0ba902b7-01");
-    let other = trace_of_assignment(&app, &t, Some(&unknown_version)).await;
-    assert!(
-        other != TRACE && other != fresh,
-        "a bad header starts a new trace"
-    );
-
-    let in_span = |line: &serde_json::Value, name: &str| {
-        line["span"]["name"] == name && line["span"]["trace_id"] == TRACE
-    };
-    let lines = logs.lines();
-    assert!(
-        lines
-            .iter()
-            .any(|l| in_span(l, "request") && l["span"]["route"] == "/v1/projects/{id}/tasks"),
-        "the request's log lines carry the trace id: {:#?}",
-        lines
-            .iter()
-            .filter(|l| l.to_string().contains("request"))
-            .take(6)
-            .collect::<Vec<_>>()
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| in_span(l, "job") && l["span"]["kind"] == "task:assigned"),
-        "the job's span carries the trace id"
-    );
-    app.stop().await;
 }
