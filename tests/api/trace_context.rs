@@ -9,6 +9,8 @@ use kanri::clock::now_ms;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use kanri::jobs::NewJobSpec;
+
 use crate::helpers::TestApp;
 use crate::metrics::{Team, team};
 
@@ -118,4 +120,82 @@ async fn a_traceparent_reaches_the_jobs_the_request_enqueues_and_their_logs() {
         "the job's span carries the trace id"
     );
     app.stop().await;
+}
+
+/// For every job it runs, enqueues a child job (as a job whose work causes a webhook delivery
+/// would); the children just succeed.
+struct Spawner {
+    db: kanri::db::Db,
+}
+
+const CHILD: &str = "trace-test:child";
+
+impl kanri::jobs::Runner for Spawner {
+    fn run<'a>(&'a self, job: &'a kanri::jobs::Job) -> kanri::jobs::JobFuture<'a> {
+        Box::pin(async move {
+            if job.kind != CHILD {
+                let mut tx = self.db.begin().await?;
+                let child = NewJobSpec::new(&job.tenant_id, CHILD, json!({"parent": job.id}));
+                kanri::jobs::enqueue(&mut tx, child).await?;
+                tx.commit().await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn jobs_enqueued_by_a_traced_job_inherit_its_trace() {
+    let app = TestApp::spawn().await;
+    let t = team(&app).await;
+    // Jobs from before the traced request must not run under it: drain them first.
+    app.run_due_jobs(now_ms()).await;
+    let path = format!("/v1/projects/{}/tasks", t.project);
+    let res = app
+        .as_user(Method::POST, &path, &t.owner.token)
+        .header("traceparent", format!("00-{TRACE}-00f067aa0ba902b7-01"))
+        .json(&json!({"title": "Traced", "assignee_id": t.member.user_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // A real worker loop (not `run_due`), as `kanri serve` and `kanri worker` run them.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let runner = std::sync::Arc::new(Spawner { db: app.db.clone() });
+    let workers = kanri::jobs::worker::spawn(&app.queue, runner, 1, &stop);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let children = loop {
+        let rows: Vec<(Option<String>, String)> =
+            sqlx::query_as("SELECT trace_id, state FROM jobs WHERE kind = $1 ORDER BY id")
+                .bind(CHILD)
+                .fetch_all(app.db.read())
+                .await
+                .unwrap();
+        let parents: Vec<(String,)> = sqlx::query_as(
+            "SELECT state FROM jobs WHERE kind <> $1 AND state NOT IN ('succeeded', 'cancelled') AND run_at <= $2",
+        )
+        .bind(CHILD)
+        .bind(now_ms())
+        .fetch_all(app.db.read())
+        .await
+        .unwrap();
+        if parents.is_empty() && !rows.is_empty() && rows.iter().all(|r| r.1 == "succeeded") {
+            break rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not finish: {rows:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    stop.cancel();
+    workers.join_all().await;
+    assert!(
+        children.len() >= 2,
+        "the assignment email and the embedding: {children:?}"
+    );
+    for (trace, _) in &children {
+        assert_eq!(trace.as_deref(), Some(TRACE), "{children:?}");
+    }
 }
