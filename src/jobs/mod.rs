@@ -43,7 +43,7 @@ pub struct Job {
     pub attempt: i64,
     pub max_attempts: i64,
     /// The trace of the request or job that enqueued it; its span carries it.
-    pub trace_id: Option<crate::trace::TraceId>,
+    pub trace_id: Option<TraceId>,
 }
 
 impl From<JobRow> for Job {
