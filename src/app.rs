@@ -61,6 +61,8 @@ impl App {
         // client) takes the process default when there is one, so the whole process speaks
         // TLS through ring. A second app in the same process finds it installed: fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // Before anything records: a metric recorded with no recorder installed is lost.
+        crate::metrics::install();
         let db = Db::connect(&config).await?;
         db.migrate().await?;
         let realtime = Realtime::new(config.realtime.clone());
@@ -159,6 +161,7 @@ impl App {
             )
             .await;
         let mut workers = worker::spawn(&state.queue, runner, state.config.jobs.workers, &stop);
+        let upkeep = crate::metrics::spawn_upkeep(stop.clone());
         if state.config.jobs.workers > 0 {
             workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));
         }
@@ -187,6 +190,7 @@ impl App {
             .await?;
         stop.cancel();
         workers.join_all().await;
+        upkeep.await?;
         flusher.await?;
         usage_flusher.await?;
         events.await?;

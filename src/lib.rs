@@ -18,12 +18,14 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod rate_limit;
 pub mod realtime;
 pub mod search;
 pub mod services;
 pub mod storage;
 pub mod telemetry;
+pub mod trace;
 pub mod webhooks;
 
 pub use app::App;

@@ -191,6 +191,7 @@ impl Cache {
     pub async fn get(&self, lookup: &Lookup) -> Found {
         let Some(backend) = &self.inner.backend else {
             self.inner.misses.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::cache_lookup(false);
             return Found::Miss(None);
         };
         let version_keys = lookup.version_keys();
@@ -207,11 +208,14 @@ impl Cache {
                 }
             }
         };
-        let counter = match found {
-            Found::Hit(_) => &self.inner.hits,
-            Found::Miss(_) => &self.inner.misses,
+        let hit = matches!(found, Found::Hit(_));
+        let counter = if hit {
+            &self.inner.hits
+        } else {
+            &self.inner.misses
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::cache_lookup(hit);
         found
     }
 

@@ -122,6 +122,7 @@ impl Shared {
 
     fn failed(self: &Arc<Self>, error: &dyn Display) {
         self.failures.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::cache_redis_error();
         if !self.down.swap(true, Ordering::AcqRel) {
             tracing::warn!(%error, "Redis cache unreachable; serving from the database until it is back");
             tokio::spawn(recover(Arc::downgrade(self)));
@@ -167,6 +168,7 @@ impl Shared {
             }
             _ => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::cache_redis_error();
                 false
             }
         }

@@ -65,6 +65,7 @@ pub(super) struct RawConfig {
     pub trusted_proxies: String,
     pub stripe_webhook_secret: Option<Secret<String>>,
     pub usage_flush_secs: u64,
+    pub metrics_token: Option<Secret<String>>,
 }
 
 impl Default for RawConfig {
@@ -125,6 +126,7 @@ impl Default for RawConfig {
             trusted_proxies: String::new(),
             stripe_webhook_secret: None,
             usage_flush_secs: 30,
+            metrics_token: None,
         }
     }
 }

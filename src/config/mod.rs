@@ -17,6 +17,7 @@ mod jobs;
 mod load;
 mod mail;
 mod mail_url;
+mod metrics;
 mod networks;
 mod rate_limit;
 mod realtime;
@@ -36,6 +37,7 @@ pub use identity::{IdentityConfig, WebhookKey};
 pub use jobs::{JobsConfig, QueueSettings};
 pub use mail::MailConfig;
 pub use mail_url::{MailUrl, SmtpTls, redact_mail_url};
+pub use metrics::{MIN_METRICS_TOKEN_CHARS, MetricsConfig};
 pub use rate_limit::RateLimitConfig;
 pub use realtime::RealtimeSettings;
 pub use search::{EmbeddingsEndpoint, SearchConfig, SearchSettings};
@@ -76,6 +78,8 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// Stripe webhooks and usage counting.
     pub billing: BillingConfig,
+    /// Who may scrape `/metrics`.
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +119,7 @@ impl Config {
         let webhooks = WebhookSettings::from_raw(&raw)?;
         let rate_limit = RateLimitConfig::from_raw(&raw)?;
         let billing = BillingConfig::from_raw(&raw)?;
+        let metrics = MetricsConfig::from_raw(&raw)?;
         Ok(Self {
             data_dir: raw.data_dir,
             server,
@@ -131,6 +136,7 @@ impl Config {
             webhooks,
             rate_limit,
             billing,
+            metrics,
         })
     }
 }

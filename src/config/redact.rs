@@ -69,6 +69,7 @@ impl Config {
             "trusted_proxies": self.rate_limit.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
             "stripe_webhook_secret": self.billing.stripe_webhook_secret.as_ref().map(|_| "***"),
             "usage_flush_secs": self.billing.usage_flush.as_secs(),
+            "metrics_token": self.metrics.token.as_ref().map(|_| "***"),
         })
     }
 }

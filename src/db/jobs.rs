@@ -24,9 +24,11 @@ pub struct JobRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub finished_at: Option<i64>,
+    /// The trace of the request or job that enqueued it (`crate::trace`).
+    pub trace_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, tenant_id, kind, args, state, dedupe_key, run_at, attempts, max_attempts, last_error, locked_by, lease_until, created_at, updated_at, finished_at";
+const COLUMNS: &str = "id, tenant_id, kind, args, state, dedupe_key, run_at, attempts, max_attempts, last_error, locked_by, lease_until, created_at, updated_at, finished_at, trace_id";
 
 pub struct NewJob<'a> {
     pub id: &'a str,
@@ -37,6 +39,7 @@ pub struct NewJob<'a> {
     pub run_at: i64,
     pub max_attempts: i64,
     pub now: i64,
+    pub trace_id: Option<&'a str>,
 }
 
 /// Inserts a job unless one with the same dedupe key exists; returns whether it was inserted.
@@ -45,8 +48,8 @@ pub async fn insert<'c>(
     j: &NewJob<'_>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO jobs (id, tenant_id, kind, args, state, dedupe_key, run_at, attempts, max_attempts, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, 0, $7, $8, $8)
+        "INSERT INTO jobs (id, tenant_id, kind, args, state, dedupe_key, run_at, attempts, max_attempts, created_at, updated_at, trace_id)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, 0, $7, $8, $8, $9)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(j.id)
@@ -57,6 +60,7 @@ pub async fn insert<'c>(
     .bind(j.run_at)
     .bind(j.max_attempts)
     .bind(j.now)
+    .bind(j.trace_id)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -317,6 +321,21 @@ pub async fn counts<'c>(
         .bind(tenant_id)
         .fetch_all(ex)
         .await
+}
+
+/// Unfinished and dead jobs by kind and state as operators see them (`scheduled`: queued with
+/// `run_at` after `now`), in one grouped query: what the `jobs` gauges show at scrape time.
+pub async fn gauge_counts<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    now: i64,
+) -> sqlx::Result<Vec<(String, String, i64)>> {
+    sqlx::query_as(
+        "SELECT kind, CASE WHEN state = 'queued' AND run_at > $1 THEN 'scheduled' ELSE state END, COUNT(*)
+         FROM jobs WHERE state IN ('queued', 'running', 'dead') GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(now)
+    .fetch_all(ex)
+    .await
 }
 
 /// Brings back a cancelled job with this dedupe key (a due date moved away and back), to run

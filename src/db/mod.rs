@@ -103,6 +103,20 @@ impl Db {
         &self.write
     }
 
+    /// Open connections across the pools: `(in use, idle)`. Postgres's two handles are one
+    /// pool, counted once.
+    pub fn pool_connections(&self) -> (u64, u64) {
+        let pools: &[&AnyPool] = match self.engine {
+            Engine::Sqlite => &[&self.read, &self.write],
+            Engine::Postgres => &[&self.write],
+        };
+        pools.iter().fold((0, 0), |(busy, idle), pool| {
+            let open = u64::from(pool.size());
+            let free = u64::try_from(pool.num_idle()).unwrap_or(0).min(open);
+            (busy + open - free, idle + free)
+        })
+    }
+
     /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
     /// IMMEDIATE`), so a transaction that reads before it writes cannot fail to upgrade when
     /// another process has written in between.

@@ -8,9 +8,11 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod metrics;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+pub mod trace_context;
 
 use std::any::Any;
 
@@ -34,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 use crate::config::ServerConfig;
+use crate::trace::TraceId;
 use error::{ApiError, code_for_status};
 use request_id::{RequestId, X_REQUEST_ID};
 
@@ -64,6 +67,7 @@ impl Modify for SecuritySchemes {
 fn route_table() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::health::routes())
+        .merge(api::metrics::routes())
         .merge(api::auth::routes())
         .merge(api::admin_users::routes())
         .merge(api::admin_activity::routes())
@@ -122,11 +126,13 @@ pub fn router(mut state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(envelope_bare_errors))
         .layer(cors(&config.server))
+        .layer(middleware::from_fn(metrics::record))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(middleware::from_fn(trace_context::trace_context))
         .layer(middleware::from_fn(request_id::request_id))
         .with_state(state)
 }
@@ -136,14 +142,16 @@ async fn metered(req: Request, next: Next) -> Response {
     crate::services::usage::metered(next.run(req)).await
 }
 
-/// One span per request with the id and the route template, never the raw path or query.
+/// One span per request with the id, the trace id and the route template, never the raw path
+/// or query.
 fn request_span(req: &Request) -> tracing::Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(MatchedPath::as_str);
     let id = req.extensions().get::<RequestId>().map(|r| r.0.as_str());
-    tracing::info_span!("request", method = %req.method(), route, request_id = id)
+    let trace = req.extensions().get::<TraceId>().map(TraceId::as_str);
+    tracing::info_span!("request", method = %req.method(), route, request_id = id, trace_id = trace)
 }
 
 /// A panicking handler becomes an opaque 500, logged once with the panic message.

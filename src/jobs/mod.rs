@@ -22,12 +22,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::clock::now_ms;
 use crate::db::jobs::{JobRow, NewJob};
 use crate::db::{self, Db};
 use crate::domain::job::JobKind;
 use crate::ids::new_id;
+use crate::trace::TraceId;
 
 pub use crate::config::QueueSettings;
 pub use backoff::backoff_ms;
@@ -45,6 +47,8 @@ pub struct Job {
     /// The queue's "now" for this run: the wall clock for workers, `run_due`'s `as_of` for
     /// tests and benchmarks, so a handler that schedules (webhook retries) follows that clock.
     pub as_of: i64,
+    /// The trace of the request or job that enqueued it; its span carries it.
+    pub trace_id: Option<TraceId>,
 }
 
 impl From<JobRow> for Job {
@@ -57,6 +61,7 @@ impl From<JobRow> for Job {
             attempt: row.attempts,
             max_attempts: row.max_attempts,
             as_of: now_ms(),
+            trace_id: row.trace_id.as_deref().and_then(TraceId::from_stored),
         }
     }
 }
@@ -128,10 +133,13 @@ impl<'a> NewJobSpec<'a> {
 }
 
 /// Writes a job on `conn` — the transaction of the change that causes it. Returns false when a
-/// job with the same dedupe key already exists. Call `Queue::wake` after committing.
+/// job with the same dedupe key already exists. Call `Queue::wake` after committing. The job
+/// carries the current trace (the request's, or the running job's), read from the task-local
+/// so no use case has to pass it along.
 pub async fn enqueue(conn: &mut sqlx::AnyConnection, spec: NewJobSpec<'_>) -> sqlx::Result<bool> {
     let now = now_ms();
     let args = spec.args.to_string();
+    let trace = crate::trace::current();
     db::jobs::insert(
         &mut *conn,
         &NewJob {
@@ -143,6 +151,7 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, spec: NewJobSpec<'_>) -> sq
             run_at: spec.run_at.unwrap_or(now),
             max_attempts: spec.max_attempts,
             now,
+            trace_id: trace.as_ref().map(TraceId::as_str),
         },
     )
     .await
@@ -209,7 +218,10 @@ impl Queue {
                 as_of,
                 ..Job::from(row)
             };
-            let result = runner.run(&job).await;
+            let span = worker::job_span(&job);
+            let result = crate::trace::scope(job.trace_id.clone(), runner.run(&job))
+                .instrument(span)
+                .await;
             worker::record_outcome(self, &worker_id, &job, result, as_of).await?;
             ran += 1;
         }

@@ -96,13 +96,17 @@ async fn run_one(
     job: Job,
     stop: &CancellationToken,
 ) {
-    let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempt);
+    let span = job_span(&job);
     let lease = queue.settings.lease;
     let mut renew = tokio::time::interval(lease / 3);
     renew.tick().await;
     let mut running = {
         let (runner, job) = (runner.clone(), job.clone());
-        tokio::spawn(async move { runner.run(&job).await }.instrument(span.clone()))
+        let trace = job.trace_id.clone();
+        tokio::spawn(
+            crate::trace::scope(trace, async move { runner.run(&job).await })
+                .instrument(span.clone()),
+        )
     };
     let mut deadline: Option<tokio::time::Instant> = None;
     let ending = loop {
@@ -156,6 +160,13 @@ async fn run_one(
     }
 }
 
+/// One span per run, with the trace of the request that caused the job, so its log lines join
+/// that request's.
+pub(crate) fn job_span(job: &Job) -> tracing::Span {
+    let trace = job.trace_id.as_ref().map(|t| t.as_str());
+    tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempt, trace_id = trace)
+}
+
 /// Writes what happened to a job: success, a retry after backoff, or burial after the last
 /// attempt (or a fatal error).
 pub(crate) async fn record_outcome(
@@ -165,6 +176,7 @@ pub(crate) async fn record_outcome(
     result: Result<(), JobError>,
     now: i64,
 ) -> sqlx::Result<()> {
+    crate::metrics::job_ran(&job.kind, result.is_ok());
     match result {
         Ok(()) => {
             db::jobs::succeed(&queue.db, &job.id, worker_id, now).await?;

@@ -112,6 +112,7 @@ impl Hub {
                 channels: HashSet::new(),
             },
         );
+        crate::metrics::realtime_changed(1.0, 0.0);
         Ok(Registration {
             id,
             rx,
@@ -125,9 +126,12 @@ impl Hub {
         let Some(conn) = reg.conns.get_mut(&id) else {
             return;
         };
-        conn.channels.insert(channel.clone());
+        if !conn.channels.insert(channel.clone()) {
+            return;
+        }
         let key = (conn.user.0.clone(), channel.clone());
         reg.channels.entry(key).or_default().insert(id);
+        crate::metrics::realtime_changed(0.0, 1.0);
     }
 
     pub fn unsubscribe(&self, id: ConnId, channel: &Channel) {
@@ -135,9 +139,12 @@ impl Hub {
         let Some(conn) = reg.conns.get_mut(&id) else {
             return;
         };
-        conn.channels.remove(channel);
+        if !conn.channels.remove(channel) {
+            return;
+        }
         let key = (conn.user.0.clone(), channel.clone());
         remove_from(&mut reg.channels, &key, id);
+        crate::metrics::realtime_changed(0.0, -1.0);
     }
 
     fn disconnect(&self, id: ConnId) {
@@ -145,6 +152,8 @@ impl Hub {
         let Some(conn) = reg.conns.remove(&id) else {
             return;
         };
+        #[allow(clippy::cast_precision_loss)] // far below 2^52 subscriptions
+        crate::metrics::realtime_changed(-1.0, -(conn.channels.len() as f64));
         for channel in conn.channels {
             remove_from(&mut reg.channels, &(conn.user.0.clone(), channel), id);
         }

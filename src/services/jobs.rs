@@ -26,6 +26,8 @@ pub struct JobView {
     pub run_at: String,
     pub created_at: String,
     pub finished_at: Option<String>,
+    /// The W3C trace id of the request (or job) that enqueued it, to find its log lines.
+    pub trace_id: Option<String>,
 }
 
 impl JobView {
@@ -42,6 +44,7 @@ impl JobView {
             run_at: to_rfc3339(row.run_at),
             created_at: to_rfc3339(row.created_at),
             finished_at: row.finished_at.map(to_rfc3339),
+            trace_id: row.trace_id,
         }
     }
 }

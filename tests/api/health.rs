@@ -92,6 +92,7 @@ async fn openapi_document_lists_every_route() {
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/openapi.json", "get"),
+        ("/metrics", "get"),
         ("/v1/auth/register", "post"),
         ("/v1/auth/login", "post"),
         ("/v1/auth/logout", "post"),

@@ -18,7 +18,7 @@ use crate::helpers::{SignedIn, TestApp, read};
 /// Long enough for a loaded CI machine; a frame that never comes fails the test.
 const WAIT: Duration = Duration::from_secs(15);
 
-struct Ws {
+pub(crate) struct Ws {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
@@ -40,7 +40,7 @@ impl Ws {
     }
 
     /// Connected with a header and past the `authenticated` frame.
-    async fn open(app: &TestApp, user: &SignedIn) -> Self {
+    pub(crate) async fn open(app: &TestApp, user: &SignedIn) -> Self {
         let mut ws = Self::connect(app, Some(&user.token)).await.unwrap();
         let hello = ws.next().await;
         assert_eq!(hello["type"], "authenticated", "{hello}");
@@ -99,7 +99,7 @@ impl Ws {
         self.next().await
     }
 
-    async fn subscribed(&mut self, channel: &str) {
+    pub(crate) async fn subscribed(&mut self, channel: &str) {
         let ack = self.subscribe(channel, None).await;
         assert_eq!(ack, json!({"type": "subscribed", "channel": channel}));
     }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod billing;
 pub mod health;
 pub mod invitations;
+pub mod metrics;
 pub mod plans;
 pub mod projects;
 pub mod realtime;
