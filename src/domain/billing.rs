@@ -242,9 +242,13 @@ pub fn parse_day_range(
     to: Option<&str>,
     today: &str,
 ) -> Result<(String, String), Vec<FieldError>> {
+    // chrono accepts years far outside what anyone means (`-262144-01-01`), where the
+    // 30-day default arithmetic below would overflow: only 1970..=9999 is a usage day.
     let day = |field: &str, s: &str| {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| FieldError::new(field, "must be a YYYY-MM-DD date"))
+            .ok()
+            .filter(|d| (1970..=9999).contains(&d.year()))
+            .ok_or_else(|| FieldError::new(field, "must be a YYYY-MM-DD date in 1970..=9999"))
     };
     let today = day("to", today).map_err(|e| vec![e])?;
     let to_day = to.map(|s| day("to", s)).transpose();
@@ -254,7 +258,12 @@ pub fn parse_day_range(
         (f, t) => return Err([f.err(), t.err()].into_iter().flatten().collect()),
     };
     let to_day = to_day.unwrap_or(today);
-    let from_day = from_day.unwrap_or(to_day - chrono::Duration::days(29));
+    let from_day = match from_day {
+        Some(f) => f,
+        None => to_day
+            .checked_sub_signed(chrono::Duration::days(29))
+            .ok_or_else(|| vec![FieldError::new("to", "is too early")])?,
+    };
     if from_day > to_day {
         return Err(vec![FieldError::new("from", "must not be after to")]);
     }
@@ -361,5 +370,15 @@ mod tests {
         assert!(parse_day_range(Some("2024-12-31"), Some("2026-01-01"), "2026-03-31").is_err());
         let both = parse_day_range(Some("x"), Some("2026-13-01"), "2026-03-31").unwrap_err();
         assert_eq!(both.len(), 2);
+        // Outside 1970..=9999: refused, naming the field, never an overflow.
+        for to in [
+            "-262144-01-01",
+            "+262143-12-31",
+            "1969-12-31",
+            "10000-01-01",
+        ] {
+            let e = parse_day_range(None, Some(to), "2026-03-31").unwrap_err();
+            assert_eq!(e[0].field, "to", "{to}");
+        }
     }
 }

@@ -161,6 +161,21 @@ async fn usage_records_validate_their_range() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert_eq!(body["code"], "validation_failed");
     }
+    // Years chrono parses but no usage day has: once a panic in the 30-day default.
+    for (query, field) in [
+        ("?to=-262144-01-01", "to"),
+        ("?to=+262143-12-31", "to"),
+        ("?from=1969-12-31&to=1970-01-01", "from"),
+        ("?to=10000-01-01", "to"),
+    ] {
+        let (status, body) = w
+            .app
+            .call(Method::GET, &format!("{base}{query}"), &w.owner.token, None)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["details"][0]["field"], field, "{query}: {body}");
+    }
     let stranger = w.register("s@acme.example").await;
     let (status, _) = w.app.call(Method::GET, &base, &stranger.token, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
