@@ -39,9 +39,13 @@ CREATE TABLE subscriptions (
     current_period_end     INTEGER,
     stripe_customer_id     TEXT,
     stripe_subscription_id TEXT,
-    -- The `created` time (epoch seconds) of the newest Stripe event applied: an older event
-    -- never overwrites newer state.
+    -- Two ordering marks (`created` epoch seconds * 4 + the event kind's rank, see
+    -- `services::stripe::mark`), one per stream: `customer.subscription.*` events set the
+    -- plan, status and period and are ordered by `stripe_subscription_event_created`;
+    -- checkout and invoice events set the links and (invoices) the status and are ordered by
+    -- `stripe_event_created`. An event at or below its stream's mark changes nothing.
     stripe_event_created   INTEGER,
+    stripe_subscription_event_created INTEGER,
     created_at             INTEGER NOT NULL,
     updated_at             INTEGER NOT NULL
 );

@@ -15,20 +15,21 @@ pub struct SubscriptionRow {
     pub stripe_customer_id: Option<String>,
     pub stripe_subscription_id: Option<String>,
     pub stripe_event_created: Option<i64>,
+    pub stripe_subscription_event_created: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "workspace_id, tenant_id, plan_id, status, current_period_start, \
     current_period_end, stripe_customer_id, stripe_subscription_id, stripe_event_created, \
-    created_at, updated_at";
+    stripe_subscription_event_created, created_at, updated_at";
 
 pub async fn insert<'c>(
     ex: impl Executor<'c, Database = Any>,
     s: &SubscriptionRow,
 ) -> sqlx::Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO subscriptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO subscriptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     )))
     .bind(&s.workspace_id)
     .bind(&s.tenant_id)
@@ -39,6 +40,7 @@ pub async fn insert<'c>(
     .bind(&s.stripe_customer_id)
     .bind(&s.stripe_subscription_id)
     .bind(s.stripe_event_created)
+    .bind(s.stripe_subscription_event_created)
     .bind(s.created_at)
     .bind(s.updated_at)
     .execute(ex)
@@ -150,7 +152,8 @@ pub async fn update<'c>(
     let done = sqlx::query(
         "UPDATE subscriptions SET plan_id = $3, status = $4, current_period_start = $5,
                 current_period_end = $6, stripe_customer_id = $7, stripe_subscription_id = $8,
-                stripe_event_created = $9, updated_at = $10
+                stripe_event_created = $9, updated_at = $10,
+                stripe_subscription_event_created = $11
          WHERE tenant_id = $1 AND workspace_id = $2",
     )
     .bind(&s.tenant_id)
@@ -163,6 +166,7 @@ pub async fn update<'c>(
     .bind(&s.stripe_subscription_id)
     .bind(s.stripe_event_created)
     .bind(s.updated_at)
+    .bind(s.stripe_subscription_event_created)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() > 0)

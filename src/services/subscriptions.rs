@@ -90,6 +90,7 @@ pub async fn create_for_workspace(
             stripe_customer_id: None,
             stripe_subscription_id: None,
             stripe_event_created: None,
+            stripe_subscription_event_created: None,
             created_at: now,
             updated_at: now,
         },

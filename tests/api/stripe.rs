@@ -282,7 +282,7 @@ async fn an_older_event_never_overwrites_newer_state() {
 }
 
 #[tokio::test]
-async fn checkout_links_the_customer_and_unknown_workspaces_are_ignored() {
+async fn checkout_links_the_customer_and_other_types_are_ignored() {
     let s = shop().await;
     let t = now_secs();
     let checkout = json!({"id": "evt_co", "type": "checkout.session.completed", "created": t,
@@ -309,14 +309,90 @@ async fn checkout_links_the_customer_and_unknown_workspaces_are_ignored() {
     s.run_jobs().await;
     assert_eq!(s.subscription().await["plan"]["key"], "free");
 
-    for event in [
-        json!({"id": "evt_x", "type": "invoice.paid", "created": t,
-               "data": {"object": {"customer": "cus_nobody"}}}),
-        json!({"id": "evt_y", "type": "customer.subscription.updated", "created": t,
-               "data": {"object": {"id": "sub_nobody", "metadata": {"workspace_id": "nope"}}}}),
-        json!({"id": "evt_z", "type": "charge.refunded", "created": t, "data": {"object": {}}}),
-    ] {
-        assert_eq!(s.deliver(&event).await, (StatusCode::OK, "ignored".into()));
+    // A type kanri does not apply is acknowledged.
+    let other =
+        json!({"id": "evt_z", "type": "charge.refunded", "created": t, "data": {"object": {}}});
+    assert_eq!(s.deliver(&other).await, (StatusCode::OK, "ignored".into()));
+    assert_eq!(s.run_jobs().await, 0);
+}
+
+impl Shop {
+    /// Sends `event` signed now and returns the raw status and body.
+    async fn deliver_raw(&self, event: &Value) -> (StatusCode, Value) {
+        let body = event.to_string();
+        let t = now_secs();
+        let res = self
+            .post(&body, Some(format!("t={t},v1={}", sign(SECRET, t, &body))))
+            .await;
+        read(res).await
+    }
+}
+
+#[tokio::test]
+async fn an_event_for_a_workspace_not_located_yet_is_retried_not_lost() {
+    let s = shop().await;
+    let t = now_secs();
+    // The subscription's events can arrive before the checkout that links it.
+    let early = json!({"id": "evt_early", "type": "customer.subscription.created",
+        "created": t, "data": {"object": {"id": "sub_late", "customer": "cus_late",
+            "status": "active", "items": {"data": [{"price": {"id": "price_pro"}}]}}}});
+    let unknown = json!({"id": "evt_nobody", "type": "invoice.paid", "created": t,
+        "data": {"object": {"customer": "cus_nobody"}}});
+    for event in [&early, &unknown] {
+        let (status, body) = s.deliver_raw(event).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["code"], "unavailable", "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("not known yet"),
+            "{body}"
+        );
     }
     assert_eq!(s.run_jobs().await, 0);
+
+    let checkout = json!({"id": "evt_link", "type": "checkout.session.completed",
+        "created": t + 1, "data": {"object": {"client_reference_id": s.ws,
+            "customer": "cus_late", "subscription": "sub_late"}}});
+    assert_eq!(s.deliver(&checkout).await.1, "queued");
+    s.run_jobs().await;
+    // Stripe's redelivery of the same event id is now queued, not "replayed": the 503 did
+    // not record it.
+    assert_eq!(
+        s.deliver(&early).await,
+        (StatusCode::ACCEPTED, "queued".into())
+    );
+    s.run_jobs().await;
+    assert_eq!(s.subscription().await["plan"]["key"], "pro");
+}
+
+#[tokio::test]
+async fn a_subscription_event_older_than_an_invoice_still_sets_the_plan() {
+    let s = shop().await;
+    let t = now_secs();
+    let paid = json!({"id": "evt_paid_first", "type": "invoice.paid", "created": t,
+        "data": {"object": {"customer": "cus_123", "metadata": {"workspace_id": s.ws},
+            "parent": {"subscription_details": {"subscription": "sub_123"}}}}});
+    s.deliver(&paid).await;
+    s.run_jobs().await;
+    assert_eq!(s.subscription().await["plan"]["key"], "free");
+    // Created by Stripe a second before the invoice, delivered after it.
+    let created = s.subscription_event(
+        "evt_created_late",
+        "customer.subscription.created",
+        t - 1,
+        "incomplete",
+    );
+    s.deliver(&created).await;
+    s.run_jobs().await;
+    let sub = s.subscription().await;
+    assert_eq!(sub["plan"]["key"], "pro", "{sub}");
+    assert!(sub["current_period_end"].is_string(), "{sub}");
+    // Its older status does not undo the newer payment.
+    assert_eq!(sub["status"], "active", "{sub}");
+    // An event of another subscription of the customer changes nothing.
+    let other = json!({"id": "evt_other_sub", "type": "customer.subscription.deleted",
+        "created": t + 5, "data": {"object": {"id": "sub_other", "customer": "cus_123",
+            "status": "canceled", "metadata": {"workspace_id": s.ws}}}});
+    s.deliver(&other).await;
+    s.run_jobs().await;
+    assert_eq!(s.subscription().await["status"], "active");
 }

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiError;
 use crate::services::identity::Received;
-use crate::services::stripe::{self, SignatureFailure, StripeEvent};
+use crate::services::stripe::{self, Receipt, SignatureFailure, StripeEvent};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive_stripe_event))
@@ -47,11 +47,11 @@ fn bad_signature(reason: SignatureFailure) -> ApiError {
     request_body(content = serde_json::Value, description = "A Stripe event object"),
     responses(
         (status = 202, description = "Verified, recorded and queued", body = Success<WebhookAck>),
-        (status = 200, description = "Verified; a replay, an ignored type or an unknown workspace", body = Success<WebhookAck>),
+        (status = 200, description = "Verified; a replay or a type kanri does not apply", body = Success<WebhookAck>),
         (status = 400, description = "Bad, missing or expired signature (`invalid_signature`), or not JSON", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 422, description = "Not a Stripe event (no id, type, created or data.object)", body = ErrorBody),
-        (status = 503, description = "`KANRI_STRIPE_WEBHOOK_SECRET` is not set (`not_configured`)", body = ErrorBody),
+        (status = 503, description = "`KANRI_STRIPE_WEBHOOK_SECRET` is not set (`not_configured`), or the event's workspace is not known yet (`unavailable`; not recorded, so Stripe delivers it again)", body = ErrorBody),
     ))]
 pub async fn receive_stripe_event(
     State(state): State<AppState>,
@@ -84,7 +84,16 @@ pub async fn receive_stripe_event(
             ApiError::MalformedJson(e.to_string())
         }
     })?;
-    let (status, word) = match stripe::receive(&state.cx, &event).await? {
+    let received = match stripe::receive(&state.cx, &event).await? {
+        Receipt::Done(received) => received,
+        Receipt::NotLocated => {
+            return Err(ApiError::Status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the event's workspace is not known yet; deliver it again later",
+            ));
+        }
+    };
+    let (status, word) = match received {
         Received::Queued => (StatusCode::ACCEPTED, "queued"),
         Received::Replayed => (StatusCode::OK, "replayed"),
         Received::Ignored => (StatusCode::OK, "ignored"),

@@ -143,27 +143,37 @@ async fn locate(
     sync: &StripeSync,
     workspace: Option<&str>,
 ) -> AppResult<Option<(String, String)>> {
-    let read = cx.db.read();
-    let found = match workspace {
-        Some(ws) => db::subscriptions::find_any_tenant(read, ws).await?,
+    // The write pool: the link an event just applied must be seen (a replica may lag).
+    let pool = cx.db.write();
+    // The stored subscription link first: metadata can name a workspace the subscription
+    // has since moved from.
+    let found = match sync.subscription_id.as_deref() {
+        Some(id) => db::subscriptions::find_by_stripe(pool, StripeId::Subscription, id).await?,
         None => None,
     };
-    let found = match (found, sync.subscription_id.as_deref()) {
-        (None, Some(id)) => {
-            db::subscriptions::find_by_stripe(read, StripeId::Subscription, id).await?
-        }
+    let found = match (found, workspace) {
+        (None, Some(ws)) => db::subscriptions::find_any_tenant(pool, ws).await?,
         (found, _) => found,
     };
     let found = match (found, sync.customer_id.as_deref()) {
-        (None, Some(id)) => db::subscriptions::find_by_stripe(read, StripeId::Customer, id).await?,
+        (None, Some(id)) => db::subscriptions::find_by_stripe(pool, StripeId::Customer, id).await?,
         (found, _) => found,
     };
     Ok(found.map(|row| (row.tenant_id, row.workspace_id)))
 }
 
+/// What became of a delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Receipt {
+    Done(Received),
+    /// A handled type whose workspace cannot be located yet: not recorded, so it can be
+    /// delivered again (the handler answers 503).
+    NotLocated,
+}
+
 /// Records the event id and enqueues its job in one transaction; a replayed id enqueues
-/// nothing, and an event for no known workspace is acknowledged and dropped.
-pub async fn receive(cx: &Ctx, event: &StripeEvent) -> AppResult<Received> {
+/// nothing, and an event for no known workspace is not recorded (see [`Receipt::NotLocated`]).
+pub async fn receive(cx: &Ctx, event: &StripeEvent) -> AppResult<Receipt> {
     if event.id.is_empty()
         || event.id.len() > MAX_EVENT_ID_LEN
         || !event.id.bytes().all(|b| b.is_ascii_graphic())
@@ -171,21 +181,23 @@ pub async fn receive(cx: &Ctx, event: &StripeEvent) -> AppResult<Received> {
         return Err(AppError::validation("id", "is not a Stripe event id"));
     }
     let Some((mut sync, workspace)) = facts(event) else {
-        return Ok(Received::Ignored);
+        return Ok(Receipt::Done(Received::Ignored));
     };
     let Some((tenant_id, workspace_id)) = locate(cx, &sync, workspace.as_deref()).await? else {
-        tracing::warn!(event_id = %event.id, kind = %event.kind, "a Stripe event names no known workspace; ignored");
-        return Ok(Received::Ignored);
+        // Not recorded: Stripe redelivers on a 5xx, and by then the event that links this
+        // subscription or customer (or the workspace itself) may have been applied.
+        tracing::warn!(event_id = %event.id, kind = %event.kind, "a Stripe event names no known workspace yet; asking Stripe to retry");
+        return Ok(Receipt::NotLocated);
     };
     sync.workspace_id = workspace_id;
     let mut tx = cx.begin(&tenant_id, None).await?;
     if !db::webhook_receipts::insert(&mut *tx, &tenant_id, PROVIDER, &event.id, now_ms()).await? {
-        return Ok(Received::Replayed);
+        return Ok(Receipt::Done(Received::Replayed));
     }
     let dedupe = format!("{}:{}", StripeSync::NAME, event.id);
     tx.enqueue(NewJobSpec::of(&tenant_id, &sync).dedupe(dedupe));
     tx.commit().await?;
-    Ok(Received::Queued)
+    Ok(Receipt::Done(Received::Queued))
 }
 
 /// Why the job could not apply an event.
@@ -197,9 +209,70 @@ pub enum ApplyError {
     App(#[from] AppError),
 }
 
-/// Applies one event's facts to the workspace's subscription (the `billing:stripe` job). An
-/// event older than the newest applied (by `created`) changes nothing; a vanished workspace
-/// is done.
+/// An event's place in its stream: `created` (epoch seconds) * 4 + the kind's rank. Stripe's
+/// `created` has one-second resolution, so on a tie the kind decides, in lifecycle order
+/// (a subscription is created, then updated, then deleted; a checkout completes before its
+/// invoice fails or is paid, and a payment retried successfully ends a failure). Two events of
+/// the same kind in the same second cannot be told apart: the first applied stays (strict
+/// `>`), so a redelivered older one never replaces it.
+pub fn mark(kind: StripeEventKind, created: i64) -> i64 {
+    let rank = match kind {
+        StripeEventKind::SubscriptionCreated | StripeEventKind::CheckoutCompleted => 0,
+        StripeEventKind::SubscriptionUpdated | StripeEventKind::InvoicePaymentFailed => 1,
+        StripeEventKind::SubscriptionDeleted | StripeEventKind::InvoicePaid => 2,
+    };
+    created.saturating_mul(4).saturating_add(rank)
+}
+
+fn is_subscription_event(kind: StripeEventKind) -> bool {
+    matches!(
+        kind,
+        StripeEventKind::SubscriptionCreated
+            | StripeEventKind::SubscriptionUpdated
+            | StripeEventKind::SubscriptionDeleted
+    )
+}
+
+/// What one event may change, given the two streams' marks (see the migration 0010 notes).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Gate {
+    /// Newer than its own stream's mark: its stream's fields (plan and period, or links) apply.
+    pub fresh: bool,
+    /// It may also set the status: not older than the other stream's newest event. A
+    /// subscription event wins a same-second tie with an invoice (the subscription's status is
+    /// Stripe's own state); an invoice never revives a canceled subscription.
+    pub status: bool,
+}
+
+pub fn gate(
+    kind: StripeEventKind,
+    created: i64,
+    subscription_mark: Option<i64>,
+    other_mark: Option<i64>,
+    canceled: bool,
+) -> Gate {
+    let this = mark(kind, created);
+    let seconds = |m: Option<i64>| m.map(|m| m.div_euclid(4));
+    if is_subscription_event(kind) {
+        let fresh = subscription_mark.is_none_or(|m| this > m);
+        let status = fresh
+            && (kind == StripeEventKind::SubscriptionDeleted
+                || seconds(other_mark).is_none_or(|s| created >= s));
+        Gate { fresh, status }
+    } else {
+        let fresh = other_mark.is_none_or(|m| this > m);
+        let status = fresh
+            && kind != StripeEventKind::CheckoutCompleted
+            && !canceled
+            && seconds(subscription_mark).is_none_or(|s| created > s);
+        Gate { fresh, status }
+    }
+}
+
+/// Applies one event's facts to the workspace's subscription (the `billing:stripe` job), as
+/// [`gate`] allows: `customer.subscription.*` events set the plan, period and status;
+/// checkout and invoice events set the Stripe links and (invoices) the status. A vanished
+/// workspace is done.
 pub async fn apply(cx: &Ctx, tenant_id: &str, args: &Value) -> Result<(), ApplyError> {
     let sync: StripeSync =
         serde_json::from_value(args.clone()).map_err(|e| ApplyError::Invalid(e.to_string()))?;
@@ -211,43 +284,72 @@ pub async fn apply(cx: &Ctx, tenant_id: &str, args: &Value) -> Result<(), ApplyE
     else {
         return Ok(());
     };
-    if row
-        .stripe_event_created
-        .is_some_and(|newest| sync.created < newest)
+    if let (Some(stored), Some(named)) = (
+        row.stripe_subscription_id.as_deref(),
+        sync.subscription_id.as_deref(),
+    ) && stored != named
+        && sync.kind != StripeEventKind::CheckoutCompleted
     {
+        // Another (say an old, replaced) subscription of the same customer: only a completed
+        // checkout moves the link.
+        tracing::info!(event_id = %sync.event_id, "a Stripe event names another subscription; ignored");
+        return Ok(());
+    }
+    let canceled = row.status == SubscriptionStatus::Canceled.as_str();
+    let gate = gate(
+        sync.kind,
+        sync.created,
+        row.stripe_subscription_event_created,
+        row.stripe_event_created,
+        canceled,
+    );
+    if !gate.fresh {
         tracing::info!(event_id = %sync.event_id, "an older Stripe event arrived late; nothing to change");
         return Ok(());
     }
+    let this = mark(sync.kind, sync.created);
     let mut plan = db::plans::find(&mut *tx, tenant_id, &row.plan_id)
         .await
         .map_err(AppError::from)?
         .ok_or(AppError::NotFound("plan"))?;
-    if let Some(price) = sync.price_id.as_deref() {
-        match db::plans::find_by_price(&mut *tx, tenant_id, price)
-            .await
-            .map_err(AppError::from)?
-        {
-            Some(p) => plan = p,
-            None => tracing::warn!(price, "a Stripe price matches no plan; the plan stays"),
-        }
-    }
-    let status = match sync.kind {
-        StripeEventKind::CheckoutCompleted | StripeEventKind::InvoicePaid => {
-            Some(SubscriptionStatus::Active)
-        }
-        StripeEventKind::InvoicePaymentFailed => Some(SubscriptionStatus::PastDue),
-        StripeEventKind::SubscriptionDeleted => {
+    let status;
+    if is_subscription_event(sync.kind) {
+        row.stripe_subscription_event_created = Some(this);
+        if sync.kind == StripeEventKind::SubscriptionDeleted {
             // The paid plan ends: back to the default plan, whose limits apply from now on.
             plan = plans::ensure_default(&mut tx, tenant_id).await?;
             debug_assert_eq!(plan.key, DEFAULT_PLAN_KEY);
-            Some(SubscriptionStatus::Canceled)
+            status = Some(SubscriptionStatus::Canceled);
+        } else {
+            if let Some(price) = sync.price_id.as_deref() {
+                match db::plans::find_by_price(&mut *tx, tenant_id, price)
+                    .await
+                    .map_err(AppError::from)?
+                {
+                    Some(p) => plan = p,
+                    None => tracing::warn!(price, "a Stripe price matches no plan; the plan stays"),
+                }
+            }
+            status = sync
+                .status
+                .as_deref()
+                .and_then(SubscriptionStatus::from_stripe);
         }
-        StripeEventKind::SubscriptionCreated | StripeEventKind::SubscriptionUpdated => sync
-            .status
-            .as_deref()
-            .and_then(SubscriptionStatus::from_stripe),
-    };
-    if let Some(status) = status {
+        if let Some(start) = sync.period_start {
+            row.current_period_start = start.saturating_mul(1000);
+        }
+        if let Some(end) = sync.period_end {
+            row.current_period_end = Some(end.saturating_mul(1000));
+        }
+    } else {
+        row.stripe_event_created = Some(this);
+        status = match sync.kind {
+            StripeEventKind::InvoicePaid => Some(SubscriptionStatus::Active),
+            StripeEventKind::InvoicePaymentFailed => Some(SubscriptionStatus::PastDue),
+            _ => None,
+        };
+    }
+    if let Some(status) = status.filter(|_| gate.status) {
         row.status = status.as_str().into();
     }
     if sync.customer_id.is_some() {
@@ -256,14 +358,7 @@ pub async fn apply(cx: &Ctx, tenant_id: &str, args: &Value) -> Result<(), ApplyE
     if sync.subscription_id.is_some() {
         row.stripe_subscription_id = sync.subscription_id.clone();
     }
-    if let Some(start) = sync.period_start {
-        row.current_period_start = start.saturating_mul(1000);
-    }
-    if let Some(end) = sync.period_end {
-        row.current_period_end = Some(end.saturating_mul(1000));
-    }
     row.plan_id = plan.id.clone();
-    row.stripe_event_created = Some(sync.created);
     subscriptions::save(&mut tx, row, plan).await?;
     tx.commit().await?;
     Ok(())
@@ -309,5 +404,56 @@ mod tests {
         }))
         .unwrap();
         assert!(facts(&other).is_none());
+    }
+
+    #[test]
+    fn each_stream_is_ordered_by_its_own_mark_and_ties_go_by_lifecycle() {
+        use StripeEventKind::*;
+        let g = |fresh, status| Gate { fresh, status };
+        // A subscription event older than an applied invoice: fresh for its stream (plan,
+        // period), but its status is older than the payment's.
+        let paid = Some(mark(InvoicePaid, 100));
+        assert_eq!(
+            gate(SubscriptionCreated, 99, None, paid, false),
+            g(true, false)
+        );
+        assert_eq!(
+            gate(SubscriptionCreated, 100, None, paid, false),
+            g(true, true)
+        );
+        // Within one stream: older or the same event again changes nothing.
+        let updated = Some(mark(SubscriptionUpdated, 100));
+        assert_eq!(
+            gate(SubscriptionUpdated, 99, updated, None, false),
+            g(false, false)
+        );
+        assert_eq!(
+            gate(SubscriptionUpdated, 100, updated, None, false),
+            g(false, false)
+        );
+        // Same second: created never overtakes updated; deleted does.
+        assert_eq!(
+            gate(SubscriptionCreated, 100, updated, None, false).fresh,
+            false
+        );
+        assert_eq!(
+            gate(SubscriptionDeleted, 100, updated, None, false),
+            g(true, true)
+        );
+        // Invoices: the status only when newer than the subscription's own state, never
+        // reviving a canceled one; a checkout only links.
+        assert_eq!(gate(InvoicePaid, 100, updated, None, false), g(true, false));
+        assert_eq!(gate(InvoicePaid, 101, updated, None, false), g(true, true));
+        assert_eq!(gate(InvoicePaid, 101, updated, None, true), g(true, false));
+        assert_eq!(
+            gate(CheckoutCompleted, 101, None, None, false),
+            g(true, false)
+        );
+        let failed = Some(mark(InvoicePaymentFailed, 100));
+        assert_eq!(gate(InvoicePaid, 100, None, failed, false), g(true, true));
+        assert_eq!(
+            gate(InvoicePaymentFailed, 100, None, paid, false).fresh,
+            false
+        );
     }
 }
