@@ -223,11 +223,23 @@ pub fn next_month_start(ms: i64) -> i64 {
         .map_or(i64::MAX, |d| d.timestamp_millis())
 }
 
+/// The longest subscription period the monthly API-call allowance is counted over.
+pub const MAX_ALLOWANCE_PERIOD_MS: i64 = 31 * 24 * 3_600_000;
+
 /// The billing period holding `now`: the subscription's own `[start, end)` when it holds
-/// `now`, else the calendar month (UTC). API calls are counted against this period.
+/// `now` and is at most 31 days long, else the calendar month (UTC). API calls are counted
+/// against this period, so a yearly plan's allowance stays monthly, and an unknown start
+/// (0 or less) never makes the count cover years.
 pub fn period_at(now: i64, start: i64, end: Option<i64>) -> (i64, i64) {
     match end {
-        Some(end) if start <= now && now < end => (start, end),
+        Some(end)
+            if start > 0
+                && start <= now
+                && now < end
+                && end.saturating_sub(start) <= MAX_ALLOWANCE_PERIOD_MS =>
+        {
+            (start, end)
+        }
         _ => (month_start(now), next_month_start(now)),
     }
 }
@@ -352,6 +364,37 @@ mod tests {
         assert_eq!(period_at(t, t - 5, Some(t + 5)), (t - 5, t + 5));
         // An ended period falls back to the calendar month.
         assert_eq!(period_at(t, 0, Some(t)).0, month_start(t));
+    }
+
+    #[test]
+    fn api_calls_count_over_a_short_period_else_the_calendar_month() {
+        let day = 24 * 3_600_000;
+        let at = |d: &str| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        };
+        let now = at("2026-03-15") + 5;
+        let march = (at("2026-03-01"), at("2026-04-01"));
+        let start = at("2026-03-10");
+        // A monthly period holding now is its own.
+        assert_eq!(
+            period_at(now, start, Some(start + 30 * day)),
+            (start, start + 30 * day)
+        );
+        assert_eq!(
+            period_at(now, start, Some(start + 31 * day)),
+            (start, start + 31 * day)
+        );
+        // Longer (a yearly plan), unknown start, no end, or not holding now: the month.
+        assert_eq!(period_at(now, start, Some(start + 31 * day + 1)), march);
+        assert_eq!(period_at(now, start, Some(start + 365 * day)), march);
+        assert_eq!(period_at(now, 0, Some(now + day)), march);
+        assert_eq!(period_at(now, start, None), march);
+        assert_eq!(period_at(now, start, Some(now)), march);
     }
 
     #[test]

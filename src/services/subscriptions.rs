@@ -196,8 +196,13 @@ pub async fn put(
     if let Some(status) = status.flatten() {
         row.status = status.as_str().into();
     }
-    if let Some(end) = period_end {
-        row.current_period_end = end.flatten();
+    if let Some(end) = period_end.map(Option::flatten)
+        && end != row.current_period_end
+    {
+        // A new period begins now: the start is what the API-call allowance counts from
+        // (`billing::period_at`), and the input has no start of its own.
+        row.current_period_end = end;
+        row.current_period_start = now_ms();
     }
     let loaded = save(&mut tx, row, plan).await?;
     tx.commit().await?;

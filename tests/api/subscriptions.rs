@@ -66,6 +66,8 @@ async fn the_secret_key_sets_plan_status_and_period_end() {
         json!({"key": "pro", "name": "Pro", "features": ["sso"], "limits": {"projects": 10}}),
     )
     .await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let before = kanri::clock::now_ms();
     let sub = w
         .put_subscription(json!({"plan_key": "pro", "status": "trialing",
                                  "current_period_end": "2031-01-31T00:00:00Z"}))
@@ -75,6 +77,12 @@ async fn the_secret_key_sets_plan_status_and_period_end() {
     assert_eq!(sub["features"], json!(["sso"]));
     assert_eq!(sub["limits"]["projects"], 10);
     assert_eq!(sub["current_period_end"], "2031-01-31T00:00:00.000Z");
+    // A new period end starts the period now (the allowance counts from the start).
+    let started =
+        chrono::DateTime::parse_from_rfc3339(sub["current_period_start"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
+    assert!(started >= before, "{sub}");
     // Left out, fields stay; null clears the period end.
     let sub = w
         .put_subscription(json!({"status": "PAST_DUE", "current_period_end": null}))
