@@ -1,13 +1,13 @@
 //! Stripe billing webhooks: verifying `Stripe-Signature`, reading the subscription facts out of
 //! the six event types kanri applies, recording each event id once with its job, and (in the
-//! job) applying the facts to the workspace's subscription unless a newer event got there
-//! first.
+//! job) applying the facts to the workspace's subscription as far as [`gate`] allows (two
+//! ordered streams, see [`mark`]).
 //!
 //! **Which tenant.** One Stripe account (one signing secret) serves the whole server. An event
 //! is mapped to a workspace — and so to its tenant — only from what the signature covers: the
-//! workspace id the tenant's server put in `metadata.workspace_id` (or `client_reference_id`)
-//! of the Checkout Session or Subscription, else the Stripe subscription or customer id an
-//! earlier event linked to a workspace. Nothing outside the signed body (a key in the URL or a
+//! Stripe subscription id an earlier event linked to a workspace, else the workspace id the
+//! tenant's server put in `metadata.workspace_id` (or `client_reference_id`) of the Checkout
+//! Session or Subscription, else a linked customer id. Nothing outside the signed body (a key in the URL or a
 //! header) takes part, so a captured delivery cannot be re-aimed at another tenant. Plans are
 //! then looked up by price inside that tenant only.
 
