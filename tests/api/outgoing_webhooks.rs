@@ -719,3 +719,50 @@ async fn an_endpoint_failing_for_five_days_is_disabled_with_an_event() {
         .unwrap();
     expect_error(res, StatusCode::CONFLICT, "webhook_disabled").await;
 }
+
+/// Answers carrying a signing secret are never kept for an `Idempotency-Key` replay: the key is
+/// released, so a retry with the same key runs afresh (a new endpoint, a new secret) and the
+/// idempotency table never holds a `whsec_` value.
+#[tokio::test]
+async fn secrets_are_never_stored_for_idempotent_replay() {
+    let app = TestApp::spawn_with(configured(&[1])).await;
+    let s = setup(&app).await;
+    let path = format!("/v1/workspaces/{}/webhooks", s.ws);
+    let body = json!({"url": "http://127.0.0.1:9/hooks", "events": ["*"]});
+    let send = |path: String, key: &'static str, body: Option<Value>| {
+        let mut req = app
+            .as_user(Method::POST, &path, &s.owner.token)
+            .header("Idempotency-Key", key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+    };
+    let mut secrets = Vec::new();
+    for _ in 0..2 {
+        let res = send(path.clone(), "hook-1", Some(body.clone())).await.unwrap();
+        assert!(res.headers().get("idempotent-replayed").is_none());
+        let (status, created) = read(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        secrets.push(created["data"]["secret"].as_str().unwrap().to_string());
+    }
+    assert_ne!(secrets[0], secrets[1], "the second answer replayed the secret");
+
+    let (endpoint, _) = create_endpoint(&app, &s, "http://127.0.0.1:9/other", &["*"]).await;
+    let rotate = format!("/v1/webhooks/{endpoint}/rotate-secret");
+    let mut rotated = Vec::new();
+    for _ in 0..2 {
+        let res = send(rotate.clone(), "rotate-1", None).await.unwrap();
+        assert!(res.headers().get("idempotent-replayed").is_none());
+        let (status, answer) = read(res).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        rotated.push(answer["data"]["secret"].as_str().unwrap().to_string());
+    }
+    assert_ne!(rotated[0], rotated[1]);
+
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
+        .fetch_one(app.db.read())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
