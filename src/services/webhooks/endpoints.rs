@@ -136,7 +136,11 @@ pub async fn create(
     tx.record(DomainEvent::WebhookCreated {
         workspace_id: row.workspace_id.clone(),
         endpoint_id: row.id.clone(),
-        url: row.url.clone(),
+        // Never the URL: its path and query often carry the receiver's token.
+        host: url::Url::parse(&row.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default(),
     });
     tx.commit().await?;
     Ok(EndpointWithSecret {
@@ -259,7 +263,6 @@ pub async fn rotate_secret(
         &actor.tenant_id,
         id,
         &sealed,
-        &row.secret,
         until,
         now,
     )
