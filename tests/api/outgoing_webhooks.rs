@@ -740,13 +740,18 @@ async fn secrets_are_never_stored_for_idempotent_replay() {
     };
     let mut secrets = Vec::new();
     for _ in 0..2 {
-        let res = send(path.clone(), "hook-1", Some(body.clone())).await.unwrap();
+        let res = send(path.clone(), "hook-1", Some(body.clone()))
+            .await
+            .unwrap();
         assert!(res.headers().get("idempotent-replayed").is_none());
         let (status, created) = read(res).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         secrets.push(created["data"]["secret"].as_str().unwrap().to_string());
     }
-    assert_ne!(secrets[0], secrets[1], "the second answer replayed the secret");
+    assert_ne!(
+        secrets[0], secrets[1],
+        "the second answer replayed the secret"
+    );
 
     let (endpoint, _) = create_endpoint(&app, &s, "http://127.0.0.1:9/other", &["*"]).await;
     let rotate = format!("/v1/webhooks/{endpoint}/rotate-secret");
@@ -824,7 +829,10 @@ async fn concurrent_rotations_never_keep_a_stale_previous_secret() {
         .iter()
         .map(|secret| verify_each_signature(secret, headers, body))
         .sum();
-    assert_eq!(verified, 2, "the current and previous secrets are two rotated ones");
+    assert_eq!(
+        verified, 2,
+        "the current and previous secrets are two rotated ones"
+    );
 }
 
 /// `webhook.created` names the endpoint by id and host only: the URL's path and query often
@@ -833,8 +841,13 @@ async fn concurrent_rotations_never_keep_a_stale_previous_secret() {
 async fn webhook_created_carries_the_host_not_the_url() {
     let app = TestApp::spawn_with(configured(&[1])).await;
     let s = setup(&app).await;
-    let (endpoint, _) =
-        create_endpoint(&app, &s, "http://127.0.0.1:9/hooks/tok-sekrit?token=sekrit", &["*"]).await;
+    let (endpoint, _) = create_endpoint(
+        &app,
+        &s,
+        "http://127.0.0.1:9/hooks/tok-sekrit?token=sekrit",
+        &["*"],
+    )
+    .await;
     let (_, key) =
         kanri::services::tenants::create_key(&app.cx, "default", KeyKind::Secret, "audit")
             .await

@@ -12,8 +12,8 @@ use crate::app::AppState;
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
-use crate::http::idempotency::NoStore;
 use crate::http::extract::{Json, Path, Query};
+use crate::http::idempotency::NoStore;
 use crate::http::pagination::PageParams;
 use crate::services::webhooks::{
     self, Delivery, Endpoint, EndpointUpdate, EndpointWithSecret, NewEndpoint,

@@ -121,6 +121,13 @@ async fn record(
     let attempt = delivery.attempts + 1;
     let tenant_id = delivery.tenant_id.as_str();
     let mut tx = cx.begin(tenant_id, None).await?;
+    if !db::webhook_deliveries::claim_attempt(&mut *tx, &delivery.id, delivery.attempts, now)
+        .await?
+    {
+        // Another attempt was recorded (or delivered the message) while this one was in flight:
+        // its outcome stands; this one is not logged.
+        return Ok(());
+    }
     db::webhook_deliveries::insert_attempt(
         &mut *tx,
         &AttemptRow {

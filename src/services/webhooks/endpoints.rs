@@ -258,16 +258,7 @@ pub async fn rotate_secret(
     let mut tx = cx.begin_as(actor).await?;
     let sealed = cipher.seal(&row.id, &secret);
     let until = now + ROTATION_OVERLAP_MS;
-    if !db::webhook_endpoints::rotate(
-        &mut *tx,
-        &actor.tenant_id,
-        id,
-        &sealed,
-        until,
-        now,
-    )
-    .await?
-    {
+    if !db::webhook_endpoints::rotate(&mut *tx, &actor.tenant_id, id, &sealed, until, now).await? {
         return Err(AppError::NotFound("webhook"));
     }
     let updated = db::webhook_endpoints::find(&mut *tx, &actor.tenant_id, id)
