@@ -79,6 +79,29 @@ pub async fn list_page<'c>(
     .await
 }
 
+/// Claims attempt `attempts + 1` of a delivery for recording: only when no other attempt has
+/// been recorded since it was read (`attempts` unchanged) and it is not already delivered. A
+/// manual retry and a scheduled attempt racing each other then cannot overwrite `delivered`
+/// or log the same attempt number twice. The row stays locked until the transaction ends.
+pub async fn claim_attempt<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    attempts: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET attempts = $1, updated_at = $2
+         WHERE id = $3 AND attempts = $4 AND status <> 'delivered'",
+    )
+    .bind(attempts + 1)
+    .bind(now)
+    .bind(id)
+    .bind(attempts)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Records where a delivery stands after an attempt (or a manual retry).
 pub async fn set_status<'c>(
     ex: impl Executor<'c, Database = Any>,

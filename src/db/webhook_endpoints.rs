@@ -139,23 +139,23 @@ pub async fn update<'c>(
     Ok(done.rows_affected() > 0)
 }
 
-/// Installs a new sealed secret; the old one keeps signing until `previous_until`.
+/// Installs a new sealed secret; the current one keeps signing until `previous_until`. One
+/// statement reads and moves the current secret, so two rotations racing each other cannot
+/// both keep the same (stale) secret as the previous one.
 pub async fn rotate<'c>(
     ex: impl Executor<'c, Database = Any>,
     tenant_id: &str,
     id: &str,
     secret: &str,
-    previous: &str,
     previous_until: i64,
     now: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE webhook_endpoints SET secret = $1, previous_secret = $2,
-                previous_secret_until = $3, updated_at = $4
-         WHERE tenant_id = $5 AND id = $6",
+        "UPDATE webhook_endpoints SET previous_secret = secret, secret = $1,
+                previous_secret_until = $2, updated_at = $3
+         WHERE tenant_id = $4 AND id = $5",
     )
     .bind(secret)
-    .bind(previous)
     .bind(previous_until)
     .bind(now)
     .bind(tenant_id)

@@ -4,14 +4,17 @@
 //!
 //! The caller is identified by a hash of the credentials it sent, so this layer needs no
 //! database read of its own before the handler authenticates. Sign-in and sign-up routes are
-//! excluded: their responses carry session tokens, which must never be stored.
+//! excluded: their responses carry session tokens, which must never be stored. Any other
+//! handler whose answer carries a secret (a webhook signing secret) marks it with [`NoStore`]:
+//! the answer goes to the caller, the claim is released and nothing is kept, so a retry with
+//! the same key runs afresh (as after a failure) instead of replaying the secret.
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -30,6 +33,20 @@ const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 const MAX_STORED_RESPONSE: usize = 1024 * 1024;
 /// Largest response body this layer reads to decide (far above any handler's answer).
 const MAX_BUFFERED_RESPONSE: usize = 64 * 1024 * 1024;
+
+/// A response extension a handler sets when its answer carries a secret: this layer then
+/// never stores it for replay. Return it beside the body: `Ok((NoStore, Envelope::ok(..)))`.
+#[derive(Clone, Copy, Debug)]
+pub struct NoStore;
+
+impl IntoResponseParts for NoStore {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        res.extensions_mut().insert(self);
+        Ok(res)
+    }
+}
 
 /// What to do with a request whose key was seen before.
 #[derive(Debug, PartialEq, Eq)]
@@ -139,6 +156,12 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     if !response.status().is_success() {
         // Nothing was created; let a retry run again.
+        release(&state, &scope, &key).await;
+        return response;
+    }
+    if response.extensions().get::<NoStore>().is_some() {
+        // The answer carries a secret: it must not sit in the table for a day. A retry runs the
+        // request again, as it would after a failure.
         release(&state, &scope, &key).await;
         return response;
     }

@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::rate_limit::{Decision, Scope, client_ip, tenant_limit_per_minute};
+use crate::rate_limit::{Decision, Scope, client_ip, limit_key, tenant_limit_per_minute};
 
 pub static RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 pub static RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
@@ -105,7 +105,7 @@ pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: N
             let limit = state.config.rate_limit.auth_per_minute;
             let decision = state
                 .limiter
-                .check(Scope::AuthIp, &ip.to_string(), limit)
+                .check(Scope::AuthIp, &limit_key(ip), limit)
                 .await;
             if !decision.allowed {
                 let mut response = rejection(&decision).into_response();

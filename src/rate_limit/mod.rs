@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::config::CacheConfig;
 use crate::realtime::hub::TooManyConnections;
-pub use client_ip::client_ip;
+pub use client_ip::{client_ip, limit_key};
 pub use connections::ConnectionLease;
 pub use gcra::Decision;
 pub use tenant::tenant_limit_per_minute;

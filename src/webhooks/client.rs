@@ -195,8 +195,15 @@ impl DeliveryClient {
                 Some(Err(_)) | None => break,
             }
         }
-        Ok((status, String::from_utf8_lossy(&kept).into_owned()))
+        Ok((status, storable(&String::from_utf8_lossy(&kept))))
     }
+}
+
+/// Text a receiver controls, made fit for a TEXT column: Postgres rejects the NUL byte, and an
+/// attempt that cannot be recorded would be sent again. NUL becomes U+FFFD, as invalid UTF-8
+/// already does.
+pub fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
 }
 
 /// The host of `url` when it is an IP address.

@@ -719,3 +719,155 @@ async fn an_endpoint_failing_for_five_days_is_disabled_with_an_event() {
         .unwrap();
     expect_error(res, StatusCode::CONFLICT, "webhook_disabled").await;
 }
+
+/// Answers carrying a signing secret are never kept for an `Idempotency-Key` replay: the key is
+/// released, so a retry with the same key runs afresh (a new endpoint, a new secret) and the
+/// idempotency table never holds a `whsec_` value.
+#[tokio::test]
+async fn secrets_are_never_stored_for_idempotent_replay() {
+    let app = TestApp::spawn_with(configured(&[1])).await;
+    let s = setup(&app).await;
+    let path = format!("/v1/workspaces/{}/webhooks", s.ws);
+    let body = json!({"url": "http://127.0.0.1:9/hooks", "events": ["*"]});
+    let send = |path: String, key: &'static str, body: Option<Value>| {
+        let mut req = app
+            .as_user(Method::POST, &path, &s.owner.token)
+            .header("Idempotency-Key", key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+    };
+    let mut secrets = Vec::new();
+    for _ in 0..2 {
+        let res = send(path.clone(), "hook-1", Some(body.clone()))
+            .await
+            .unwrap();
+        assert!(res.headers().get("idempotent-replayed").is_none());
+        let (status, created) = read(res).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        secrets.push(created["data"]["secret"].as_str().unwrap().to_string());
+    }
+    assert_ne!(
+        secrets[0], secrets[1],
+        "the second answer replayed the secret"
+    );
+
+    let (endpoint, _) = create_endpoint(&app, &s, "http://127.0.0.1:9/other", &["*"]).await;
+    let rotate = format!("/v1/webhooks/{endpoint}/rotate-secret");
+    let mut rotated = Vec::new();
+    for _ in 0..2 {
+        let res = send(rotate.clone(), "rotate-1", None).await.unwrap();
+        assert!(res.headers().get("idempotent-replayed").is_none());
+        let (status, answer) = read(res).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        rotated.push(answer["data"]["secret"].as_str().unwrap().to_string());
+    }
+    assert_ne!(rotated[0], rotated[1]);
+
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
+        .fetch_one(app.db.read())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+/// A receiver's answer with a NUL byte is kept with U+FFFD in its place: Postgres TEXT refuses
+/// 0x00, and an attempt that cannot be recorded would send the message again.
+#[tokio::test]
+async fn an_answer_with_a_nul_byte_is_recorded_once_and_not_resent() {
+    let app = TestApp::spawn_with(configured(&[1])).await;
+    let s = setup(&app).await;
+    let (receiver, url) = Receiver::start(&[], "ok\0done").await;
+    let (endpoint, _) = create_endpoint(&app, &s, &url, &["task.created"]).await;
+    app.create_task(&s.owner.token, &s.project, json!({"title": "Nul"}))
+        .await;
+    app.run_due_jobs(now_ms()).await;
+    // A failed recording would leave the job to run again later.
+    app.run_due_jobs(now_ms() + DAY_MS).await;
+
+    assert_eq!(receiver.requests().len(), 1);
+    let log = deliveries(&app, &s, &endpoint).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["status"], "delivered", "{log:?}");
+    let attempts = log[0]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(attempts[0]["response_body"], "ok\u{FFFD}done");
+}
+
+/// Rotations racing each other each retire the secret current at the time: the created one
+/// never survives as the previous secret (it did when each read the old secret up front).
+#[tokio::test]
+async fn concurrent_rotations_never_keep_a_stale_previous_secret() {
+    let app = TestApp::spawn_with(configured(&[1])).await;
+    let s = setup(&app).await;
+    let (receiver, url) = Receiver::start(&[], "").await;
+    let (endpoint, original) = create_endpoint(&app, &s, &url, &["*"]).await;
+    let path = format!("/v1/webhooks/{endpoint}/rotate-secret");
+    let rotate = || app.call(Method::POST, &path, &s.owner.token, None);
+    let answers = futures_util::future::join_all((0..4).map(|_| rotate())).await;
+    let mut secrets = Vec::new();
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        secrets.push(body["data"]["secret"].as_str().unwrap().to_string());
+    }
+
+    let (status, test) = app
+        .call(
+            Method::POST,
+            &format!("/v1/webhooks/{endpoint}/test"),
+            &s.owner.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{test}");
+    app.run_due_jobs(now_ms()).await;
+    let requests = receiver.requests();
+    let (headers, body) = requests.last().unwrap();
+    assert_eq!(verify_each_signature(&original, headers, body), 0);
+    let verified: usize = secrets
+        .iter()
+        .map(|secret| verify_each_signature(secret, headers, body))
+        .sum();
+    assert_eq!(
+        verified, 2,
+        "the current and previous secrets are two rotated ones"
+    );
+}
+
+/// `webhook.created` names the endpoint by id and host only: the URL's path and query often
+/// hold the receiver's token, and the event reaches the activity log and other subscribers.
+#[tokio::test]
+async fn webhook_created_carries_the_host_not_the_url() {
+    let app = TestApp::spawn_with(configured(&[1])).await;
+    let s = setup(&app).await;
+    let (endpoint, _) = create_endpoint(
+        &app,
+        &s,
+        "http://127.0.0.1:9/hooks/tok-sekrit?token=sekrit",
+        &["*"],
+    )
+    .await;
+    let (_, key) =
+        kanri::services::tenants::create_key(&app.cx, "default", KeyKind::Secret, "audit")
+            .await
+            .unwrap();
+    let res = app
+        .request(Method::GET, "/v1/admin/activity?limit=100")
+        .header("X-Api-Key", key.expose())
+        .send()
+        .await
+        .unwrap();
+    let (_, audit) = read(res).await;
+    let created: Vec<&Value> = audit["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "webhook.created")
+        .collect();
+    assert_eq!(created.len(), 1, "{audit}");
+    assert_eq!(created[0]["subject_id"], endpoint.as_str());
+    let text = created[0].to_string();
+    assert!(!text.contains("sekrit"), "{text}");
+    assert!(text.contains("127.0.0.1"), "{text}");
+}

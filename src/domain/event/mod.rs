@@ -225,7 +225,9 @@ pub enum DomainEvent {
     WebhookCreated {
         workspace_id: String,
         endpoint_id: String,
-        url: String,
+        /// Only the host: the full URL often holds the receiver's token, and this event reaches
+        /// other subscribers and the activity log.
+        host: String,
     },
     WebhookUpdated {
         workspace_id: String,

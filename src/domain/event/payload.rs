@@ -59,7 +59,7 @@ impl DomainEvent {
             E::WorkspaceUpdated { name, slug, .. } => json!({"name": name, "slug": slug}),
             E::RoleCreated { name, .. } | E::RoleUpdated { name, .. } => json!({"name": name}),
             E::KeyCreated { kind, name, .. } => json!({"kind": kind, "name": name}),
-            E::WebhookCreated { url, .. } => json!({"url": url}),
+            E::WebhookCreated { host, .. } => json!({"host": host}),
             E::WebhookUpdated { fields, .. } => json!({"fields": fields}),
             E::WebhookDisabled { reason, .. } => json!({"reason": reason}),
         }

@@ -13,6 +13,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path, Query};
+use crate::http::idempotency::NoStore;
 use crate::http::pagination::PageParams;
 use crate::services::webhooks::{
     self, Delivery, Endpoint, EndpointUpdate, EndpointWithSecret, NewEndpoint,
@@ -65,7 +66,7 @@ pub async fn create_webhook(
     user: CurrentUser,
     Path(id): Path<String>,
     Json(body): Json<CreateWebhook>,
-) -> ApiResult<Envelope<EndpointWithSecret>> {
+) -> ApiResult<(NoStore, Envelope<EndpointWithSecret>)> {
     let input = NewEndpoint {
         url: &body.url,
         events: &body.events,
@@ -73,7 +74,8 @@ pub async fn create_webhook(
         enabled: body.enabled,
     };
     let created = webhooks::create(&state.cx, &state.webhooks, &user.actor(), &id, input).await?;
-    Ok(Envelope::created(created))
+    // The secret is shown this once: never kept for an Idempotency-Key replay.
+    Ok((NoStore, Envelope::created(created)))
 }
 
 #[utoipa::path(get, path = "/v1/workspaces/{id}/webhooks", tag = "webhooks",
@@ -170,10 +172,9 @@ pub async fn rotate_webhook_secret(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> ApiResult<Envelope<EndpointWithSecret>> {
-    Ok(Envelope::ok(
-        webhooks::rotate_secret(&state.cx, &state.webhooks, &user.actor(), &id).await?,
-    ))
+) -> ApiResult<(NoStore, Envelope<EndpointWithSecret>)> {
+    let rotated = webhooks::rotate_secret(&state.cx, &state.webhooks, &user.actor(), &id).await?;
+    Ok((NoStore, Envelope::ok(rotated)))
 }
 
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",

@@ -17,6 +17,7 @@ use crate::domain::webhook::DeliveryStatus;
 use crate::error::AppResult;
 use crate::ids::new_id;
 use crate::services::Ctx;
+use crate::webhooks::client::storable;
 use crate::webhooks::{AttemptResult, WebhookSecret, Webhooks, signature_header};
 
 /// An endpoint whose attempts have all failed for this long is disabled.
@@ -120,6 +121,13 @@ async fn record(
     let attempt = delivery.attempts + 1;
     let tenant_id = delivery.tenant_id.as_str();
     let mut tx = cx.begin(tenant_id, None).await?;
+    if !db::webhook_deliveries::claim_attempt(&mut *tx, &delivery.id, delivery.attempts, now)
+        .await?
+    {
+        // Another attempt was recorded (or delivered the message) while this one was in flight:
+        // its outcome stands; this one is not logged.
+        return Ok(());
+    }
     db::webhook_deliveries::insert_attempt(
         &mut *tx,
         &AttemptRow {
@@ -129,8 +137,9 @@ async fn record(
             attempted_at: now,
             status_code: result.status.map(i64::from),
             duration_ms: result.duration_ms,
-            error: result.error.clone(),
-            response_body: result.body.clone(),
+            // Both can hold the receiver's bytes (its body, its status line in an error).
+            error: result.error.as_deref().map(storable),
+            response_body: result.body.as_deref().map(storable),
         },
     )
     .await?;

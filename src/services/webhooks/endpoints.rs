@@ -136,7 +136,11 @@ pub async fn create(
     tx.record(DomainEvent::WebhookCreated {
         workspace_id: row.workspace_id.clone(),
         endpoint_id: row.id.clone(),
-        url: row.url.clone(),
+        // Never the URL: its path and query often carry the receiver's token.
+        host: url::Url::parse(&row.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default(),
     });
     tx.commit().await?;
     Ok(EndpointWithSecret {
@@ -254,17 +258,7 @@ pub async fn rotate_secret(
     let mut tx = cx.begin_as(actor).await?;
     let sealed = cipher.seal(&row.id, &secret);
     let until = now + ROTATION_OVERLAP_MS;
-    if !db::webhook_endpoints::rotate(
-        &mut *tx,
-        &actor.tenant_id,
-        id,
-        &sealed,
-        &row.secret,
-        until,
-        now,
-    )
-    .await?
-    {
+    if !db::webhook_endpoints::rotate(&mut *tx, &actor.tenant_id, id, &sealed, until, now).await? {
         return Err(AppError::NotFound("webhook"));
     }
     let updated = db::webhook_endpoints::find(&mut *tx, &actor.tenant_id, id)
