@@ -53,23 +53,9 @@ impl KeyUsage {
         every: Duration,
         stop: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            // The first flush is one period after start: `interval` would fire at once, and
-            // a flush racing the first requests makes request-path writes look random.
-            let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = ticker.tick() => {}
-                    () = stop.cancelled() => break,
-                }
-                if let Err(error) = self.flush(&db).await {
-                    tracing::warn!(%error, "could not record API key usage; will retry");
-                }
-            }
-            if let Err(error) = self.flush(&db).await {
-                tracing::warn!(%error, "could not record API key usage at shutdown");
-            }
+        super::periodic_flush::spawn("API key usage", every, stop, move || {
+            let (batch, db) = (self.clone(), db.clone());
+            async move { batch.flush(&db).await }
         })
     }
 }

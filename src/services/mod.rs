@@ -18,6 +18,7 @@ pub mod members;
 pub mod page;
 pub mod password_reset;
 pub mod passwords;
+pub mod periodic_flush;
 pub mod plans;
 pub mod projects;
 pub mod quotas;

@@ -90,21 +90,9 @@ impl ApiCalls {
         every: Duration,
         stop: CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = ticker.tick() => {}
-                    () = stop.cancelled() => break,
-                }
-                if let Err(error) = self.flush(&db).await {
-                    tracing::warn!(%error, "could not record API usage; will retry");
-                }
-            }
-            if let Err(error) = self.flush(&db).await {
-                tracing::warn!(%error, "could not record API usage at shutdown");
-            }
+        super::periodic_flush::spawn("API usage", every, stop, move || {
+            let (batch, db) = (self.clone(), db.clone());
+            async move { batch.flush(&db).await }
         })
     }
 }
