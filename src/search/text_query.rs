@@ -165,7 +165,10 @@ fn all_terms(query: &str) -> Vec<String> {
         if word.is_empty() {
             continue;
         }
-        let word: String = word.to_lowercase().chars().take(MAX_TERM_CHARS).collect();
+        let word = lower_word(word);
+        if word.is_empty() {
+            continue;
+        }
         if !out.contains(&word) {
             out.push(word);
         }
@@ -180,7 +183,18 @@ fn all_terms(query: &str) -> Vec<String> {
 pub fn terms_unbounded(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && w.chars().count() <= MAX_TERM_CHARS)
-        .map(str::to_lowercase)
+        .map(lower_word)
+        .filter(|w| !w.is_empty())
+}
+
+/// Lower-cases a word and keeps its letters and digits: lower-casing can add a combining mark
+/// (`İ` becomes `i` + U+0307), which is not a word character and must not reach a query.
+fn lower_word(word: &str) -> String {
+    word.to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .take(MAX_TERM_CHARS)
+        .collect()
 }
 
 /// An FTS5 MATCH expression: `"w1" AND "w2" AND "w3"*` (with `every`) or the same with OR. `None` when there are no words.
@@ -344,6 +358,12 @@ mod tests {
             correct(&terms("lgn"), vocab.iter().map(|(w, f)| (*w, *f))),
             None
         );
+    }
+
+    #[test]
+    fn lower_casing_never_adds_marks() {
+        assert_eq!(terms("İstanbul"), ["istanbul"]);
+        assert_eq!(terms_unbounded("İ x").collect::<Vec<_>>(), ["i", "x"]);
     }
 
     proptest! {
