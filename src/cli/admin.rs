@@ -208,9 +208,17 @@ async fn jobs(cx: &Ctx, cmd: JobsCommand) -> anyhow::Result<()> {
                 }
                 .as_str()
             });
-            let (jobs, _) = admin_jobs::list(cx, None, filter, None, None, limit.clamp(1, 1000))
-                .await
-                .map_err(explain)?;
+            let (jobs, _) = admin_jobs::list(
+                cx,
+                None,
+                filter,
+                None,
+                None,
+                admin_jobs::JobOrder::NewestFirst,
+                limit.clamp(1, 1000),
+            )
+            .await
+            .map_err(explain)?;
             if json {
                 println!("{}", serde_json::to_string(&jobs)?);
             } else {

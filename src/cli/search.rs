@@ -36,8 +36,9 @@ pub enum SearchCommand {
         text: String,
         #[arg(long, default_value = "default")]
         tenant: String,
-        /// hybrid (default), text or semantic.
-        #[arg(long)]
+        /// hybrid (default), text or semantic. Checked by clap, so a bad mode is a usage error
+        /// (exit 2) like every other bad argument.
+        #[arg(long, value_parser = ["hybrid", "text", "semantic"])]
         mode: Option<String>,
         #[arg(long, default_value_t = 10)]
         limit: u32,

@@ -284,8 +284,17 @@ pub async fn find<'c>(
     .await
 }
 
-/// Jobs in id order after `after_id`. `state` filters by stored state; `scheduled` means queued
-/// with `run_at` in the future.
+/// Which end of the id order a job listing starts from (ids grow with creation time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOrder {
+    /// The API's pages: oldest first, so a cursor walk sees jobs added while it walks.
+    OldestFirst,
+    /// What an operator at a terminal wants to see: the latest jobs.
+    NewestFirst,
+}
+
+/// Jobs in id order after `after_id` (before it, newest first). `state` filters by stored
+/// state; `scheduled` means queued with `run_at` in the future.
 #[allow(clippy::too_many_arguments)]
 pub async fn list_page<'c>(
     ex: impl Executor<'c, Database = Any>,
@@ -294,13 +303,18 @@ pub async fn list_page<'c>(
     kind: Option<&str>,
     scheduled_after: Option<i64>,
     after_id: Option<&str>,
+    order: JobOrder,
     limit: i64,
 ) -> sqlx::Result<Vec<JobRow>> {
+    let (position, direction) = match order {
+        JobOrder::OldestFirst => ("id > $5", "ASC"),
+        JobOrder::NewestFirst => ("($5 = '' OR id < $5)", "DESC"),
+    };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM jobs
          WHERE ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR kind = $3)
-           AND ($4 IS NULL OR run_at > $4) AND id > $5
-         ORDER BY id LIMIT $6"
+           AND ($4 IS NULL OR run_at > $4) AND {position}
+         ORDER BY id {direction} LIMIT $6"
     )))
     .bind(tenant_id)
     .bind(state)
@@ -312,15 +326,21 @@ pub async fn list_page<'c>(
     .await
 }
 
-/// How many jobs are in each state, for one tenant or all.
+/// How many jobs are in each state as operators see them (`scheduled`: queued with `run_at`
+/// after `now`, e.g. a reminder due next week), for one tenant or all.
 pub async fn counts<'c>(
     ex: impl Executor<'c, Database = Any>,
     tenant_id: Option<&str>,
+    now: i64,
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as("SELECT state, COUNT(*) FROM jobs WHERE ($1 IS NULL OR tenant_id = $1) GROUP BY state ORDER BY state")
-        .bind(tenant_id)
-        .fetch_all(ex)
-        .await
+    sqlx::query_as(
+        "SELECT CASE WHEN state = 'queued' AND run_at > $2 THEN 'scheduled' ELSE state END, COUNT(*)
+         FROM jobs WHERE ($1 IS NULL OR tenant_id = $1) GROUP BY 1 ORDER BY 1",
+    )
+    .bind(tenant_id)
+    .bind(now)
+    .fetch_all(ex)
+    .await
 }
 
 /// Unfinished and dead jobs by kind and state as operators see them (`scheduled`: queued with

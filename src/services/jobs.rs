@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::{now_ms, to_rfc3339};
+pub use crate::db::jobs::JobOrder;
 use crate::db::jobs::JobRow;
 use crate::db::{self};
 use crate::domain::job_state::JobStatus;
@@ -56,6 +57,7 @@ pub async fn list(
     state: Option<&str>,
     kind: Option<&str>,
     after: Option<&str>,
+    order: JobOrder,
     limit: u32,
 ) -> AppResult<(Vec<JobView>, Option<String>)> {
     let state = state.map(|s| JobStatus::parse("state", s)).transpose()?;
@@ -70,6 +72,7 @@ pub async fn list(
         kind,
         scheduled_after,
         after,
+        order,
         page::fetch_size(limit),
     )
     .await?;
@@ -109,9 +112,9 @@ pub async fn cancel(cx: &Ctx, tenant_id: Option<&str>, id: &str) -> AppResult<()
     }
 }
 
-/// Jobs by stored state, for one tenant or (operators) all.
+/// Jobs by state as operators see them (scheduled apart from queued), for one tenant or all.
 pub async fn stats(cx: &Ctx, tenant_id: Option<&str>) -> AppResult<Vec<(String, i64)>> {
-    Ok(db::jobs::counts(cx.db.read(), tenant_id).await?)
+    Ok(db::jobs::counts(cx.db.read(), tenant_id, now_ms()).await?)
 }
 
 async fn visible(cx: &Ctx, tenant_id: Option<&str>, id: &str) -> AppResult<JobRow> {

@@ -233,6 +233,14 @@ async fn bad_arguments_and_bad_config_fail_with_one_line() {
         vec!["apikey", "create", "--kind", "root"],
         vec!["user", "create", "--email", "nope", "--name", "N"],
         vec!["apikey", "create", "--tenant", "no-such-tenant"],
+        vec![
+            "search",
+            "query",
+            "some-project",
+            "words",
+            "--mode",
+            "bogus",
+        ],
     ] {
         let out = cli.run(&args);
         assert!(!out.status.success(), "{args:?}");
@@ -240,6 +248,16 @@ async fn bad_arguments_and_bad_config_fail_with_one_line() {
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("error"), "{args:?}: {stderr}");
     }
+    // Usage errors exit 2, as the README promises; a bad mode is one.
+    let out = cli.run(&[
+        "search",
+        "query",
+        "some-project",
+        "words",
+        "--mode",
+        "bogus",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
     let out = cli
         .command(&["config"])
         .env("KANRI_BIND", "not-an-address")
@@ -280,12 +298,14 @@ async fn serve_answers_healthz_and_stops_on_sigterm() {
         .local_addr()
         .unwrap()
         .port();
+    // Its logs go to a file, as under a service manager: plain text, no colour codes.
+    let log_path = cli.data_dir.path().join("serve.log");
     let mut child = cli
         .command(&["serve"])
         .env("KANRI_BIND", format!("127.0.0.1:{port}"))
-        .env("KANRI_LOG", "warn")
+        .env("KANRI_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
     let client = reqwest::Client::new();
@@ -309,6 +329,9 @@ async fn serve_answers_healthz_and_stops_on_sigterm() {
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("INFO"), "the server logged nothing: {log:?}");
+    assert!(!log.contains('\x1b'), "ANSI codes in a log file: {log:?}");
 }
 
 #[tokio::test]
@@ -395,6 +418,31 @@ async fn jobs_commands_list_retry_and_cancel() {
     )
     .unwrap();
     let scheduled_id = scheduled[0]["id"].as_str().unwrap().to_string();
+    // A job due tomorrow is scheduled, not queued: with nothing runnable the queue reads empty.
+    let stats: Value = serde_json::from_str(cli.ok(&["jobs", "stats", "--json"]).trim()).unwrap();
+    let by_state = |state: &str| {
+        stats
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|pair| pair[0] == state)
+            .map(|pair| pair[1].as_i64().unwrap())
+    };
+    assert_eq!(by_state("scheduled"), Some(1), "{stats}");
+    // The newest jobs come first: `--limit 1` shows the job with the highest (time-ordered) id.
+    let all: Value = serde_json::from_str(cli.ok(&["jobs", "list", "--json"]).trim()).unwrap();
+    let all: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert!(all.len() >= 2, "{all:?}");
+    assert!(all.windows(2).all(|w| w[0] > w[1]), "newest first: {all:?}");
+    let newest: Value =
+        serde_json::from_str(cli.ok(&["jobs", "list", "--limit", "1", "--json"]).trim()).unwrap();
+    assert_eq!(newest.as_array().unwrap().len(), 1, "{newest}");
+    assert_eq!(newest[0]["id"], all[0], "{newest}");
 
     assert!(cli.ok(&["jobs", "retry", &dead_id]).contains("queued"));
     assert!(

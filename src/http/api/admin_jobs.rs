@@ -67,6 +67,7 @@ pub async fn list_jobs(
         params.state.as_deref(),
         params.kind.as_deref(),
         page.after()?.as_deref(),
+        jobs::JobOrder::OldestFirst,
         page.limit()?,
     )
     .await?;
