@@ -56,7 +56,7 @@ pub fn parse_features(field: &str, input: &[String]) -> Result<Vec<String>, Fiel
 
 /// What a plan allows; `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Limits {
     pub projects: Option<i64>,
     pub members: Option<i64>,

@@ -13,6 +13,7 @@ pub mod permission;
 pub mod search_mode;
 pub mod secret_token;
 pub mod task;
+pub mod text;
 pub mod user_name;
 pub mod webhook;
 pub mod workspace;

@@ -40,6 +40,7 @@ pub fn parse_text(field: &str, input: &str, required: bool) -> Result<Option<Str
     if trimmed.chars().count() > MAX_TEXT_CHARS {
         return Err(FieldError::new(field, "must be at most 10000 characters"));
     }
+    super::text::check(field, trimmed)?;
     if trimmed.is_empty() {
         return if required {
             Err(FieldError::new(field, "is required"))
@@ -74,6 +75,8 @@ mod tests {
         assert!(Title::parse("title", &"é".repeat(500)).is_ok());
         assert_eq!(parse_text("d", "  ", false).unwrap(), None);
         assert!(parse_text("content", " ", true).is_err());
+        assert!(parse_text("content", "a\u{0}b", true).is_err());
+        assert!(parse_text("content", "a\nb", true).is_ok());
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod roles;
 mod search;
 mod seed_organizations;
 mod seed_projects;
+mod strict_input;
 mod stripe;
 mod subscriptions;
 mod tasks;

@@ -152,7 +152,7 @@ async fn bad_plans_are_refused_with_every_field_named() {
         ),
         (
             json!({"key": "k", "name": "n", "limits": {"seats": 3}}),
-            "invalid_body",
+            "validation_failed",
         ),
         (
             json!({"key": "k", "name": "n", "limits": {"rate_limit_per_minute": 0}}),

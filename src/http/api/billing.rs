@@ -45,7 +45,6 @@ impl FromRequestParts<AppState> for BillingReader {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct PutSubscription {
     /// The plan by id…
     pub plan_id: Option<String>,

@@ -24,7 +24,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CreatePlan {
     /// Unique in the tenant: 1–64 of `a-z 0-9 _ - .`.
     pub key: Option<String>,
@@ -38,7 +37,6 @@ pub struct CreatePlan {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UpdatePlan {
     pub key: Option<String>,
     pub name: Option<String>,

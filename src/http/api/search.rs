@@ -28,7 +28,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SearchBody {
     /// 1–500 characters. Words are matched by full text (the last one as a prefix) and by
     /// meaning.

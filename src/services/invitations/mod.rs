@@ -112,6 +112,7 @@ fn parse_message(input: Option<&str>) -> Result<Option<String>, FieldError> {
             "must be at most 1000 characters",
         ));
     }
+    crate::domain::text::check("message", message)?;
     Ok(Some(message.to_string()))
 }
 

@@ -87,6 +87,7 @@ fn parse_description(input: &str) -> Result<Option<String>, FieldError> {
             "must be at most 10000 characters",
         ));
     }
+    crate::domain::text::check("description", trimmed)?;
     Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
 }
 

@@ -29,7 +29,6 @@ impl OneOrMany {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SearchFilters {
     /// TODO, IN_PROGRESS, DONE (one or a list).
     #[schema(value_type = Option<Vec<String>>)]

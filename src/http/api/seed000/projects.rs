@@ -15,7 +15,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::cached;
 use crate::http::envelope::ErrorBody;
 use crate::http::error::ApiResult;
-use crate::http::extract::Json;
+use crate::http::extract::LenientJson;
 use crate::services::Ctx;
 use crate::services::access::Actor;
 use crate::services::list_cache;
@@ -82,7 +82,7 @@ fn epoch_ms(field: &str, time: &str) -> AppResult<i64> {
 pub async fn seed_create_project(
     State(state): State<AppState>,
     user: CurrentUser,
-    Json(body): Json<SeedCreateProject>,
+    LenientJson(body): LenientJson<SeedCreateProject>,
 ) -> ApiResult<RawJson<SeedProjectCreated>> {
     let actor = user.actor();
     let ws = workspaces::personal(&state.cx, &actor, &user.0.user.name).await?;

@@ -12,7 +12,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::cached;
 use crate::http::envelope::ErrorBody;
 use crate::http::error::ApiResult;
-use crate::http::extract::Json;
+use crate::http::extract::LenientJson;
 use crate::services::search::{Matched, SearchInput, SearchResults};
 
 /// The seed's result count.
@@ -58,7 +58,7 @@ pub struct SeedSearchResults {
 pub async fn seed_search_tasks(
     State(state): State<AppState>,
     user: CurrentUser,
-    Json(body): Json<SeedSearch>,
+    LenientJson(body): LenientJson<SeedSearch>,
 ) -> ApiResult<Response> {
     let input = SearchInput {
         query: &body.query,

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::http::api::attachments::{SEED_ATTACHMENT_MAX_BYTES, UploadFailure, files};
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::ErrorBody;
-use crate::http::extract::Json;
+use crate::http::extract::LenientJson;
 use crate::services::attachments;
 use crate::services::tasks::{self, TaskInput};
 
@@ -74,7 +74,7 @@ pub struct SeedTaskCreated {
 pub async fn seed_create_task(
     State(state): State<AppState>,
     user: CurrentUser,
-    Json(body): Json<SeedCreateTask>,
+    LenientJson(body): LenientJson<SeedCreateTask>,
 ) -> Result<RawJson<SeedTaskCreated>, UploadFailure> {
     let due = due_date(body.due_date.as_ref())?;
     // Decoded before the task exists, so a bad or oversized file creates nothing.

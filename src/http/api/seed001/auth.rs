@@ -14,7 +14,7 @@ use crate::http::api::auth::{
 use crate::http::auth::{CurrentUser, TenantContext};
 use crate::http::envelope::Envelope;
 use crate::http::error::ApiResult;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, LenientJson};
 
 #[utoipa::path(post, path = "/auth/register", tag = "seed",
     request_body = RegisterRequest,
@@ -22,9 +22,9 @@ use crate::http::extract::Json;
 pub async fn seed_register(
     state: State<AppState>,
     tenant: TenantContext,
-    body: Json<RegisterRequest>,
+    LenientJson(body): LenientJson<RegisterRequest>,
 ) -> ApiResult<Envelope<SessionResponse>> {
-    register(state, tenant, body).await
+    register(state, tenant, Json(body)).await
 }
 
 #[utoipa::path(post, path = "/auth/login", tag = "seed",
@@ -33,9 +33,9 @@ pub async fn seed_register(
 pub async fn seed_login(
     state: State<AppState>,
     tenant: TenantContext,
-    body: Json<LoginRequest>,
+    LenientJson(body): LenientJson<LoginRequest>,
 ) -> ApiResult<Envelope<SessionResponse>> {
-    login(state, tenant, body).await
+    login(state, tenant, Json(body)).await
 }
 
 #[utoipa::path(post, path = "/auth/logout", tag = "seed",
@@ -54,9 +54,9 @@ pub async fn seed_logout(
 pub async fn seed_request_password_reset(
     state: State<AppState>,
     tenant: TenantContext,
-    body: Json<ResetRequest>,
+    LenientJson(body): LenientJson<ResetRequest>,
 ) -> ApiResult<(StatusCode, Envelope<ResetRequested>)> {
-    request_password_reset(state, tenant, body).await
+    request_password_reset(state, tenant, Json(body)).await
 }
 
 #[utoipa::path(post, path = "/auth/password-reset/complete", tag = "seed",
@@ -65,7 +65,7 @@ pub async fn seed_request_password_reset(
 pub async fn seed_complete_password_reset(
     state: State<AppState>,
     tenant: TenantContext,
-    body: Json<ResetCompletion>,
+    LenientJson(body): LenientJson<ResetCompletion>,
 ) -> ApiResult<Envelope<PasswordChanged>> {
-    complete_password_reset(state, tenant, body).await
+    complete_password_reset(state, tenant, Json(body)).await
 }

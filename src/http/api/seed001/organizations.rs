@@ -23,7 +23,7 @@ use crate::http::api::{Deleted, Success};
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Json, LenientJson, Path};
 use crate::services::invitations::{Accepted, Invitation};
 use crate::services::workspaces::Workspace;
 
@@ -53,9 +53,9 @@ impl ToSchema for CreateOrganization {
 pub async fn create_organization(
     state: State<AppState>,
     user: CurrentUser,
-    body: Json<CreateWorkspace>,
+    LenientJson(body): LenientJson<CreateWorkspace>,
 ) -> ApiResult<Envelope<Workspace>> {
-    create_workspace(state, user, body).await
+    create_workspace(state, user, Json(body)).await
 }
 
 #[utoipa::path(get, path = "/organizations/{id}", tag = "seed",
@@ -102,9 +102,9 @@ pub async fn invite_to_organization(
     state: State<AppState>,
     user: CurrentUser,
     id: Path<String>,
-    body: Json<CreateInvitation>,
+    LenientJson(body): LenientJson<CreateInvitation>,
 ) -> ApiResult<Envelope<Invitation>> {
-    create_invitation(state, user, id, body).await
+    create_invitation(state, user, id, Json(body)).await
 }
 
 #[utoipa::path(post, path = "/invitations/{id}/accept", tag = "seed",
@@ -119,9 +119,9 @@ pub async fn accept_organization_invitation(
     state: State<AppState>,
     user: CurrentUser,
     id: Path<String>,
-    body: Json<InvitationAnswer>,
+    LenientJson(body): LenientJson<InvitationAnswer>,
 ) -> ApiResult<Envelope<Accepted>> {
-    accept_invitation(state, user, id, body).await
+    accept_invitation(state, user, id, Json(body)).await
 }
 
 #[utoipa::path(delete, path = "/organizations/{id}/members/{userId}", tag = "seed",

@@ -16,7 +16,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::cached;
 use crate::http::envelope::ErrorBody;
 use crate::http::error::ApiResult;
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{LenientJson, Path};
 use crate::services::list_cache;
 use crate::services::members::UserRef;
 use crate::services::projects::{self, Project, ProjectInput};
@@ -58,7 +58,7 @@ pub async fn list_workspace_projects(
 pub async fn create_workspace_project(
     State(state): State<AppState>,
     user: CurrentUser,
-    Json(body): Json<SeedNewProject>,
+    LenientJson(body): LenientJson<SeedNewProject>,
 ) -> ApiResult<Response> {
     let input = ProjectInput {
         name: body.name.as_deref(),
@@ -108,7 +108,7 @@ pub async fn update_workspace_project(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(project_id): Path<String>,
-    Json(body): Json<SeedProjectChanges>,
+    LenientJson(body): LenientJson<SeedProjectChanges>,
 ) -> ApiResult<Response> {
     let input = ProjectInput {
         name: body.name.as_deref(),
@@ -147,7 +147,7 @@ pub async fn add_workspace_project_member(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(project_id): Path<String>,
-    Json(body): Json<SeedProjectMember>,
+    LenientJson(body): LenientJson<SeedProjectMember>,
 ) -> ApiResult<Response> {
     let member = projects::add_member(
         &state.cx,

@@ -17,7 +17,7 @@ use crate::http::api::workspaces::parse_role;
 use crate::http::auth::CurrentUser;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
-use crate::http::extract::Json;
+use crate::http::extract::LenientJson;
 use crate::services::invitations::MAX_MESSAGE_CHARS;
 use crate::services::members::{self, Member, UserRef};
 use crate::services::workspaces::Workspace;
@@ -66,7 +66,7 @@ pub async fn list_seed_workspaces(
 pub async fn seed_add_member(
     State(state): State<AppState>,
     user: CurrentUser,
-    Json(body): Json<SeedAddMember>,
+    LenientJson(body): LenientJson<SeedAddMember>,
 ) -> ApiResult<Response> {
     if body
         .message
