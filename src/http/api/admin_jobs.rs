@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobListParams {
     pub limit: Option<u32>,
     pub cursor: Option<String>,

@@ -59,6 +59,7 @@ pub struct PutSubscription {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsParams {
     /// First day, YYYY-MM-DD (default: 29 days before `to`).

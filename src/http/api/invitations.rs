@@ -38,6 +38,7 @@ pub struct CreateInvitation {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InvitationFilter {
     /// PENDING, ACCEPTED, REJECTED, REVOKED or EXPIRED; all when not given.
     pub status: Option<String>,

@@ -76,6 +76,7 @@ pub struct AddProjectMember {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityParams {
     /// Events per page, 1–100 (default 50).
     pub limit: Option<u32>,

@@ -42,6 +42,7 @@ pub async fn download_attachment(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignedParams {
     /// Epoch seconds after which the link is refused.
     pub expires: i64,

@@ -30,6 +30,7 @@ use crate::realtime::{RealtimeSettings, Session};
 const SSE_BUFFER: usize = 16;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Resume after this event id (the `Last-Event-ID` header wins when both are sent).
     pub last_event_id: Option<i64>,

@@ -24,6 +24,7 @@ use crate::services::task_list::{self, ListQuery, TaskCursor};
 use crate::services::tasks::Task;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TaskListParams {
     /// Items per page, 1–100 (default 50).
     pub limit: Option<u32>,
