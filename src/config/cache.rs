@@ -58,7 +58,7 @@ impl CacheConfig {
 
 /// A `redis://` URL the client accepts (no TLS is compiled in, so not `rediss://`). Errors never
 /// repeat the URL, which may hold a password.
-fn check_redis_url(value: &str) -> Result<(), ConfigError> {
+pub fn check_redis_url(value: &str) -> Result<(), ConfigError> {
     let key = "KANRI_REDIS_URL";
     let url = url::Url::parse(value).map_err(|e| invalid(key, format!("not a URL: {e}")))?;
     if url.scheme() != "redis" {

@@ -37,7 +37,7 @@ fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("kanri.db").display())
 }
 
-fn engine_of(url: &str) -> Result<Engine, ConfigError> {
+pub fn engine_of(url: &str) -> Result<Engine, ConfigError> {
     if url.starts_with("sqlite:") {
         Ok(Engine::Sqlite)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {

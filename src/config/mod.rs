@@ -31,8 +31,8 @@ mod webhooks;
 
 pub use auth::AuthConfig;
 pub use billing::BillingConfig;
-pub use cache::CacheConfig;
-pub use database::{DatabaseConfig, Engine};
+pub use cache::{CacheConfig, check_redis_url};
+pub use database::{DatabaseConfig, Engine, engine_of};
 pub use identity::{IdentityConfig, WebhookKey};
 pub use jobs::{JobsConfig, QueueSettings};
 pub use mail::MailConfig;

@@ -15,11 +15,22 @@ pub fn sanitize(input: &str) -> String {
         .chars()
         .filter(|c| !c.is_control() && !is_bidi_control(*c))
         .collect();
-    let trimmed = cleaned.trim().trim_end_matches('.').trim();
+    let trimmed = trim_edges(&cleaned);
     if trimmed.is_empty() || trimmed.chars().all(|c| c == '.') {
         return FALLBACK.into();
     }
-    truncate(trimmed)
+    // The cut can end on a dot or a space again (fuzz target `file_name`).
+    match trim_edges(&truncate(trimmed)) {
+        "" => FALLBACK.into(),
+        cut => cut.to_string(),
+    }
+}
+
+/// Without leading spaces, nor trailing dots and spaces in any order (`a. .` is `a`), which
+/// Windows drops and which would make the name change when cleaned again.
+fn trim_edges(name: &str) -> &str {
+    name.trim_start()
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
 }
 
 /// Characters that reorder how text is shown (`invoice` + U+202E + `fdp.exe` shows as `invoiceexe.pdf`).
@@ -67,6 +78,16 @@ mod tests {
         assert_eq!(sanitize("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
         assert_eq!(sanitize("Übersicht 資料.pdf"), "Übersicht 資料.pdf");
         assert_eq!(sanitize("notes.txt. "), "notes.txt");
+    }
+
+    #[test]
+    fn trailing_dots_and_spaces_go_in_any_order_and_after_a_cut() {
+        // Found by the `file_name` fuzz target: both came out ending in `.`, and changed
+        // when cleaned again.
+        assert_eq!(sanitize("a. ."), "a");
+        let long = format!("{}. {}", "a".repeat(254), "b".repeat(20));
+        assert_eq!(sanitize(&long), "a".repeat(254));
+        assert_eq!(sanitize(&format!(" {}", ". ".repeat(200))), "file");
     }
 
     #[test]
