@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod metrics;
+mod openapi_doc;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
@@ -92,12 +93,16 @@ fn route_table() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document for every route.
 pub fn openapi() -> OpenApiDoc {
-    route_table().split_for_parts().1
+    let mut doc = route_table().split_for_parts().1;
+    openapi_doc::StandardResponses.modify(&mut doc);
+    doc
 }
 
 /// The complete application: routes, fallbacks and middleware, bound to its state.
 pub fn router(mut state: AppState) -> Router {
-    let (routes, doc) = route_table().split_for_parts();
+    let (routes, mut doc) = route_table().split_for_parts();
+    // After the routes are merged in: the shared responses are added per operation.
+    openapi_doc::StandardResponses.modify(&mut doc);
     state.openapi = Bytes::from(doc.to_json().expect("the OpenAPI document serialises"));
     let config = state.config.clone();
     routes
