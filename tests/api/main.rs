@@ -17,6 +17,7 @@ mod jobs;
 mod mail;
 mod matrix;
 mod metrics;
+mod openapi_contract;
 mod outgoing_webhooks;
 mod password_reset;
 mod plans;

@@ -93,12 +93,8 @@ pub(crate) fn parse(text: &str) -> Option<Scrape> {
     else {
         return missing("python3");
     };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
+    // A script that exits early (its module missing) closes the pipe: its exit code says why.
+    let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
     let out = child.wait_with_output().unwrap();
     if out.status.code() == Some(3) {
         return missing("prometheus_client");
