@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder};
 
@@ -23,6 +24,43 @@ impl Modify for StandardResponses {
             for op in operations_mut(item) {
                 complete(op, shape);
             }
+        }
+        if let Some(components) = doc.components.as_mut() {
+            for schema in components.schemas.values_mut() {
+                mark_times(schema);
+            }
+        }
+    }
+}
+
+/// Every time Kanri sends or reads is RFC 3339 text in a field named for it (`created_at`,
+/// `due_date`, `current_period_end`…): `format: date-time` lets a generated client parse it
+/// into its language's time type.
+fn is_time_field(name: &str) -> bool {
+    name == "due_date" || ["_at", "_start", "_end"].iter().any(|s| name.ends_with(s))
+}
+
+fn is_string(schema_type: &SchemaType) -> bool {
+    match schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(ts) => {
+            ts.contains(&Type::String) && ts.iter().all(|t| matches!(t, Type::String | Type::Null))
+        }
+        SchemaType::AnyValue => false,
+    }
+}
+
+fn mark_times(schema: &mut RefOr<Schema>) {
+    let RefOr::T(Schema::Object(object)) = schema else {
+        return;
+    };
+    for (name, property) in object.properties.iter_mut() {
+        if let RefOr::T(Schema::Object(p)) = property
+            && is_time_field(name)
+            && is_string(&p.schema_type)
+            && p.format.is_none()
+        {
+            p.format = Some(SchemaFormat::KnownFormat(KnownFormat::DateTime));
         }
     }
 }
@@ -131,6 +169,73 @@ fn complete(op: &mut Operation, shape: PathShape) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A generated client parses what the server sends: each enum's schema lists the wire text.
+    #[test]
+    fn enums_are_documented_as_they_are_sent() {
+        use crate::domain::enums::*;
+        let doc = serde_json::to_value(crate::http::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let wire = |all: &[&str]| serde_json::json!(all);
+        for (name, values) in [
+            (
+                "WorkspaceRole",
+                wire(
+                    &WorkspaceRole::ALL
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            (
+                "ProjectStatus",
+                wire(
+                    &ProjectStatus::ALL
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            (
+                "Priority",
+                wire(&Priority::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
+            ),
+            (
+                "TaskStatus",
+                wire(
+                    &TaskStatus::ALL
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            (
+                "TaskType",
+                wire(&TaskType::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
+            ),
+        ] {
+            assert_eq!(schemas[name]["enum"], values, "{name}: {}", schemas[name]);
+        }
+    }
+
+    #[test]
+    fn times_are_date_times() {
+        let doc = serde_json::to_value(crate::http::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, field) in [
+            ("Task", "created_at"),
+            ("Task", "due_date"),
+            ("Task", "completed_at"),
+            ("SessionResponse", "expires_at"),
+            ("Subscription", "current_period_end"),
+        ] {
+            assert_eq!(
+                schemas[schema]["properties"][field]["format"], "date-time",
+                "{schema}.{field}: {}",
+                schemas[schema]["properties"][field]
+            );
+        }
+    }
 
     /// The rules a generated client relies on, checked over the document the server serves.
     #[test]
