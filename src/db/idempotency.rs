@@ -7,6 +7,8 @@ pub struct IdempotencyRow {
     pub status_code: Option<i64>,
     pub response: Option<String>,
     pub created_at: i64,
+    /// Set in the transaction of the change the request made: it committed.
+    pub committed_at: Option<i64>,
 }
 
 /// Claims `(scope, key)` for a request; false when it is already claimed.
@@ -39,7 +41,7 @@ pub async fn find<'c>(
     key: &str,
 ) -> sqlx::Result<Option<IdempotencyRow>> {
     sqlx::query_as(
-        "SELECT request_hash, status_code, response, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        "SELECT request_hash, status_code, response, created_at, committed_at FROM idempotency_keys WHERE scope = $1 AND key = $2",
     )
     .bind(scope)
     .bind(key)
@@ -60,6 +62,28 @@ pub async fn complete<'c>(
     )
     .bind(status_code)
     .bind(response)
+    .bind(scope)
+    .bind(key)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Marks the claim committed, with the response when it is known; run on the transaction of
+/// the change itself, so the change and this mark commit together or not at all.
+pub async fn commit_in<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    scope: &str,
+    key: &str,
+    answer: Option<(i64, &str)>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET committed_at = $1, status_code = $2, response = $3 WHERE scope = $4 AND key = $5",
+    )
+    .bind(now)
+    .bind(answer.map(|(status, _)| status))
+    .bind(answer.map(|(_, body)| body))
     .bind(scope)
     .bind(key)
     .execute(ex)

@@ -22,6 +22,10 @@ use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::db::idempotency::{self, IdempotencyRow};
 use crate::error::AppError;
+use crate::services::unit_of_work::{
+    self,
+    idempotency::{Claim, ClaimState},
+};
 
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -57,22 +61,28 @@ pub enum Seen {
     Mismatch,
     /// The first request is still running.
     InProgress,
-    /// Expired, or abandoned by a request that never finished: start afresh.
+    /// The first request's change committed but its response was not kept (it was killed in
+    /// between, or its answer was too large): never run it again.
+    Unanswered,
+    /// Expired, or abandoned by a request that never committed: start afresh.
     Stale,
 }
 
-/// Decides from the stored row; `abandon_after_ms` is how long an unfinished claim is honoured.
+/// Decides from the stored row; `abandon_after_ms` is how long an uncommitted claim is
+/// honoured. A claim whose change committed is never abandoned (only expired), so a retry after
+/// a crash cannot make the change twice.
 pub fn classify(row: &IdempotencyRow, request_hash: &str, now: i64, abandon_after_ms: i64) -> Seen {
     let age = now - row.created_at;
+    let committed = row.committed_at.is_some() || row.status_code.is_some();
     match (&row.status_code, &row.response) {
         _ if age > RETENTION_MS => Seen::Stale,
-        (None, _) if age > abandon_after_ms => Seen::Stale,
+        _ if !committed && age > abandon_after_ms => Seen::Stale,
         _ if row.request_hash != request_hash => Seen::Mismatch,
-        (None, _) => Seen::InProgress,
         (Some(status), Some(body)) => {
             Seen::Replay(u16::try_from(*status).unwrap_or(200), body.clone())
         }
-        (Some(_), None) => Seen::Stale,
+        _ if committed => Seen::Unanswered,
+        _ => Seen::InProgress,
     }
 }
 
@@ -153,10 +163,19 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Err(error) => return ApiError::from(error).into_response(),
     }
 
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    // The first unit of work that commits marks this claim in its own transaction (with the
+    // answer when its use case gives one), so from here a kill at any instant leaves the
+    // change and the mark together or neither.
+    let slot = Claim::new(&scope, &key, render_created);
+    let request = Request::from_parts(parts, Body::from(body));
+    let response = unit_of_work::idempotency::within(slot.clone(), next.run(request)).await;
+    let committed = slot.state();
     if !response.status().is_success() {
-        // Nothing was created; let a retry run again.
-        release(&state, &scope, &key).await;
+        if committed == ClaimState::Open {
+            // Nothing was created; let a retry run again.
+            release(&state, &scope, &key).await;
+        }
+        // Otherwise the change committed before the failure: a retry must not make it again.
         return response;
     }
     if response.extensions().get::<NoStore>().is_some() {
@@ -171,26 +190,69 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Err(error) => {
             // The handler's own body failed to stream; the change is committed either way.
             tracing::error!(%error, "could not read a response to store it");
-            release(&state, &scope, &key).await;
+            if committed == ClaimState::Open {
+                release(&state, &scope, &key).await;
+            }
             return ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR, "response unavailable")
                 .into_response();
         }
     };
-    let stored = if bytes.len() <= MAX_STORED_RESPONSE {
-        let text = String::from_utf8_lossy(&bytes);
-        let status = i64::from(parts.status.as_u16());
-        idempotency::complete(state.cx.db.write(), &scope, &key, status, &text).await
-    } else {
-        Err(sqlx::Error::Protocol(
-            "response too large to keep for replay".into(),
-        ))
-    };
-    if let Err(error) = stored {
-        // A retry will run the request again rather than wait on a claim that never finishes.
-        tracing::warn!(%error, "could not store an idempotent response");
-        release(&state, &scope, &key).await;
+    let status = parts.status.as_u16();
+    let kept = committed == ClaimState::Answered
+        && render_matches(&state, &scope, &key, status, &bytes).await;
+    if !kept {
+        // No use case kept the answer in its transaction (or it differs from what the handler
+        // sent): store the real one now. A crash before this line leaves a committed mark
+        // without a response, which a retry is told about instead of running again.
+        let stored = if bytes.len() <= MAX_STORED_RESPONSE {
+            let text = String::from_utf8_lossy(&bytes);
+            idempotency::complete(state.cx.db.write(), &scope, &key, i64::from(status), &text).await
+        } else {
+            Err(sqlx::Error::Protocol(
+                "response too large to keep for replay".into(),
+            ))
+        };
+        if let Err(error) = stored {
+            tracing::warn!(%error, "could not store an idempotent response");
+            if committed == ClaimState::Open {
+                // A retry will run the request again rather than wait on a claim that never
+                // finishes; nothing committed under the mark, so that makes no duplicate.
+                release(&state, &scope, &key).await;
+            }
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// How a created resource is answered: 201 with the success envelope, byte for byte as
+/// [`Envelope::created`](super::envelope::Envelope::created) sends it.
+fn render_created(data: &serde_json::Value) -> (u16, String) {
+    let body = serde_json::json!({"success": true, "data": data});
+    (201, body.to_string())
+}
+
+/// Whether the answer kept in the transaction is the one the handler sent. Re-reads the row, so
+/// a handler whose answer differs from its use case's resource is caught and stored correctly.
+async fn render_matches(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    status: u16,
+    body: &[u8],
+) -> bool {
+    match idempotency::find(state.cx.db.write(), scope, key).await {
+        Ok(Some(row)) => {
+            let same = row.status_code == Some(i64::from(status))
+                && row.response.as_deref().map(str::as_bytes) == Some(body);
+            if !same {
+                tracing::warn!(
+                    "an idempotent answer kept at commit differs from the response sent"
+                );
+            }
+            same
+        }
+        _ => false,
+    }
 }
 
 async fn release(state: &AppState, scope: &str, key: &str) {
@@ -227,6 +289,13 @@ async fn claim(
                     "this Idempotency-Key was used with a different request",
                 )));
             }
+            Seen::Unanswered => {
+                return Ok(Some(refuse(
+                    StatusCode::CONFLICT,
+                    "idempotency_response_lost",
+                    "the request with this Idempotency-Key completed, but its response was not kept; read the resource instead",
+                )));
+            }
             Seen::InProgress => {
                 return Ok(Some(refuse(
                     StatusCode::CONFLICT,
@@ -256,6 +325,7 @@ mod tests {
             status_code: status,
             response: status.map(|_| "{}".into()),
             created_at,
+            committed_at: None,
         }
     }
 
@@ -281,6 +351,32 @@ mod tests {
             classify(&row("a", Some(201), 0), "a", RETENTION_MS + 1, 60_000),
             Seen::Stale
         );
+    }
+
+    #[test]
+    fn a_committed_claim_is_never_abandoned() {
+        let committed = IdempotencyRow {
+            committed_at: Some(5),
+            ..row("a", None, 0)
+        };
+        assert_eq!(classify(&committed, "a", 10, 60_000), Seen::Unanswered);
+        assert_eq!(classify(&committed, "a", 60_001, 60_000), Seen::Unanswered);
+        assert_eq!(classify(&committed, "b", 60_001, 60_000), Seen::Mismatch);
+        assert_eq!(
+            classify(&committed, "a", RETENTION_MS + 1, 60_000),
+            Seen::Stale
+        );
+    }
+
+    #[tokio::test]
+    async fn created_answers_render_as_the_envelope_does() {
+        use crate::http::envelope::Envelope;
+        let data = serde_json::json!({"id": "t1", "title": "x", "n": 1});
+        let (status, body) = render_created(&data);
+        let sent = Envelope::created(data).into_response();
+        assert_eq!(status, sent.status().as_u16());
+        let bytes = to_bytes(sent.into_body(), 1 << 20).await.unwrap();
+        assert_eq!(body.as_bytes(), &bytes[..]);
     }
 
     #[test]

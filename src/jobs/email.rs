@@ -1,9 +1,12 @@
 //! The email jobs. Each re-reads what it needs when it runs and treats a vanished or changed
-//! subject as done, so a late or repeated run sends nothing wrong.
+//! subject as done, so a late or repeated run sends nothing wrong. A run sends at most one
+//! message; the worker records the job done as its next write after the send returns (the
+//! server's 250), and the assignment and reminder messages carry a `Message-ID` made from the
+//! job id, so the copy a run after a crash in between may send is recognisably the same.
 
 use std::sync::Arc;
 
-use super::{JobError, NewJobSpec};
+use super::{Job, JobError, NewJobSpec};
 use crate::clock::now_ms;
 use crate::db::{self, Db};
 use crate::domain::SecretToken;
@@ -69,6 +72,14 @@ async fn send(mailer: &Arc<dyn Mailer>, message: Message) -> Result<(), JobError
     }
 }
 
+/// The stable `Message-ID` local part of a job's one message: a run again after a crash (the
+/// server's 250 came, the job's success was not yet written) sends the same id, which a
+/// receiver can drop. Invitation and reset mails keep fresh ids: each run mints a new token
+/// that supersedes the one in an earlier copy, so a receiver must not drop the later one.
+fn cause(job: &Job) -> String {
+    format!("job-{}", job.id)
+}
+
 fn recipient(email: &str, name: &str) -> Result<Recipient, JobError> {
     Recipient::new(email, Some(name)).map_err(|e| JobError::Fatal(e.to_string()))
 }
@@ -104,9 +115,9 @@ pub async fn task_assigned(
     db: &Db,
     mailer: &Arc<dyn Mailer>,
     app_url: &str,
-    tenant_id: &str,
-    a: &serde_json::Value,
+    job: &Job,
 ) -> Result<(), JobError> {
+    let (tenant_id, a) = (job.tenant_id.as_str(), &job.args);
     let a: AssignmentEmail = args(a)?;
     let Some((task, project_name)) = task_facts(db, tenant_id, &a.task_id).await? else {
         return Ok(());
@@ -120,7 +131,7 @@ pub async fn task_assigned(
     let to = recipient(&user.email, &user.name)?;
     send(
         mailer,
-        templates::task_assigned(app_url, to, &facts(&task, &project_name)),
+        templates::task_assigned(app_url, to, &facts(&task, &project_name)).caused_by(&cause(job)),
     )
     .await
 }
@@ -130,9 +141,9 @@ pub async fn due_reminder(
     db: &Db,
     mailer: &Arc<dyn Mailer>,
     app_url: &str,
-    tenant_id: &str,
-    a: &serde_json::Value,
+    job: &Job,
 ) -> Result<(), JobError> {
+    let (tenant_id, a) = (job.tenant_id.as_str(), &job.args);
     let r: DueReminder = args(a)?;
     let Some((task, project_name)) = task_facts(db, tenant_id, &r.task_id).await? else {
         return Ok(());
@@ -149,7 +160,7 @@ pub async fn due_reminder(
     let to = recipient(&user.email, &user.name)?;
     send(
         mailer,
-        templates::due_reminder(app_url, to, &facts(&task, &project_name)),
+        templates::due_reminder(app_url, to, &facts(&task, &project_name)).caused_by(&cause(job)),
     )
     .await
 }

@@ -48,8 +48,8 @@ impl Runner for KindRunner {
             let db = &cx.db;
             let (tenant, args) = (job.tenant_id.as_str(), &job.args);
             match job.kind.as_str() {
-                AssignmentEmail::NAME => email::task_assigned(db, mailer, url, tenant, args).await,
-                DueReminder::NAME => email::due_reminder(db, mailer, url, tenant, args).await,
+                AssignmentEmail::NAME => email::task_assigned(db, mailer, url, job).await,
+                DueReminder::NAME => email::due_reminder(db, mailer, url, job).await,
                 InvitationEmail::NAME => email::invitation(db, mailer, url, tenant, args).await,
                 PasswordResetEmail::NAME => {
                     email::password_reset(db, mailer, url, tenant, args).await

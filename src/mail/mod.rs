@@ -123,6 +123,9 @@ pub struct Message {
     subject: String,
     html: String,
     text: String,
+    /// The stable local part of its `Message-ID`, when the message has one cause (a job): a
+    /// re-send after a crash then carries the same id, so a receiver can drop the repeat.
+    cause: Option<String>,
 }
 
 impl Message {
@@ -132,7 +135,24 @@ impl Message {
             subject: header_text(subject),
             html,
             text,
+            cause: None,
         }
+    }
+
+    /// Gives the message a stable `Message-ID`, `<{cause}@{sender's domain}>`. `cause` must be
+    /// unique per message meant (a job id), and kept to letters, digits, `-` and `.`.
+    pub fn caused_by(mut self, cause: &str) -> Self {
+        let clean: String = cause
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+            .collect();
+        self.cause = (!clean.is_empty()).then_some(clean);
+        self
+    }
+
+    /// The stable cause, if any (see [`Self::caused_by`]).
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
 
     pub fn to(&self) -> &Recipient {
@@ -153,7 +173,8 @@ impl Message {
 
     /// The RFC 5322 form: `multipart/alternative` with the text part first, then the HTML.
     fn to_lettre(&self, from: &Mailbox) -> Result<lettre::Message, MailError> {
-        let message_id = format!("<{}@{}>", crate::ids::new_id(), from.email.domain());
+        let local = self.cause.clone().unwrap_or_else(crate::ids::new_id);
+        let message_id = format!("<{local}@{}>", from.email.domain());
         lettre::Message::builder()
             .from(from.clone())
             .to(self.to.0.clone())
@@ -221,6 +242,26 @@ mod tests {
         let raw = String::from_utf8(msg.to_lettre(&from).unwrap().formatted()).unwrap();
         assert!(!raw.contains("\r\nBcc:"), "{raw}");
         assert!(raw.contains("multipart/alternative"), "{raw}");
+    }
+
+    #[test]
+    fn a_caused_message_keeps_its_message_id() {
+        let from: Mailbox = "Kanri <kanri@kanri.test>".parse().unwrap();
+        let to = Recipient::new("a@example.com", None).unwrap();
+        let msg = Message::new(to, "Hi", "<p>h</p>".into(), "h".into());
+        let id = |m: &Message| {
+            let raw = String::from_utf8(m.to_lettre(&from).unwrap().formatted()).unwrap();
+            let line = raw.lines().find(|l| l.starts_with("Message-ID:")).unwrap();
+            line.to_string()
+        };
+        assert_ne!(
+            id(&msg),
+            id(&msg),
+            "without a cause every send is a new message"
+        );
+        let caused = msg.caused_by("job-01J\r\n<x>");
+        assert_eq!(id(&caused), "Message-ID: <job-01Jx@kanri.test>");
+        assert_eq!(id(&caused), id(&caused));
     }
 
     #[test]

@@ -57,10 +57,20 @@ impl ResendMailer {
         })
     }
 
-    async fn post(&self, body: Vec<u8>) -> Result<(StatusCode, Value), MailError> {
-        let request = Request::post(self.endpoint.clone())
+    /// `cause` becomes Resend's `Idempotency-Key` (kept 24 h there): a re-send of the same job
+    /// is answered with the first send's id instead of a second email.
+    async fn post(
+        &self,
+        body: Vec<u8>,
+        cause: Option<&str>,
+    ) -> Result<(StatusCode, Value), MailError> {
+        let mut request = Request::post(self.endpoint.clone())
             .header(AUTHORIZATION, format!("Bearer {}", self.api_key.expose()))
-            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(cause) = cause {
+            request = request.header("idempotency-key", cause);
+        }
+        let request = request
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| MailError::Permanent("resend: cannot build the request".into()))?;
         let response = self
@@ -101,7 +111,7 @@ impl Mailer for ResendMailer {
             });
             let body = serde_json::to_vec(&body)
                 .map_err(|e| MailError::Permanent(format!("resend: {e}")))?;
-            let (status, reply) = tokio::time::timeout(TIMEOUT, self.post(body))
+            let (status, reply) = tokio::time::timeout(TIMEOUT, self.post(body, msg.cause()))
                 .await
                 .map_err(|_| MailError::Transient("resend: timed out".into()))??;
             if status.is_success() {

@@ -68,8 +68,14 @@ pub async fn create(
         at: in_project(&access),
         task: facts(&row),
     });
+    // Read back on the transaction: the answer is kept with the change for a keyed retry.
+    let task = db::tasks::find_detail(&mut *tx, &actor.tenant_id, &row.id)
+        .await?
+        .map(Task::from)
+        .ok_or(AppError::NotFound("task"))?;
+    tx.created(&task)?;
     tx.commit().await?;
-    get_unchecked(cx, &actor.tenant_id, &row.id).await
+    Ok(task)
 }
 
 /// Partial update: only the sent fields are written, so concurrent edits of different fields

@@ -17,6 +17,7 @@ use crate::services::context::Ctx;
 use crate::services::webhooks;
 
 mod effects;
+pub mod idempotency;
 use effects::invalidate;
 
 pub struct UnitOfWork {
@@ -29,6 +30,8 @@ pub struct UnitOfWork {
     jobs: Vec<OwnedJob>,
     /// Cache scopes made stale by derived data no event describes (search vectors).
     stale: Vec<CacheScope>,
+    /// What this change created, for an idempotent request's replay (see [`Self::created`]).
+    answer: Option<serde_json::Value>,
 }
 
 struct OwnedJob {
@@ -52,6 +55,7 @@ impl UnitOfWork {
             events: Vec::new(),
             jobs: Vec::new(),
             stale: Vec::new(),
+            answer: None,
         })
     }
 
@@ -79,6 +83,16 @@ impl UnitOfWork {
     /// (search vectors), which no client made and no activity log shows.
     pub fn stale(&mut self, scope: CacheScope) {
         self.stale.push(scope);
+    }
+
+    /// The resource this change created, as the caller is shown it. Under an `Idempotency-Key`
+    /// it is stored for replay in this transaction, so a retry after a crash gets the same
+    /// answer; read it on this transaction, before `commit`.
+    pub fn created(&mut self, resource: &impl serde::Serialize) -> AppResult<()> {
+        let value = serde_json::to_value(resource)
+            .map_err(|e| anyhow::anyhow!("cannot keep a response: {e}"))?;
+        self.answer = Some(value);
+        Ok(())
     }
 
     pub async fn commit(mut self) -> AppResult<()> {
@@ -114,15 +128,32 @@ impl UnitOfWork {
             jobs::enqueue(&mut self.tx, spec).await?;
             enqueued = true;
         }
+        // An idempotent request's claim is marked in this transaction, so the change and the
+        // mark (with the answer) survive a crash together or not at all.
+        let claim = idempotency::unused()
+            .filter(|_| !self.events.is_empty() || self.answer.is_some() || enqueued);
+        if let Some(claim) = &claim {
+            idempotency::mark(
+                &mut self.tx,
+                claim,
+                self.answer.as_ref(),
+                crate::clock::now_ms(),
+            )
+            .await?;
+        }
         let Self {
             cx,
             tx,
             tenant_id,
             events,
             stale,
+            answer,
             ..
         } = self;
         tx.commit().await?;
+        if let Some(claim) = &claim {
+            idempotency::spent(claim, answer.is_some());
+        }
         let scopes = events
             .iter()
             .filter_map(DomainEvent::cache_scope)
