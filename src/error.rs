@@ -17,6 +17,8 @@ pub enum AuthFailure {
     InvalidCredentials,
     /// A signed webhook whose signature is missing, wrong or too old.
     InvalidSignature,
+    /// A user route called with an API key and no session: the key is fine, a user is missing.
+    SessionRequired,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,9 @@ pub enum AppError {
     Unauthenticated(AuthFailure),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A secret-key route called with a session or a publishable key only.
+    #[error("this route requires the tenant's secret API key")]
+    SecretKeyRequired,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]

@@ -61,6 +61,18 @@ impl Credentials {
         Ok(creds)
     }
 
+    /// Checks a session token sent on a route that does not use it: any invalid credential in a
+    /// request is refused, even beside a valid one.
+    async fn check_unused_session(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<SessionUser>, ApiError> {
+        match &self.session {
+            Some(token) => Ok(Some(accounts::authenticate(&state.cx, token).await?)),
+            None => Ok(None),
+        }
+    }
+
     async fn resolve_key(&self, state: &AppState) -> Result<Option<ResolvedKey>, ApiError> {
         match &self.key {
             Some(raw) => Ok(Some(
@@ -82,7 +94,14 @@ impl FromRequestParts<AppState> for TenantContext {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let creds = Credentials::from_parts(parts)?;
-        let tenant_id = match creds.resolve_key(state).await? {
+        let key = creds.resolve_key(state).await?;
+        let session = creds.check_unused_session(state).await?;
+        if let (Some(key), Some(session)) = (&key, &session)
+            && key.tenant_id != session.tenant_id
+        {
+            return Err(reject(AuthFailure::InvalidToken));
+        }
+        let tenant_id = match key {
             Some(key) => key.tenant_id,
             None if state.config.auth.multi_tenant => return Err(reject(AuthFailure::MissingAuth)),
             None => DEFAULT_TENANT_ID.to_string(),
@@ -113,7 +132,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         let creds = Credentials::from_parts(parts)?;
         let key = creds.resolve_key(state).await?;
         let Some(token) = creds.session.as_deref() else {
-            return Err(reject(AuthFailure::MissingAuth));
+            return Err(reject(match key {
+                Some(_) => AuthFailure::SessionRequired,
+                None => AuthFailure::MissingAuth,
+            }));
         };
         let session = accounts::authenticate(&state.cx, token).await?;
         if key.is_some_and(|k| k.tenant_id != session.tenant_id) {
@@ -133,15 +155,19 @@ impl FromRequestParts<AppState> for SecretKey {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let creds = Credentials::from_parts(parts)?;
-        match creds.resolve_key(state).await? {
-            Some(key) if key.kind == KeyKind::Secret => {
+        let key = creds.resolve_key(state).await?;
+        let session = creds.check_unused_session(state).await?;
+        match (key, session) {
+            (Some(key), session) if key.kind == KeyKind::Secret => {
+                if session.is_some_and(|s| s.tenant_id != key.tenant_id) {
+                    return Err(reject(AuthFailure::InvalidToken));
+                }
                 charge_tenant(parts, state, &key.tenant_id).await?;
                 Ok(Self(key))
             }
-            Some(_) => Err(ApiError::App(AppError::Forbidden(
-                "this route requires a secret API key",
-            ))),
-            None => Err(reject(AuthFailure::MissingAuth)),
+            // Who the caller is, is known; what they hold is not enough for this route.
+            (Some(_), _) | (None, Some(_)) => Err(ApiError::App(AppError::SecretKeyRequired)),
+            (None, None) => Err(reject(AuthFailure::MissingAuth)),
         }
     }
 }

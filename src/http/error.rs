@@ -54,6 +54,11 @@ impl ApiError {
                     (S::UNAUTHORIZED, code, message.into())
                 }
                 AppError::Forbidden(message) => (S::FORBIDDEN, "forbidden", (*message).into()),
+                AppError::SecretKeyRequired => (
+                    S::FORBIDDEN,
+                    "secret_key_required",
+                    "this route requires the tenant's secret API key (X-Api-Key: sk_…)".into(),
+                ),
                 AppError::NotFound(what) => {
                     (S::NOT_FOUND, "not_found", format!("{what} not found"))
                 }
@@ -104,6 +109,10 @@ fn auth_failure(failure: AuthFailure) -> (&'static str, &'static str) {
         AuthFailure::InvalidSignature => (
             "invalid_signature",
             "the webhook signature is missing, invalid or expired",
+        ),
+        AuthFailure::SessionRequired => (
+            "session_required",
+            "this route needs a signed-in user's session token; an API key alone is not enough",
         ),
     }
 }

@@ -105,14 +105,14 @@ async fn admin_routes_need_a_secret_key() {
         .send()
         .await
         .unwrap();
-    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    expect_error(res, StatusCode::FORBIDDEN, "secret_key_required").await;
     let res = app
         .request(Method::GET, "/v1/admin/users")
         .bearer_auth(&user.token)
         .send()
         .await
         .unwrap();
-    expect_error(res, StatusCode::UNAUTHORIZED, "missing_auth").await;
+    expect_error(res, StatusCode::FORBIDDEN, "secret_key_required").await;
 }
 
 #[tokio::test]

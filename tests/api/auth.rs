@@ -483,3 +483,103 @@ async fn concurrent_registrations_of_one_email_create_one_user() {
         "{statuses:?}"
     );
 }
+
+/// Every credential in a request is checked, and a refusal says what was missing.
+#[tokio::test]
+async fn every_credential_counts_and_refusals_say_what_is_missing() {
+    let app = TestApp::spawn().await;
+    let acme = app.create_tenant("Acme").await;
+    let user = app
+        .register_with("cred@example.com", Some(&acme.publishable_key))
+        .await;
+    let send = |method: Method, path: &str, headers: &[(&str, &str)]| {
+        let mut req = app.request(method, path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send()
+    };
+    let bearer_garbage = ("Authorization", "Bearer garbage-session");
+    let bearer_user = format!("Bearer {}", user.token);
+
+    // A valid secret key beside an invalid session: refused, not ignored.
+    let res = send(
+        Method::GET,
+        "/v1/admin/users",
+        &[("X-Api-Key", &acme.secret_key), bearer_garbage],
+    );
+    expect_error(
+        res.await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+    // The same key alone works, and with the tenant's own valid session too.
+    let res = send(
+        Method::GET,
+        "/v1/admin/users",
+        &[("X-Api-Key", &acme.secret_key)],
+    );
+    assert_eq!(res.await.unwrap().status(), StatusCode::OK);
+    let res = send(
+        Method::GET,
+        "/v1/admin/users",
+        &[
+            ("X-Api-Key", &acme.secret_key),
+            ("Authorization", &bearer_user),
+        ],
+    );
+    assert_eq!(res.await.unwrap().status(), StatusCode::OK);
+    // A valid publishable key beside an invalid session, on a route that needs no user.
+    let res = app
+        .request(Method::POST, "/v1/auth/login")
+        .header("X-Api-Key", &acme.publishable_key)
+        .header("Authorization", "Bearer garbage-session")
+        .json(&json!({"email": "cred@example.com", "password": PASSWORD}))
+        .send();
+    expect_error(
+        res.await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    )
+    .await;
+
+    // A session on a secret-key route: the caller is known, the credential is the wrong kind.
+    let res = send(
+        Method::GET,
+        "/v1/admin/users",
+        &[("Authorization", &bearer_user)],
+    );
+    expect_error(
+        res.await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "secret_key_required",
+    )
+    .await;
+    let res = send(
+        Method::GET,
+        "/v1/admin/users",
+        &[("X-Api-Key", &acme.publishable_key)],
+    );
+    expect_error(
+        res.await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "secret_key_required",
+    )
+    .await;
+    // A key alone on a user route: a session is what is missing.
+    let res = send(
+        Method::GET,
+        "/v1/auth/me",
+        &[("X-Api-Key", &acme.secret_key)],
+    );
+    expect_error(
+        res.await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "session_required",
+    )
+    .await;
+    // Nothing at all is still `missing_auth`.
+    let res = send(Method::GET, "/v1/admin/users", &[]);
+    expect_error(res.await.unwrap(), StatusCode::UNAUTHORIZED, "missing_auth").await;
+}

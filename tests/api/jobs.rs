@@ -350,7 +350,7 @@ async fn admin_api_lists_retries_and_cancels_a_tenants_jobs() {
         .send()
         .await
         .unwrap();
-    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    expect_error(res, StatusCode::FORBIDDEN, "secret_key_required").await;
 
     let res = admin(
         Method::POST,

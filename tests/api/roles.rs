@@ -83,19 +83,19 @@ async fn secret_key_writes_roles_and_users_read_them() {
         .send()
         .await
         .unwrap();
-    expect_error(res, StatusCode::UNAUTHORIZED, "missing_auth").await;
+    expect_error(res, StatusCode::FORBIDDEN, "secret_key_required").await;
     let res = with_key(&app, Method::POST, "/v1/roles", &acme.publishable_key)
         .json(&attempt)
         .send()
         .await
         .unwrap();
-    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    expect_error(res, StatusCode::FORBIDDEN, "secret_key_required").await;
     let res = app
         .as_user(Method::DELETE, &format!("/v1/roles/{id}"), &user.token)
         .send()
         .await
         .unwrap();
-    expect_error(res, StatusCode::UNAUTHORIZED, "missing_auth").await;
+    expect_error(res, StatusCode::FORBIDDEN, "secret_key_required").await;
 
     // Users of the tenant and the secret key read them; anonymous callers do not.
     let (status, body) = app.call(Method::GET, "/v1/roles", &user.token, None).await;

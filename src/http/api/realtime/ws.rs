@@ -66,7 +66,10 @@ pub async fn connect_realtime(
                 .map_err(|_| too_many_connections())?;
             Some(session)
         }
-        Err(ApiError::App(AppError::Unauthenticated(AuthFailure::MissingAuth))) => None,
+        // No session in the upgrade: the client signs in with its first frame.
+        Err(ApiError::App(AppError::Unauthenticated(
+            AuthFailure::MissingAuth | AuthFailure::SessionRequired,
+        ))) => None,
         Err(e) => return Err(e),
     };
     Ok(ws.on_upgrade(move |socket| run_socket(socket, state, session)))
