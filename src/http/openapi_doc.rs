@@ -176,43 +176,18 @@ mod tests {
         use crate::domain::enums::*;
         let doc = serde_json::to_value(crate::http::openapi()).unwrap();
         let schemas = &doc["components"]["schemas"];
-        let wire = |all: &[&str]| serde_json::json!(all);
+        // Each enum's `ALL`, as the server writes it.
+        macro_rules! wire {
+            ($t:ty) => {
+                serde_json::json!(<$t>::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>())
+            };
+        }
         for (name, values) in [
-            (
-                "WorkspaceRole",
-                wire(
-                    &WorkspaceRole::ALL
-                        .iter()
-                        .map(|v| v.as_str())
-                        .collect::<Vec<_>>(),
-                ),
-            ),
-            (
-                "ProjectStatus",
-                wire(
-                    &ProjectStatus::ALL
-                        .iter()
-                        .map(|v| v.as_str())
-                        .collect::<Vec<_>>(),
-                ),
-            ),
-            (
-                "Priority",
-                wire(&Priority::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
-            ),
-            (
-                "TaskStatus",
-                wire(
-                    &TaskStatus::ALL
-                        .iter()
-                        .map(|v| v.as_str())
-                        .collect::<Vec<_>>(),
-                ),
-            ),
-            (
-                "TaskType",
-                wire(&TaskType::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
-            ),
+            ("WorkspaceRole", wire!(WorkspaceRole)),
+            ("ProjectStatus", wire!(ProjectStatus)),
+            ("Priority", wire!(Priority)),
+            ("TaskStatus", wire!(TaskStatus)),
+            ("TaskType", wire!(TaskType)),
         ] {
             assert_eq!(schemas[name]["enum"], values, "{name}: {}", schemas[name]);
         }
