@@ -91,18 +91,22 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::stripe::routes())
 }
 
+/// The routes and their finished document. The shared responses are added after the routes
+/// are merged in: `ApiDoc`'s own modifiers run before there are any operations.
+fn routes_and_document() -> (Router<AppState>, OpenApiDoc) {
+    let (routes, mut doc) = route_table().split_for_parts();
+    openapi_doc::StandardResponses.modify(&mut doc);
+    (routes, doc)
+}
+
 /// The OpenAPI 3.1 document for every route.
 pub fn openapi() -> OpenApiDoc {
-    let mut doc = route_table().split_for_parts().1;
-    openapi_doc::StandardResponses.modify(&mut doc);
-    doc
+    routes_and_document().1
 }
 
 /// The complete application: routes, fallbacks and middleware, bound to its state.
 pub fn router(mut state: AppState) -> Router {
-    let (routes, mut doc) = route_table().split_for_parts();
-    // After the routes are merged in: the shared responses are added per operation.
-    openapi_doc::StandardResponses.modify(&mut doc);
+    let (routes, doc) = routes_and_document();
     state.openapi = Bytes::from(doc.to_json().expect("the OpenAPI document serialises"));
     let config = state.config.clone();
     routes
