@@ -63,11 +63,13 @@ async fn read_json<T: DeserializeOwned, S: Send + Sync>(
     if strict {
         errors.extend(unknown.iter().map(|p| FieldError::new(p, UNKNOWN_FIELD)));
     }
-    errors.extend(
-        refused_strings(&bytes)
-            .iter()
-            .map(|p| FieldError::new(p, text::REFUSED)),
-    );
+    if may_hold_refused(&bytes) {
+        errors.extend(
+            refused_strings(&bytes)
+                .iter()
+                .map(|p| FieldError::new(p, text::REFUSED)),
+        );
+    }
     if errors.is_empty() {
         Ok(value)
     } else {
@@ -128,6 +130,16 @@ fn join(parent: &str, child: &str) -> String {
     } else {
         format!("{parent}.{child}")
     }
+}
+
+/// Whether a valid JSON document can hold a refused character at all, so the path scan runs
+/// only for the few bodies that might: JSON forbids raw C0 controls in strings, so they come
+/// only as `\u` escapes; DEL is the byte 0x7F and C1 controls are 0xC2 0x80–0x9F in UTF-8.
+fn may_hold_refused(bytes: &[u8]) -> bool {
+    bytes.contains(&0x7f)
+        || bytes
+            .windows(2)
+            .any(|w| w == b"\\u" || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1])))
 }
 
 /// The paths of every string (object keys too) in a valid JSON document that breaks the
