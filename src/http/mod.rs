@@ -69,6 +69,7 @@ fn route_table() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::health::routes())
         .merge(api::metrics::routes())
+        .merge(api::docs::routes())
         .merge(api::auth::routes())
         .merge(api::admin_users::routes())
         .merge(api::admin_activity::routes())

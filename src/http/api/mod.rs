@@ -9,6 +9,7 @@ pub mod admin_users;
 pub mod attachments;
 pub mod auth;
 pub mod billing;
+pub mod docs;
 pub mod health;
 pub mod invitations;
 pub mod metrics;
