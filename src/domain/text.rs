@@ -14,6 +14,16 @@ pub fn is_refused(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
+/// The same rule as a JSON Schema (ECMA-262) `pattern`, for the OpenAPI document: a text with
+/// no refused character.
+pub const JSON_SCHEMA_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// The rule for text that must not be blank (names, titles), with the control-character rule:
+/// some character that is neither whitespace nor refused. A request field says it with
+/// `#[schema(pattern = r"\S")]`; the document states this pattern in its place
+/// (`http::openapi_doc`).
+pub const JSON_SCHEMA_NON_BLANK_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
 /// True when `text` holds a refused character.
 pub fn has_refused(text: &str) -> bool {
     text.chars().any(is_refused)
@@ -57,6 +67,26 @@ mod tests {
             let text: String = chars.into_iter().collect();
             let expected = c.is_control() && !"\t\n\r".contains(c);
             prop_assert_eq!(check("f", &text).is_err(), expected);
+        }
+
+        /// The document's pattern says what `check` does, for any text.
+        #[test]
+        fn the_json_schema_pattern_is_the_rule(s in "\\PC{0,20}", c in any::<char>(), at in 0usize..21) {
+            static PATTERN: std::sync::LazyLock<regex::Regex> =
+                std::sync::LazyLock::new(|| regex::Regex::new(JSON_SCHEMA_PATTERN).unwrap());
+            let mut chars: Vec<char> = s.chars().collect();
+            chars.insert(at.min(chars.len()), c);
+            let text: String = chars.into_iter().collect();
+            prop_assert_eq!(PATTERN.is_match(&text), check("f", &text).is_ok(), "{:?}", text);
+        }
+
+        #[test]
+        fn the_non_blank_pattern_is_the_rule(s in "[ \t\n\u{a0}\u{3000}a\u{1}\u{85}]{0,6}") {
+            static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+                regex::Regex::new(JSON_SCHEMA_NON_BLANK_PATTERN).unwrap()
+            });
+            let expected = check("f", &s).is_ok() && !s.trim().is_empty();
+            prop_assert_eq!(PATTERN.is_match(&s), expected, "{:?}", s);
         }
     }
 }

@@ -2,12 +2,19 @@
 //! lists every status it can answer (with the error envelope) and every response has the
 //! description OpenAPI requires — one rule here instead of the same lines on 100 annotations.
 
+use std::collections::BTreeMap;
+
 use axum::http::StatusCode;
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
-use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType,
+    Type,
+};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder};
+
+use crate::domain::text;
 
 /// Paths no limiter counts (they also need no credential).
 const UNLIMITED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
@@ -25,11 +32,172 @@ impl Modify for StandardResponses {
                 complete(op, shape);
             }
         }
+        constrain_requests(doc);
         if let Some(components) = doc.components.as_mut() {
             for schema in components.schemas.values_mut() {
                 mark_times(schema);
             }
         }
+    }
+}
+
+/// Incoming webhooks: the sender's body, verified by signature and read leniently (a provider
+/// adds fields whenever it likes).
+const INCOMING_WEBHOOKS: [&str; 2] = ["/v1/webhooks/stripe", "/v1/webhooks/identity"];
+
+/// Whether an operation's JSON body is read strictly (`http::extract::Json`: an unknown field
+/// is a 422) rather than as its seed reads it (`LenientJson`) or as a webhook sender sends it.
+fn reads_strictly(path: &str, op: &Operation) -> bool {
+    let seed = op.tags.iter().flatten().any(|t| t == "seed");
+    !seed && !INCOMING_WEBHOOKS.contains(&path)
+}
+
+/// States in the request schemas the rules every extractor applies, so a generated request
+/// that fits the document is one the server takes: text holds no refused control character
+/// (`domain::text`, on every body string, query and path parameter), and a strictly read body
+/// has no field it does not list.
+fn constrain_requests(doc: &mut OpenApi) {
+    // Component name → whether each operation that sends it reads it strictly.
+    let mut readers: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for op in operations_mut(item) {
+            let strict = reads_strictly(path, op);
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(param) = param
+                    && let Some(RefOr::T(schema)) = param.schema.as_mut()
+                {
+                    constrain(schema, false);
+                }
+            }
+            for schema in body_schemas(op) {
+                match schema {
+                    RefOr::Ref(r) => {
+                        let entry = readers.entry(ref_name(r)).or_default();
+                        if strict {
+                            entry.0 = true
+                        } else {
+                            entry.1 = true
+                        }
+                    }
+                    RefOr::T(schema) => constrain(schema, strict),
+                }
+            }
+        }
+    }
+    // A schema the v1 routes read strictly and a seed route leniently: the seed's operations
+    // get an open copy, `Seed<Name>`, and the original is closed.
+    let shared: Vec<String> = readers
+        .iter()
+        .filter(|(_, (strict, lenient))| *strict && *lenient)
+        .map(|(name, _)| name.clone())
+        .collect();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for op in operations_mut(item) {
+            if reads_strictly(path, op) {
+                continue;
+            }
+            for schema in body_schemas(op) {
+                if let RefOr::Ref(r) = schema
+                    && shared.contains(&ref_name(r))
+                {
+                    *r = Ref::from_schema_name(format!("Seed{}", ref_name(r)));
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in &shared {
+        if let Some(schema) = components.schemas.get(name).cloned() {
+            components.schemas.insert(format!("Seed{name}"), schema);
+            readers.insert(format!("Seed{name}"), (false, true));
+        }
+    }
+    for (name, (strict, _)) in readers {
+        if let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) {
+            constrain(schema, strict);
+        }
+    }
+}
+
+fn ref_name(r: &Ref) -> String {
+    r.ref_location
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The schemas of an operation's request body, one per media type.
+fn body_schemas(op: &mut Operation) -> impl Iterator<Item = &mut RefOr<Schema>> {
+    let content = match op.request_body.as_mut() {
+        Some(RefOr::T(body)) => Some(body.content.values_mut()),
+        _ => None,
+    };
+    content
+        .into_iter()
+        .flatten()
+        .filter_map(|content| match content {
+            RefOr::T(content) => content.schema.as_mut(),
+            RefOr::Ref(_) => None,
+        })
+}
+
+/// Adds the control-character rule to each free-text string of a request schema (one with no
+/// format, enum or pattern of its own; `\S` marks text that must not be blank), and closes its
+/// objects when the body is read strictly.
+fn constrain(schema: &mut Schema, strict: bool) {
+    match schema {
+        Schema::Object(object) => {
+            if object.pattern.as_deref() == Some(r"\S") {
+                object.pattern = Some(text::JSON_SCHEMA_NON_BLANK_PATTERN.to_string());
+            } else if is_string(&object.schema_type)
+                && object.format.is_none()
+                && object.enum_values.is_none()
+                && object.pattern.is_none()
+            {
+                object.pattern = Some(text::JSON_SCHEMA_PATTERN.to_string());
+            }
+            if !object.properties.is_empty() {
+                if strict && object.additional_properties.is_none() {
+                    object.additional_properties =
+                        Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+                for property in object.properties.values_mut() {
+                    if let RefOr::T(p) = property {
+                        constrain(p, strict);
+                    }
+                }
+            }
+            if let Some(values) = object.additional_properties.as_deref_mut() {
+                if let AdditionalProperties::RefOr(RefOr::T(values)) = values {
+                    constrain(values, strict);
+                }
+                object.property_names = Some(Box::new(
+                    ObjectBuilder::new()
+                        .pattern(Some(text::JSON_SCHEMA_PATTERN))
+                        .into(),
+                ));
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items
+                && let RefOr::T(items) = items.as_mut()
+            {
+                constrain(items, strict);
+            }
+        }
+        Schema::AllOf(all) => all.items.iter_mut().for_each(|s| constrain_ref(s, strict)),
+        Schema::OneOf(one) => one.items.iter_mut().for_each(|s| constrain_ref(s, strict)),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(|s| constrain_ref(s, strict)),
+        _ => {}
+    }
+}
+
+fn constrain_ref(schema: &mut RefOr<Schema>, strict: bool) {
+    if let RefOr::T(schema) = schema {
+        constrain(schema, strict);
     }
 }
 
@@ -50,18 +218,34 @@ fn is_string(schema_type: &SchemaType) -> bool {
     }
 }
 
+/// Marks every time field, at any depth: the envelope's `data` and a page's items are inlined
+/// into `Success_*` schemas, so the fields sit several levels down.
 fn mark_times(schema: &mut RefOr<Schema>) {
-    let RefOr::T(Schema::Object(object)) = schema else {
+    let RefOr::T(schema) = schema else {
         return;
     };
-    for (name, property) in object.properties.iter_mut() {
-        if let RefOr::T(Schema::Object(p)) = property
-            && is_time_field(name)
-            && is_string(&p.schema_type)
-            && p.format.is_none()
-        {
-            p.format = Some(SchemaFormat::KnownFormat(KnownFormat::DateTime));
+    match schema {
+        Schema::Object(object) => {
+            for (name, property) in object.properties.iter_mut() {
+                if let RefOr::T(Schema::Object(p)) = property
+                    && is_time_field(name)
+                    && is_string(&p.schema_type)
+                    && p.format.is_none()
+                {
+                    p.format = Some(SchemaFormat::KnownFormat(KnownFormat::DateTime));
+                }
+                mark_times(property);
+            }
         }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                mark_times(items);
+            }
+        }
+        Schema::AllOf(all) => all.items.iter_mut().for_each(mark_times),
+        Schema::OneOf(one) => one.items.iter_mut().for_each(mark_times),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(mark_times),
+        _ => {}
     }
 }
 
@@ -158,11 +342,36 @@ fn complete(op: &mut Operation, shape: PathShape) {
             });
     }
     for (status, response) in op.responses.responses.iter_mut() {
-        if let RefOr::T(response) = response
-            && response.description.is_empty()
-        {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        if response.description.is_empty() {
             response.description = reason(status);
         }
+        for (media_type, content) in response.content.iter_mut() {
+            if let RefOr::T(content) = content
+                && content.schema.is_none()
+            {
+                content.schema = schema_for_bare(media_type).map(RefOr::T);
+            }
+        }
+    }
+}
+
+/// The schema of a response body annotated only with its media type: a file's bytes are a
+/// binary string (so a generated client hands back the bytes), text is a string.
+fn schema_for_bare(media_type: &str) -> Option<Schema> {
+    let string = ObjectBuilder::new().schema_type(Type::String);
+    if media_type.starts_with("text/") {
+        Some(string.into())
+    } else if media_type == "application/octet-stream" {
+        Some(
+            string
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .into(),
+        )
+    } else {
+        None
     }
 }
 
@@ -196,20 +405,45 @@ mod tests {
     #[test]
     fn times_are_date_times() {
         let doc = serde_json::to_value(crate::http::openapi()).unwrap();
-        let schemas = &doc["components"]["schemas"];
-        for (schema, field) in [
-            ("Task", "created_at"),
-            ("Task", "due_date"),
-            ("Task", "completed_at"),
-            ("SessionResponse", "expires_at"),
-            ("Subscription", "current_period_end"),
+        for pointer in [
+            "/Task/properties/created_at",
+            "/Task/properties/due_date",
+            "/Task/properties/completed_at",
+            "/SessionResponse/properties/expires_at",
+            "/Subscription/properties/current_period_end",
+            // Inlined into the envelope, and into a page inside it.
+            "/Success_SessionResponse/properties/data/properties/expires_at",
+            "/Success_Page_Plan/properties/data/properties/items/items/properties/created_at",
         ] {
+            let field = doc["components"]["schemas"].pointer(pointer);
             assert_eq!(
-                schemas[schema]["properties"][field]["format"], "date-time",
-                "{schema}.{field}: {}",
-                schemas[schema]["properties"][field]
+                field.and_then(|f| f["format"].as_str()),
+                Some("date-time"),
+                "{pointer}: {field:?}"
             );
         }
+    }
+
+    #[test]
+    fn files_are_binary_and_the_upload_is_a_form() {
+        let doc = serde_json::to_value(crate::http::openapi()).unwrap();
+        let download = &doc["paths"]["/v1/attachments/{id}/download"]["get"]["responses"];
+        for status in ["200", "206"] {
+            assert_eq!(
+                download[status]["content"]["application/octet-stream"]["schema"],
+                serde_json::json!({"type": "string", "format": "binary"}),
+                "{status}: {}",
+                download[status]
+            );
+        }
+        let form = &doc["paths"]["/v1/tasks/{id}/attachments"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            ["schema"];
+        let form = match form.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+            None => form,
+        };
+        assert_eq!(form["required"], serde_json::json!(["file"]), "{form}");
+        assert_eq!(form["properties"]["file"]["format"], "binary", "{form}");
     }
 
     /// The rules a generated client relies on, checked over the document the server serves.

@@ -23,9 +23,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateUserRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
-    /// Optional: a user without a password cannot sign in with one until it is set.
+    /// Optional: a user without a password cannot sign in with one until it is set. 8 to
+    /// 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
 }
 

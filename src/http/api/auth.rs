@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -38,6 +39,8 @@ pub struct ResetRequest {
 pub struct ResetCompletion {
     /// The token from the reset email.
     pub token: String,
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
@@ -93,8 +96,12 @@ pub async fn complete_password_reset(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
 }
 

@@ -63,8 +63,10 @@ pub struct PutSubscription {
 #[serde(deny_unknown_fields)]
 pub struct RecordsParams {
     /// First day, YYYY-MM-DD (default: 29 days before `to`).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day, YYYY-MM-DD (default: today, UTC). At most 366 days from `from`.
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 

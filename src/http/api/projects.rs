@@ -36,8 +36,10 @@ pub struct CreateProject {
     pub name: String,
     pub description: Option<String>,
     /// PLANNING (default), ACTIVE, ON_HOLD, COMPLETED or CANCELLED.
+    #[schema(value_type = Option<crate::domain::enums::ProjectStatus>)]
     pub status: Option<String>,
     /// LOW, MEDIUM (default) or HIGH.
+    #[schema(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
     /// RFC 3339 or `YYYY-MM-DD`.
     pub start_date: Option<String>,
@@ -55,7 +57,9 @@ pub struct UpdateProject {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[schema(value_type = Option<crate::domain::enums::ProjectStatus>)]
     pub status: Option<String>,
+    #[schema(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

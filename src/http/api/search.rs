@@ -35,6 +35,7 @@ pub struct SearchBody {
     /// 1–100 (default 20).
     pub limit: Option<u32>,
     /// `hybrid` (default), `text` or `semantic`.
+    #[schema(value_type = Option<crate::domain::search_mode::SearchMode>)]
     pub mode: Option<String>,
     pub filters: Option<SearchFilters>,
 }

@@ -51,12 +51,14 @@ pub struct AddMember {
     /// …or by id.
     pub user_id: Option<String>,
     /// OWNER, ADMIN, MEMBER or VIEWER (case-insensitive); MEMBER when not given.
+    #[schema(value_type = Option<crate::domain::enums::WorkspaceRole>)]
     pub role: Option<String>,
     pub custom_role_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangeRole {
+    #[schema(value_type = crate::domain::enums::WorkspaceRole)]
     pub role: String,
     pub custom_role_id: Option<String>,
 }

@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
 use futures_util::TryStreamExt;
+use utoipa::ToSchema;
 
 use super::{MULTIPART_OVERHEAD, UploadFailure, files};
 use crate::app::AppState;
@@ -23,10 +24,21 @@ use crate::services::attachments::{self, Attachment, UploadError};
 /// Fields read before the `file` field; more is not a form we sent.
 const MAX_FIELDS: usize = 16;
 
+/// The form the upload reads. Only documents it: the handler streams the `file` field to
+/// storage instead of decoding the form into this.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The file's bytes, with its name in the part's `filename`; its type is sniffed from the
+    /// bytes. Other fields are ignored.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[utoipa::path(post, path = "/v1/tasks/{id}/attachments", tag = "attachments",
     security(("session" = [])),
     params(("id" = String, Path, description = "Task id")),
-    request_body(content_type = "multipart/form-data", description = "The file in a field named `file`; its type is sniffed from the bytes"),
+    request_body(content = UploadForm, content_type = "multipart/form-data", description = "The file in a field named `file`"),
     responses((status = 201, body = Success<Attachment>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 413, description = "Larger than KANRI_MAX_UPLOAD_BYTES", body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_attachment(

@@ -42,6 +42,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
     security(("session" = []), ()),
     responses(
         (status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 429, description = "Too many connections for this user", body = ErrorBody)))]
 pub async fn connect_realtime(

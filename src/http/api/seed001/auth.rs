@@ -12,7 +12,7 @@ use crate::http::api::auth::{
     request_password_reset,
 };
 use crate::http::auth::{CurrentUser, TenantContext};
-use crate::http::envelope::Envelope;
+use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Json, LenientJson};
 
@@ -29,7 +29,8 @@ pub async fn seed_register(
 
 #[utoipa::path(post, path = "/auth/login", tag = "seed",
     request_body = LoginRequest,
-    responses((status = 200, description = "Same as /v1/auth/login", body = Success<SessionResponse>)))]
+    responses((status = 200, description = "Same as /v1/auth/login", body = Success<SessionResponse>),
+        (status = 401, description = "Invalid email or password", body = ErrorBody)))]
 pub async fn seed_login(
     state: State<AppState>,
     tenant: TenantContext,

@@ -31,11 +31,14 @@ pub struct TaskListParams {
     pub cursor: Option<String>,
     /// position (default), due_date, priority, created_at, updated_at; prefix `-` for descending.
     pub sort: Option<String>,
+    #[param(value_type = Option<crate::domain::enums::TaskStatus>)]
     pub status: Option<String>,
     pub assignee_id: Option<String>,
     #[serde(rename = "type")]
     #[param(rename = "type")]
+    #[param(value_type = Option<crate::domain::enums::TaskType>)]
     pub kind: Option<String>,
+    #[param(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
     /// Tasks due before this time or date.
     pub due_before: Option<String>,

@@ -35,11 +35,14 @@ pub struct CreateTask {
     pub title: String,
     pub description: Option<String>,
     /// TODO (default), IN_PROGRESS or DONE; case-insensitive.
+    #[schema(value_type = Option<crate::domain::enums::TaskStatus>)]
     pub status: Option<String>,
     /// TASK (default), BUG, FEATURE, IMPROVEMENT or OTHER.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::domain::enums::TaskType>)]
     pub kind: Option<String>,
     /// LOW, MEDIUM (default) or HIGH.
+    #[schema(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
     /// A project member's user id.
     pub assignee_id: Option<String>,
@@ -57,9 +60,12 @@ pub struct UpdateTask {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[schema(value_type = Option<crate::domain::enums::TaskStatus>)]
     pub status: Option<String>,
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::domain::enums::TaskType>)]
     pub kind: Option<String>,
+    #[schema(value_type = Option<crate::domain::enums::Priority>)]
     pub priority: Option<String>,
     /// `null` unassigns.
     #[serde(default, deserialize_with = "nullable")]
@@ -79,6 +85,7 @@ pub struct UpdateTask {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkStatus {
     pub task_ids: Vec<String>,
+    #[schema(value_type = crate::domain::enums::TaskStatus)]
     pub status: String,
 }
 
