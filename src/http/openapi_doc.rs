@@ -159,21 +159,26 @@ fn constrain(schema: &mut Schema, strict: bool) {
             {
                 object.pattern = Some(text::JSON_SCHEMA_PATTERN.to_string());
             }
-            if !object.properties.is_empty() {
-                if strict && object.additional_properties.is_none() {
-                    object.additional_properties =
-                        Some(Box::new(AdditionalProperties::FreeForm(false)));
-                }
-                for property in object.properties.values_mut() {
-                    if let RefOr::T(p) = property {
-                        constrain(p, strict);
-                    }
+            for property in object.properties.values_mut() {
+                if let RefOr::T(p) = property {
+                    constrain(p, strict);
                 }
             }
-            if let Some(values) = object.additional_properties.as_deref_mut() {
-                if let AdditionalProperties::RefOr(RefOr::T(values)) = values {
-                    constrain(values, strict);
+            if strict && !object.properties.is_empty() && object.additional_properties.is_none() {
+                object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            // Keys the object takes beyond its listed ones are text under the same rule.
+            let takes_other_keys = match object.additional_properties.as_deref_mut() {
+                None => !object.properties.is_empty(),
+                Some(AdditionalProperties::FreeForm(allowed)) => *allowed,
+                Some(AdditionalProperties::RefOr(values)) => {
+                    if let RefOr::T(values) = values {
+                        constrain(values, strict);
+                    }
+                    true
                 }
+            };
+            if takes_other_keys {
                 object.property_names = Some(Box::new(
                     ObjectBuilder::new()
                         .pattern(Some(text::JSON_SCHEMA_PATTERN))

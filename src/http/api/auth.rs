@@ -31,7 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetRequest {
-    #[schema(format = Email, max_length = 254)]
+    /// Any text: the answer is the same 202 whatever it is, so it tells nothing about accounts.
     pub email: String,
 }
 

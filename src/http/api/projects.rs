@@ -83,6 +83,7 @@ pub struct AddProjectMember {
 #[into_params(parameter_in = Query)]
 pub struct ActivityParams {
     /// Events per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -33,6 +33,7 @@ pub struct SearchBody {
     /// meaning.
     pub query: String,
     /// 1–100 (default 20).
+    #[schema(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `hybrid` (default), `text` or `semantic`.
     #[schema(value_type = Option<crate::domain::search_mode::SearchMode>)]

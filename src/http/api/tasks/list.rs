@@ -27,6 +27,7 @@ use crate::services::tasks::Task;
 #[into_params(parameter_in = Query)]
 pub struct TaskListParams {
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// position (default), due_date, priority, created_at, updated_at; prefix `-` for descending.
