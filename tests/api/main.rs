@@ -31,6 +31,7 @@ mod roles;
 mod search;
 mod seed_organizations;
 mod seed_projects;
+mod seed_realtime;
 mod strict_input;
 mod stripe;
 mod subscriptions;
