@@ -38,6 +38,7 @@ mod subscriptions;
 mod tasks;
 mod tenancy;
 mod trace_context;
+mod user_channel;
 mod worker_process;
 mod workspaces;
 mod write_path;
