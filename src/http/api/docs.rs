@@ -30,7 +30,10 @@ const INIT: &str = include_str!("../../../assets/swagger-ui/init.js");
 pub fn routes() -> OpenApiRouter<AppState> {
     let asset = |path: &str| format!("/docs/assets/{SWAGGER_UI}/{path}");
     OpenApiRouter::new()
-        .route("/docs", get(|| async { page(INDEX, "text/html; charset=utf-8", "no-cache") }))
+        .route(
+            "/docs",
+            get(|| async { page(INDEX, "text/html; charset=utf-8", "no-cache") }),
+        )
         .route("/docs/", get(|| async { Redirect::permanent("/docs") }))
         .route(
             &asset("swagger-ui-bundle.js"),
