@@ -121,6 +121,7 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         | K::TaskUpdated
         | K::TaskAssigned
         | K::TaskMoved
+        | K::TaskUnassigned
         | K::CommentCreated
         | K::CommentUpdated
         | K::CommentDeleted

@@ -1,6 +1,8 @@
 //! The wire format: event frames (serialised once per channel and shared by every subscriber),
 //! control frames, and the messages a client sends.
 
+use std::sync::Arc;
+
 use axum::extract::ws::Utf8Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -8,6 +10,21 @@ use serde_json::{Value, json};
 use super::channel::Channel;
 use crate::clock::to_rfc3339;
 use crate::db::activity::FeedRow;
+
+/// The seed's name for a task's creation on its project's channel.
+pub const SEED000_TASK_CREATED: &str = "task:created";
+
+/// Which names and shapes a connection's event frames use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// Kanri's own (`/v1/realtime`): every event under its activity `kind`.
+    #[default]
+    V1,
+    /// Seed 000's socket (`/api/realtime`): on `project/{id}`, a task's creation is the seed's
+    /// `task:created` with exactly `{id, projectId, title}` (in place of `task.created`);
+    /// every other event is as in `V1`.
+    Seed000,
+}
 
 /// One event as sent on one channel.
 #[derive(Debug)]
@@ -18,11 +35,15 @@ pub struct EventFrame {
     pub kind: String,
     /// The whole JSON frame.
     pub text: Utf8Bytes,
+    /// The same event as seed 000 names it, where the seed has a name for it (`task:created`
+    /// on a project channel); built with this frame, so it too is serialised once.
+    seed000: Option<Arc<EventFrame>>,
 }
 
 impl EventFrame {
     pub fn new(row: &FeedRow, channel: Channel) -> Self {
         let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+        let seed000 = seed000_frame(row, &channel, &data).map(Arc::new);
         let frame = json!({
             "type": "event",
             "channel": channel.to_string(),
@@ -40,8 +61,40 @@ impl EventFrame {
             channel,
             kind: row.kind.clone(),
             text: Utf8Bytes::from(frame.to_string()),
+            seed000,
         }
     }
+
+    /// This event as a connection speaking `dialect` receives it.
+    pub fn for_dialect(self: &Arc<Self>, dialect: Dialect) -> Arc<Self> {
+        match (dialect, &self.seed000) {
+            (Dialect::Seed000, Some(seed)) => seed.clone(),
+            _ => self.clone(),
+        }
+    }
+}
+
+/// Seed 000's `sdk.socket.emit('task:created', { id, projectId, title }, `project/${projectId}`)`:
+/// the frame keeps our `type`, `channel` and `id` (so a client can resume), and `data` is
+/// exactly the seed's payload.
+fn seed000_frame(row: &FeedRow, channel: &Channel, data: &Value) -> Option<EventFrame> {
+    if !matches!(channel, Channel::Project(_)) || row.kind != "task.created" {
+        return None;
+    }
+    let frame = json!({
+        "type": "event",
+        "channel": channel.to_string(),
+        "id": row.id,
+        "event": SEED000_TASK_CREATED,
+        "data": {"id": data["id"], "projectId": data["projectId"], "title": data["title"]},
+    });
+    Some(EventFrame {
+        id: row.id,
+        channel: channel.clone(),
+        kind: SEED000_TASK_CREATED.to_string(),
+        text: Utf8Bytes::from(frame.to_string()),
+        seed000: None,
+    })
 }
 
 /// What a client may send.
@@ -139,5 +192,35 @@ mod tests {
         assert_eq!(v["event"], "task.created");
         assert_eq!(v["data"]["projectId"], "p");
         assert_eq!(v["created_at"], "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn seed000_sees_task_created_on_project_channels_only() {
+        let row = FeedRow {
+            id: 7,
+            tenant_id: "t".into(),
+            workspace_id: Some("w".into()),
+            project_id: Some("p".into()),
+            actor_id: Some("a".into()),
+            kind: "task.created".into(),
+            subject_type: "task".into(),
+            subject_id: "k".into(),
+            payload: r#"{"id":"k","projectId":"p","title":"T","status":"TODO"}"#.into(),
+            task_id: Some("k".into()),
+            user_id: None,
+            created_at: 0,
+        };
+        let on_project = Arc::new(EventFrame::new(&row, Channel::Project("p".into())));
+        assert_eq!(on_project.for_dialect(Dialect::V1).kind, "task.created");
+        let seed = on_project.for_dialect(Dialect::Seed000);
+        let v: Value = serde_json::from_str(&seed.text).unwrap();
+        assert_eq!(
+            v,
+            json!({"type": "event", "channel": "project/p", "id": 7, "event": "task:created",
+                "data": {"id": "k", "projectId": "p", "title": "T"}})
+        );
+        // The task's own channel has no seed name: the event is as v1 sends it.
+        let on_task = Arc::new(EventFrame::new(&row, Channel::Task("k".into())));
+        assert_eq!(on_task.for_dialect(Dialect::Seed000).kind, "task.created");
     }
 }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::RealtimeSettings;
 use super::channel::{self, Channel};
-use super::frame::{self, EventFrame};
+use super::frame::{self, Dialect, EventFrame};
 use super::hub::{Delivery, Hub, Registration, TooManyConnections};
 use crate::db;
 use crate::error::{AppError, AuthFailure};
@@ -69,6 +69,8 @@ pub struct Session {
     subs: HashMap<Channel, Subscription>,
     /// This connection's place in its user's count across instances (with Redis).
     lease: Option<ConnectionLease>,
+    /// The names and shapes its event frames use.
+    dialect: Dialect,
 }
 
 impl Session {
@@ -89,7 +91,14 @@ impl Session {
             reg,
             subs: HashMap::new(),
             lease: None,
+            dialect: Dialect::V1,
         })
+    }
+
+    /// Sends event frames in `dialect` (seed 000's socket names a task's creation its way).
+    pub fn speaking(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
     }
 
     /// Keeps `lease` for as long as the session lives.
@@ -255,8 +264,9 @@ impl Session {
                     sub.replayed.insert(row.id);
                     sub.replayed_max = sub.replayed_max.max(row.id);
                 }
-                let frame = EventFrame::new(&row, channel.clone());
-                out.send(Out::Event(Arc::new(frame))).await?;
+                let frame = Arc::new(EventFrame::new(&row, channel.clone()));
+                out.send(Out::Event(frame.for_dialect(self.dialect)))
+                    .await?;
             }
             if !full_page {
                 break;
@@ -297,7 +307,8 @@ impl Session {
                 if frame.id > sub.replayed_max && !sub.replayed.is_empty() {
                     sub.replayed = HashSet::new();
                 }
-                out.send(Out::Event(frame)).await?;
+                out.send(Out::Event(frame.for_dialect(self.dialect)))
+                    .await?;
                 Ok(Flow::Continue)
             }
             Delivery::Recheck => self.recheck(out).await,

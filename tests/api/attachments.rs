@@ -204,6 +204,124 @@ async fn multipart_upload_round_trips_and_is_counted() {
     assert_eq!(stored_keys(&app).await.len(), 2);
 }
 
+/// The signed link a seed 000 task's `attachmentUrl` holds, split into its parts.
+struct SeedLink {
+    id: String,
+    expires: i64,
+    sig: String,
+}
+
+impl SeedLink {
+    fn parse(url: &str) -> Self {
+        let url = reqwest::Url::parse(url).unwrap();
+        let id = url.path().strip_prefix("/v1/files/").unwrap().to_string();
+        let query = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_else(|| panic!("{name} in {url}"))
+        };
+        Self {
+            id,
+            expires: query("expires").parse().unwrap(),
+            sig: query("sig"),
+        }
+    }
+
+    fn url(&self, app: &TestApp) -> String {
+        format!(
+            "{}/v1/files/{}?expires={}&sig={}",
+            app.base, self.id, self.expires, self.sig
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_seed_attachment_url_opens_without_credentials_and_refuses_tampering() {
+    let app = spawn().await;
+    let user = app.register("seed@example.com").await;
+    let (_, project) = app
+        .call(
+            Method::POST,
+            "/api/create-project",
+            &user.token,
+            Some(json!({"name": "Seed project"})),
+        )
+        .await;
+    let bytes = random_bytes(70_000);
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/create-task",
+            &user.token,
+            Some(json!({
+                "projectId": project["project"]["id"],
+                "title": "With a file",
+                "attachment": {"file_base64": STANDARD.encode(&bytes), "filename": "data.bin"},
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let link = SeedLink::parse(created["task"]["attachmentUrl"].as_str().unwrap());
+
+    // No Authorization, no cookie, no key: 200 and the bytes, ranges too.
+    let plain = reqwest::Client::new();
+    let (status, _, got) = fetch(plain.get(link.url(&app))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, bytes);
+    let (status, _, got) = fetch(plain.get(link.url(&app)).header("range", "bytes=10-19")).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(got, &bytes[10..20]);
+
+    // It is meant to be kept, as the seed keeps its URL: years, not the 15 minutes of a
+    // `POST /v1/attachments/{id}/url` link.
+    let now = kanri::clock::now_ms() / 1000;
+    assert!(
+        link.expires > now + 9 * 365 * 24 * 3600,
+        "expires {}",
+        link.expires
+    );
+
+    // Tampered: a changed signature, a later expiry, another attachment's id, no signature.
+    let mut flipped = link.sig.clone().into_bytes();
+    flipped[0] = if flipped[0] == b'0' { b'1' } else { b'0' };
+    let tampered = [
+        SeedLink {
+            sig: String::from_utf8(flipped).unwrap(),
+            ..SeedLink::parse(&link.url(&app))
+        },
+        SeedLink {
+            expires: link.expires + 1,
+            ..SeedLink::parse(&link.url(&app))
+        },
+        SeedLink {
+            id: uuid::Uuid::now_v7().to_string(),
+            ..SeedLink::parse(&link.url(&app))
+        },
+        SeedLink {
+            sig: "00".repeat(32),
+            ..SeedLink::parse(&link.url(&app))
+        },
+    ];
+    for bad in tampered {
+        let res = plain.get(bad.url(&app)).send().await.unwrap();
+        expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+
+    // Deleting the file ends the link.
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/attachments/{}", link.id),
+            &user.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res = plain.get(link.url(&app)).send().await.unwrap();
+    expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
+}
+
 #[tokio::test]
 async fn seed_base64_attachment_round_trips_and_sets_attachment_url() {
     let app = spawn().await;
@@ -232,12 +350,11 @@ async fn seed_base64_attachment_round_trips_and_sets_attachment_url() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(
-        url.starts_with(&app.config.server.app_url) && url.ends_with("/download"),
-        "{url}"
-    );
+    // Like the seed's storage URL, it opens with no credential at all: a signed link.
+    let files = format!("{}/v1/files/", app.config.server.app_url);
+    assert!(url.starts_with(&files), "{url}");
     let url = local(&app, &url);
-    let (status, headers, got) = fetch(app.client.get(&url).bearer_auth(&user.token)).await;
+    let (status, headers, got) = fetch(app.client.get(&url)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got, PNG);
     assert_eq!(header(&headers, "content-type"), "image/png");

@@ -180,6 +180,7 @@ async fn openapi_document_lists_every_route() {
         ("/v1/webhooks/identity", "post"),
         ("/api/webhooks/clerk", "post"),
         ("/v1/realtime", "get"),
+        ("/api/realtime", "get"),
         ("/v1/projects/{id}/events", "get"),
         ("/v1/projects/{id}/search", "post"),
         ("/v1/workspaces/{id}/search", "post"),

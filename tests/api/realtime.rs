@@ -22,13 +22,21 @@ pub(crate) struct Ws {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
-fn ws_url(app: &TestApp) -> String {
-    format!("{}/v1/realtime", app.base.replacen("http", "ws", 1))
+fn ws_url(app: &TestApp, path: &str) -> String {
+    format!("{}{path}", app.base.replacen("http", "ws", 1))
 }
 
 impl Ws {
     async fn connect(app: &TestApp, token: Option<&str>) -> Result<Self, tungstenite::Error> {
-        let mut request = ws_url(app).into_client_request().unwrap();
+        Self::connect_at(app, "/v1/realtime", token).await
+    }
+
+    pub(crate) async fn connect_at(
+        app: &TestApp,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<Self, tungstenite::Error> {
+        let mut request = ws_url(app, path).into_client_request().unwrap();
         if let Some(token) = token {
             request.headers_mut().insert(
                 "authorization",
@@ -41,14 +49,21 @@ impl Ws {
 
     /// Connected with a header and past the `authenticated` frame.
     pub(crate) async fn open(app: &TestApp, user: &SignedIn) -> Self {
-        let mut ws = Self::connect(app, Some(&user.token)).await.unwrap();
+        Self::open_at(app, "/v1/realtime", user).await
+    }
+
+    /// `open` on another socket path (a seed's).
+    pub(crate) async fn open_at(app: &TestApp, path: &str, user: &SignedIn) -> Self {
+        let mut ws = Self::connect_at(app, path, Some(&user.token))
+            .await
+            .unwrap();
         let hello = ws.next().await;
         assert_eq!(hello["type"], "authenticated", "{hello}");
         assert_eq!(hello["user_id"], user.user_id.as_str());
         ws
     }
 
-    async fn send(&mut self, v: Value) {
+    pub(crate) async fn send(&mut self, v: Value) {
         self.stream
             .send(Message::Text(v.to_string().into()))
             .await
@@ -56,7 +71,7 @@ impl Ws {
     }
 
     /// The next JSON frame (pings are answered by tungstenite and skipped).
-    async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         loop {
             let msg = tokio::time::timeout(WAIT, self.stream.next())
                 .await
@@ -90,7 +105,7 @@ impl Ws {
         }
     }
 
-    async fn subscribe(&mut self, channel: &str, last_event_id: Option<i64>) -> Value {
+    pub(crate) async fn subscribe(&mut self, channel: &str, last_event_id: Option<i64>) -> Value {
         let mut msg = json!({"type": "subscribe", "channel": channel});
         if let Some(id) = last_event_id {
             msg["last_event_id"] = json!(id);
@@ -686,7 +701,7 @@ async fn a_slow_consumer_is_dropped_while_a_reader_gets_everything() {
     socket.set_recv_buffer_size(4096).unwrap();
     let addr = app.base.trim_start_matches("http://").parse().unwrap();
     let tcp = socket.connect(addr).await.unwrap();
-    let mut request = ws_url(&app).into_client_request().unwrap();
+    let mut request = ws_url(&app, "/v1/realtime").into_client_request().unwrap();
     request.headers_mut().insert(
         "authorization",
         HeaderValue::from_str(&format!("Bearer {}", w.member.token)).unwrap(),

@@ -20,6 +20,7 @@ impl DomainEvent {
             | E::TaskUpdated(TaskChange { at, .. })
             | E::TaskAssigned(TaskChange { at, .. })
             | E::TaskMoved(TaskChange { at, .. })
+            | E::TaskUnassigned { at, .. }
             | E::TaskDeleted { at, .. }
             | E::CommentCreated { at, .. }
             | E::CommentUpdated { at, .. }

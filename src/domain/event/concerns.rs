@@ -9,7 +9,7 @@ impl DomainEvent {
     pub fn concerned_task(&self) -> Option<&str> {
         use DomainEvent as E;
         match self {
-            E::TaskCreated { task, .. } => Some(&task.id),
+            E::TaskCreated { task, .. } | E::TaskUnassigned { task, .. } => Some(&task.id),
             E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => Some(&c.task.id),
             E::TaskDeleted { task_id, .. }
             | E::CommentCreated { task_id, .. }
@@ -57,12 +57,18 @@ impl DomainEvent {
     }
 
     /// The user the event concerns (a `user/{id}` channel's events): a member added, removed
-    /// or changed, a task's new assignee, a user changed.
+    /// or changed, a user changed, a task's assignee when it is created or assigned, and its
+    /// former assignee when it is unassigned.
     pub fn concerned_user(&self) -> Option<&str> {
         match self.kind().subject() {
             Subject::User => Some(self.subject_id()),
             _ => match self {
+                DomainEvent::TaskCreated { task, .. } => task.assignee_id.as_deref(),
                 DomainEvent::TaskAssigned(c) => c.task.assignee_id.as_deref(),
+                DomainEvent::TaskUnassigned {
+                    previous_assignee_id,
+                    ..
+                } => Some(previous_assignee_id),
                 _ => None,
             },
         }

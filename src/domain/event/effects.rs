@@ -78,7 +78,9 @@ impl DomainEvent {
                     invitation_id: invitation_id.clone(),
                 });
             }
-            E::CommentCreated { .. }
+            // The update's own event (`task.assigned`) carries its jobs.
+            E::TaskUnassigned { .. }
+            | E::CommentCreated { .. }
             | E::CommentUpdated { .. }
             | E::CommentDeleted { .. }
             | E::AttachmentCreated { .. }

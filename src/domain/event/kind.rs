@@ -42,6 +42,7 @@ wire_enum!(
         TaskUpdated => "task.updated",
         TaskAssigned => "task.assigned",
         TaskMoved => "task.moved",
+        TaskUnassigned => "task.unassigned",
         TaskDeleted => "task.deleted",
         CommentCreated => "comment.created",
         CommentUpdated => "comment.updated",
@@ -108,7 +109,9 @@ impl EventKind {
     pub fn subject(self) -> Subject {
         use EventKind::*;
         match self {
-            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskDeleted => Subject::Task,
+            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskUnassigned | TaskDeleted => {
+                Subject::Task
+            }
             CommentCreated | CommentUpdated | CommentDeleted => Subject::Comment,
             AttachmentCreated | AttachmentDeleted => Subject::Attachment,
             ProjectCreated | ProjectUpdated | ProjectArchived | ProjectUnarchived
@@ -135,14 +138,15 @@ impl EventKind {
             TaskDeleted | CommentDeleted | AttachmentDeleted | ProjectDeleted
             | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | WebhookDeleted
             | PlanDeleted => true,
-            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | CommentCreated
-            | CommentUpdated | AttachmentCreated | ProjectCreated | ProjectUpdated
-            | ProjectArchived | ProjectUnarchived | ProjectMemberAdded | ProjectMemberRemoved
-            | MemberAdded | MemberRoleChanged | MemberRemoved | MemberLeft | InvitationCreated
-            | InvitationRevoked | InvitationAccepted | InvitationRejected | WorkspaceCreated
-            | WorkspaceUpdated | RoleCreated | RoleUpdated | KeyCreated | UserCreated
-            | UserUpdated | UserPasswordChanged | WebhookCreated | WebhookUpdated
-            | WebhookDisabled | PlanCreated | PlanUpdated | SubscriptionUpdated => false,
+            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskUnassigned
+            | CommentCreated | CommentUpdated | AttachmentCreated | ProjectCreated
+            | ProjectUpdated | ProjectArchived | ProjectUnarchived | ProjectMemberAdded
+            | ProjectMemberRemoved | MemberAdded | MemberRoleChanged | MemberRemoved
+            | MemberLeft | InvitationCreated | InvitationRevoked | InvitationAccepted
+            | InvitationRejected | WorkspaceCreated | WorkspaceUpdated | RoleCreated
+            | RoleUpdated | KeyCreated | UserCreated | UserUpdated | UserPasswordChanged
+            | WebhookCreated | WebhookUpdated | WebhookDisabled | PlanCreated | PlanUpdated
+            | SubscriptionUpdated => false,
         }
     }
 }

@@ -75,6 +75,15 @@ pub enum DomainEvent {
     TaskAssigned(TaskChange),
     /// An update that changed only the task's place on the board.
     TaskMoved(TaskChange),
+    /// The task's assignee changed away from `previous_assignee_id` (to someone else, or to
+    /// nobody): recorded beside that update's own event, so the former assignee's `user/{id}`
+    /// channel hears of it.
+    TaskUnassigned {
+        at: InProject,
+        /// The task after the change.
+        task: TaskFacts,
+        previous_assignee_id: String,
+    },
     TaskDeleted {
         at: InProject,
         task_id: String,
@@ -275,6 +284,7 @@ impl DomainEvent {
             E::TaskUpdated(_) => K::TaskUpdated,
             E::TaskAssigned(_) => K::TaskAssigned,
             E::TaskMoved(_) => K::TaskMoved,
+            E::TaskUnassigned { .. } => K::TaskUnassigned,
             E::TaskDeleted { .. } => K::TaskDeleted,
             E::CommentCreated { .. } => K::CommentCreated,
             E::CommentUpdated { .. } => K::CommentUpdated,

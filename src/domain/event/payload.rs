@@ -12,6 +12,15 @@ impl DomainEvent {
         match self {
             E::TaskCreated { task, .. } => task_json(task),
             E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => change_json(c),
+            E::TaskUnassigned {
+                task,
+                previous_assignee_id,
+                ..
+            } => {
+                let mut payload = task_json(task);
+                payload["previous_assignee_id"] = json!(previous_assignee_id);
+                payload
+            }
             E::TaskDeleted { task_id, title, .. } => json!({"id": task_id, "title": title}),
             E::CommentCreated { task_id, .. }
             | E::CommentUpdated { task_id, .. }

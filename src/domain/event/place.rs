@@ -11,6 +11,7 @@ impl DomainEvent {
             | E::TaskUpdated(TaskChange { at, .. })
             | E::TaskAssigned(TaskChange { at, .. })
             | E::TaskMoved(TaskChange { at, .. })
+            | E::TaskUnassigned { at, .. }
             | E::TaskDeleted { at, .. }
             | E::CommentCreated { at, .. }
             | E::CommentUpdated { at, .. }
@@ -59,7 +60,7 @@ impl DomainEvent {
     pub fn subject_id(&self) -> &str {
         use DomainEvent as E;
         match self {
-            E::TaskCreated { task, .. } => &task.id,
+            E::TaskCreated { task, .. } | E::TaskUnassigned { task, .. } => &task.id,
             E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => &c.task.id,
             E::TaskDeleted { task_id, .. } => task_id,
             E::CommentCreated { comment_id, .. }

@@ -106,6 +106,24 @@ pub async fn signed_url(files: Files<'_>, actor: &Actor, id: &str) -> AppResult<
     })
 }
 
+/// How long seed 000's `attachmentUrl` works. The seed's storage URL needs no session and
+/// does not expire; ours is a signed link for ten years, which ends sooner when the file is
+/// deleted (`find_signed` skips deleted rows) or the signing key changes.
+pub const LASTING_LINK_SECS: i64 = 10 * 365 * 24 * 3600;
+
+/// A link to `attachment` (one the caller was allowed to read) that opens without a session
+/// for `LASTING_LINK_SECS`. Without a signing key (Postgres with no `KANRI_SIGNING_KEY`) it is
+/// the session link, `download_url`, as before.
+pub fn lasting_url(files: Files<'_>, attachment: &Attachment) -> String {
+    match files.signing_key {
+        Some(key) => {
+            let expires = now_ms() / 1000 + LASTING_LINK_SECS;
+            signed_link(files.app_url, key, &attachment.id, expires)
+        }
+        None => attachment.download_url.clone(),
+    }
+}
+
 /// The public link to attachment `id` valid until `expires` (epoch seconds).
 pub fn signed_link(app_url: &str, key: &SigningKey, id: &str, expires: i64) -> String {
     let sig = key.sign(id, expires);

@@ -143,15 +143,26 @@ pub async fn update(
         changes: changed_fields(&changes),
         previous_due_date: current.due_date,
     };
-    tx.record(
-        if changes.assignee_id.is_some() && updated.assignee_id != current.assignee_id {
-            DomainEvent::TaskAssigned(change)
-        } else if change.changes == ["position"] {
-            DomainEvent::TaskMoved(change)
-        } else {
-            DomainEvent::TaskUpdated(change)
-        },
-    );
+    let reassigned = changes.assignee_id.is_some() && updated.assignee_id != current.assignee_id;
+    // The former assignee's channel hears that the task is no longer theirs.
+    let unassigned = match current.assignee_id {
+        Some(previous) if reassigned => Some(DomainEvent::TaskUnassigned {
+            at: change.at.clone(),
+            task: change.task.clone(),
+            previous_assignee_id: previous,
+        }),
+        _ => None,
+    };
+    tx.record(if reassigned {
+        DomainEvent::TaskAssigned(change)
+    } else if change.changes == ["position"] {
+        DomainEvent::TaskMoved(change)
+    } else {
+        DomainEvent::TaskUpdated(change)
+    });
+    if let Some(event) = unassigned {
+        tx.record(event);
+    }
     tx.commit().await?;
     get_unchecked(cx, &actor.tenant_id, task_id).await
 }

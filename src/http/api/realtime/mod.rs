@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 use crate::realtime::Session;
+use crate::realtime::frame::Dialect;
 use crate::realtime::hub::TooManyConnections;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -38,12 +39,13 @@ fn too_many_connections() -> ApiError {
     )
 }
 
-/// Opens a session if the user is under the connection limit: on this instance (the hub), then
-/// across instances (a lease in Redis, when configured).
+/// Opens a session speaking `dialect` if the user is under the connection limit: on this
+/// instance (the hub), then across instances (a lease in Redis, when configured).
 async fn open(
     state: &AppState,
     actor: crate::services::access::Actor,
     token: String,
+    dialect: Dialect,
 ) -> Result<Session, TooManyConnections> {
     let (tenant_id, user_id) = (actor.tenant_id.clone(), actor.user_id.clone());
     let session = Session::open(
@@ -58,7 +60,7 @@ async fn open(
         .limiter
         .connection_lease(&tenant_id, &user_id, max)
         .await?;
-    Ok(session.holding(lease))
+    Ok(session.holding(lease).speaking(dialect))
 }
 
 /// The session token of a `Bearer` header that `CurrentUser` has accepted.

@@ -22,7 +22,7 @@ use crate::http::envelope::ErrorBody;
 use crate::http::error::ApiError;
 use crate::http::extract::{Path, Query};
 use crate::realtime::channel::{self, Channel};
-use crate::realtime::frame;
+use crate::realtime::frame::{self, Dialect};
 use crate::realtime::session::{Closed, Flow, Out, Outbox};
 use crate::realtime::{RealtimeSettings, Session};
 
@@ -82,7 +82,7 @@ pub async fn stream_project_events(
         Err(Err(e)) => return Err(e.into()),
     }
     let token = bearer(&headers).unwrap_or_default();
-    let session = open(&state, actor, token)
+    let session = open(&state, actor, token, Dialect::V1)
         .await
         .map_err(|_| too_many_connections())?;
     let (tx, mut rx) = mpsc::channel(SSE_BUFFER);

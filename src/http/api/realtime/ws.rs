@@ -17,7 +17,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::envelope::ErrorBody;
 use crate::http::error::ApiError;
 use crate::realtime::Session;
-use crate::realtime::frame::ClientMessage;
+use crate::realtime::frame::{ClientMessage, Dialect};
 use crate::realtime::session;
 
 /// Close codes beyond the standard ones (RFC 6455 leaves 4000–4999 to applications).
@@ -51,6 +51,17 @@ pub async fn connect_realtime(
     user: Result<CurrentUser, ApiError>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    upgrade(state, &headers, user, ws, Dialect::V1).await
+}
+
+/// The upgrade behind `/v1/realtime` and the seeds' sockets, which differ only in `dialect`.
+pub async fn upgrade(
+    state: AppState,
+    headers: &HeaderMap,
+    user: Result<CurrentUser, ApiError>,
+    ws: WebSocketUpgrade,
+    dialect: Dialect,
+) -> Result<Response, ApiError> {
     let settings = state.realtime.settings.clone();
     // Small buffers: the defaults (128 KiB each way, per socket) would dominate memory with
     // thousands of subscribers, and frames here are small; they grow when a frame needs it.
@@ -61,8 +72,8 @@ pub async fn connect_realtime(
         .write_buffer_size(0);
     let session = match user {
         Ok(user) => {
-            let token = bearer(&headers).unwrap_or_default();
-            let session = open(&state, user.actor(), token)
+            let token = bearer(headers).unwrap_or_default();
+            let session = open(&state, user.actor(), token, dialect)
                 .await
                 .map_err(|_| too_many_connections())?;
             Some(session)
@@ -73,7 +84,7 @@ pub async fn connect_realtime(
         ))) => None,
         Err(e) => return Err(e),
     };
-    Ok(ws.on_upgrade(move |socket| run_socket(socket, state, session)))
+    Ok(ws.on_upgrade(move |socket| run_socket(socket, state, session, dialect)))
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str, grace: Duration) {
@@ -94,6 +105,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str, grace: D
 async fn authenticate_first(
     socket: &mut WebSocket,
     state: &AppState,
+    dialect: Dialect,
 ) -> Result<Session, (u16, &'static str)> {
     let deadline = Instant::now() + state.realtime.settings.auth_timeout;
     loop {
@@ -111,16 +123,21 @@ async fn authenticate_first(
         let actor = session::authenticate(&state.cx, &token)
             .await
             .map_err(|_| (CLOSE_UNAUTHENTICATED, "invalid token"))?;
-        return open(state, actor, token)
+        return open(state, actor, token, dialect)
             .await
             .map_err(|_| (CLOSE_TOO_MANY, "too many connections"));
     }
 }
 
-async fn run_socket(mut socket: WebSocket, state: AppState, session: Option<Session>) {
+async fn run_socket(
+    mut socket: WebSocket,
+    state: AppState,
+    session: Option<Session>,
+    dialect: Dialect,
+) {
     let mut session = match session {
         Some(s) => s,
-        None => match authenticate_first(&mut socket, &state).await {
+        None => match authenticate_first(&mut socket, &state, dialect).await {
             Ok(s) => s,
             Err((code, reason)) => return close(&mut socket, code, reason, CLOSE_GRACE).await,
         },

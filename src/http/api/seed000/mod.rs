@@ -1,6 +1,6 @@
 //! Seed 000's routes (`/api/create-project`, `/api/list-projects`, `/api/create-task`,
-//! `/api/search-tasks`), as thin adapters over the project, task, attachment and search
-//! services.
+//! `/api/search-tasks`, and the socket `/api/realtime`), as thin adapters over the project,
+//! task, attachment, search and realtime services.
 //!
 //! The seed has a single-user world: it maps to the caller's personal workspace, made on first
 //! use. Its answers are plain objects (`{success, project}` …) with epoch-millisecond times and
@@ -10,9 +10,11 @@
 //! - `tasks.rs`: create a task, with its inline attachment; `fields.rs` reads the seed's
 //!   `dueDate` and base64 file.
 //! - `search.rs`: the cached task search.
+//! - `realtime.rs`: the WebSocket that names a new task `task:created`, as the seed emits it.
 
 pub mod fields;
 pub mod projects;
+pub mod realtime;
 pub mod search;
 pub mod tasks;
 
@@ -33,4 +35,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::seed_list_projects))
         .merge(create_task)
         .routes(routes!(search::seed_search_tasks))
+        .routes(routes!(realtime::seed_connect_realtime))
 }

@@ -51,7 +51,9 @@ pub struct SeedTask {
     pub title: String,
     /// Lower-case, as the seed shows it (`todo`).
     pub status: String,
-    /// The download link of the task's first attachment (needs a session), or `null`.
+    /// A link to the task's first attachment that opens without a session, like the seed's
+    /// storage URL (signed, valid for ten years or until the file is deleted; the session
+    /// link `/v1/attachments/{id}/download` on a server without a signing key), or `null`.
     #[serde(rename = "attachmentUrl")]
     pub attachment_url: Option<String>,
 }
@@ -119,7 +121,7 @@ pub async fn seed_create_task(
             project_id: task.project_id,
             title: task.title,
             status: task.status.as_str().to_ascii_lowercase(),
-            attachment_url: first.map(|a| a.download_url),
+            attachment_url: first.map(|a| attachments::lasting_url(files, &a)),
         },
     }))
 }
