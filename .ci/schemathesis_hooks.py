@@ -2,7 +2,7 @@
 
 The run calls every operation, the sign-outs among them, which end the session they are given;
 so each sign-out gets a session of its own, signed in for it, and every other request shares
-one session (refetched every two minutes). Every request carries the tenant's secret key as
+one session (refetched every ten seconds). Every request carries the tenant's secret key as
 well, so the secret-key operations are exercised with their own credential. The credentials
 replace whatever the generator put in those headers: the session and key are the one part of a
 request that must be real for the operation to be reached.
@@ -46,7 +46,8 @@ def ends_the_session(case):
     return case.operation.path.endswith("/logout")
 
 
-@schemathesis.auth(refresh_interval=120)
+# Refreshed often: a run that deletes its user leaves every request a 401 until the next fetch.
+@schemathesis.auth(refresh_interval=10)
 class KanriAuth:
     def get(self, case, context):
         return sign_in()

@@ -84,8 +84,8 @@ fn constrain_requests(doc: &mut OpenApi) {
             }
         }
     }
-    // A schema the v1 routes read strictly and a seed route leniently: the seed's operations
-    // get an open copy, `Seed<Name>`, and the original is closed.
+    // A schema the v1 routes read strictly and a seed route leniently: the lenient operations
+    // get an open copy, `Lenient<Name>`, and the original is closed.
     let shared: Vec<String> = readers
         .iter()
         .filter(|(_, (strict, lenient))| *strict && *lenient)
@@ -100,7 +100,7 @@ fn constrain_requests(doc: &mut OpenApi) {
                 if let RefOr::Ref(r) = schema
                     && shared.contains(&ref_name(r))
                 {
-                    *r = Ref::from_schema_name(format!("Seed{}", ref_name(r)));
+                    *r = Ref::from_schema_name(format!("Lenient{}", ref_name(r)));
                 }
             }
         }
@@ -110,8 +110,8 @@ fn constrain_requests(doc: &mut OpenApi) {
     };
     for name in &shared {
         if let Some(schema) = components.schemas.get(name).cloned() {
-            components.schemas.insert(format!("Seed{name}"), schema);
-            readers.insert(format!("Seed{name}"), (false, true));
+            components.schemas.insert(format!("Lenient{name}"), schema);
+            readers.insert(format!("Lenient{name}"), (false, true));
         }
     }
     for (name, (strict, _)) in readers {
@@ -165,25 +165,16 @@ fn constrain(schema: &mut Schema, strict: bool) {
                 }
             }
             if strict && !object.properties.is_empty() && object.additional_properties.is_none() {
-                object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
             }
-            // Keys the object takes beyond its listed ones are text under the same rule.
-            let takes_other_keys = match object.additional_properties.as_deref_mut() {
-                None => !object.properties.is_empty(),
-                Some(AdditionalProperties::FreeForm(allowed)) => *allowed,
-                Some(AdditionalProperties::RefOr(values)) => {
-                    if let RefOr::T(values) = values {
-                        constrain(values, strict);
-                    }
-                    true
-                }
-            };
-            if takes_other_keys {
-                object.property_names = Some(Box::new(
-                    ObjectBuilder::new()
-                        .pattern(Some(text::JSON_SCHEMA_PATTERN))
-                        .into(),
-                ));
+            // The values of a map are text under the same rule. (Its keys are too, but a
+            // `propertyNames` beside `properties` is more than generators can satisfy; a key
+            // with a control character gets the same 422 either way.)
+            if let Some(AdditionalProperties::RefOr(RefOr::T(values))) =
+                object.additional_properties.as_deref_mut()
+            {
+                constrain(values, strict);
             }
         }
         Schema::Array(array) => {
@@ -311,7 +302,9 @@ fn standard_statuses(op: &Operation, shape: PathShape) -> Vec<u16> {
         statuses.extend([400, 413, 415, 422]);
     }
     if shape.rate_limited {
-        statuses.push(429);
+        // A counted request resolves a tenant from its credentials, and a credential that is
+        // sent and invalid is a 401 even where none is needed.
+        statuses.extend([401, 429]);
     }
     statuses.sort_unstable();
     statuses.dedup();
@@ -427,6 +420,51 @@ mod tests {
                 "{pointer}: {field:?}"
             );
         }
+    }
+
+    /// A request that fits the document is one the server reads: strict bodies are closed,
+    /// the seed's lenient copy is open, and text carries the control-character rule.
+    #[test]
+    fn request_schemas_state_the_servers_rules() {
+        let doc = serde_json::to_value(crate::http::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let v1 = &schemas["RegisterRequest"];
+        assert_eq!(v1["additionalProperties"], false, "{v1}");
+        assert_eq!(
+            v1["properties"]["password"]["pattern"],
+            text::JSON_SCHEMA_PATTERN
+        );
+        assert_eq!(v1["properties"]["password"]["minLength"], 8);
+        assert_eq!(
+            v1["properties"]["name"]["pattern"],
+            text::JSON_SCHEMA_NON_BLANK_PATTERN
+        );
+        let seed = &schemas["LenientRegisterRequest"];
+        assert!(seed["additionalProperties"].is_null(), "{seed}");
+        assert_eq!(
+            doc["paths"]["/auth/register"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/LenientRegisterRequest"
+        );
+        let list = doc["paths"]["/v1/projects/{id}/tasks"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let param = |name: &str| list.iter().find(|p| p["name"] == name).unwrap()["schema"].clone();
+        assert_eq!(param("cursor")["pattern"], text::JSON_SCHEMA_PATTERN);
+        assert_eq!(
+            (
+                param("limit")["minimum"].clone(),
+                param("limit")["maximum"].clone()
+            ),
+            (1.into(), 100.into())
+        );
+        assert_eq!(
+            param("status")["$ref"],
+            "#/components/schemas/TaskStatus",
+            "{}",
+            param("status")
+        );
     }
 
     #[test]
