@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METRICS_TOKEN = "contract-metrics-token"
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Server:
     publishable_key: str
     email: str
     password: str
+    metrics_token: str
 
 
 def default_binary():
@@ -76,7 +78,7 @@ def running(binary, name):
         KANRI_LOG="warn",
         KANRI_RATE_LIMIT_PER_MINUTE="1000000",
         KANRI_AUTH_RATE_LIMIT_PER_MINUTE="1000000",
-        KANRI_METRICS_TOKEN="contract-metrics-token",
+        KANRI_METRICS_TOKEN=METRICS_TOKEN,
         # The signed-webhook routes answer 503 until they have a secret.
         KANRI_IDENTITY_WEBHOOK_SECRET="whsec_" + "c2NoZW1hdGhlc2lzLXdlYmhvb2stc2VjcmV0",
         KANRI_STRIPE_WEBHOOK_SECRET="whsec_contract",
@@ -108,7 +110,10 @@ def running(binary, name):
             {"email": email, "password": password, "name": name.title()},
             {"X-Api-Key": created["publishable_key"]},
         )
-        yield Server(base, work, created["secret_key"], created["publishable_key"], email, password)
+        yield Server(
+            base, work, created["secret_key"], created["publishable_key"], email, password,
+            METRICS_TOKEN,
+        )
     except Exception:
         print(f"server log: {log_path}", file=sys.stderr)
         raise

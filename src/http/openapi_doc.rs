@@ -357,14 +357,28 @@ fn complete(op: &mut Operation, shape: PathShape) {
 }
 
 /// The schema of a response body annotated only with its media type: a file's bytes are a
-/// binary string (so a generated client hands back the bytes), text is a string.
+/// binary string (so a generated client hands back the bytes), an event stream's events are
+/// `event`/`data`/`id` fields, other text is a string.
 fn schema_for_bare(media_type: &str) -> Option<Schema> {
-    let string = ObjectBuilder::new().schema_type(Type::String);
-    if media_type.starts_with("text/") {
-        Some(string.into())
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    if media_type == "text/event-stream" {
+        Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("One event of the stream"))
+                .property("event", string())
+                .property("data", string().description(Some("The event as JSON text")))
+                .property(
+                    "id",
+                    string().description(Some("Resume with `Last-Event-ID`")),
+                )
+                .into(),
+        )
+    } else if media_type.starts_with("text/") {
+        Some(string().into())
     } else if media_type == "application/octet-stream" {
         Some(
-            string
+            string()
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
                 .into(),
         )

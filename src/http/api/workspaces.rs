@@ -145,7 +145,8 @@ pub async fn get_workspace(
     security(("session" = [])),
     params(("id" = String, Path, description = "Workspace id")),
     request_body = UpdateWorkspace,
-    responses((status = 200, body = Success<Workspace>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Success<Workspace>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Another workspace has this slug", body = ErrorBody)))]
 pub async fn update_workspace(
     State(state): State<AppState>,
     user: CurrentUser,

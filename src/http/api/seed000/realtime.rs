@@ -25,6 +25,7 @@ use crate::realtime::frame::Dialect;
     security(("session" = []), ()),
     responses(
         (status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 429, description = "Too many connections for this user", body = ErrorBody)))]
 pub async fn seed_connect_realtime(

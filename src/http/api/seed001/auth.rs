@@ -18,7 +18,8 @@ use crate::http::extract::{Json, LenientJson};
 
 #[utoipa::path(post, path = "/auth/register", tag = "seed",
     request_body = RegisterRequest,
-    responses((status = 201, description = "Same as /v1/auth/register", body = Success<SessionResponse>)))]
+    responses((status = 201, description = "Same as /v1/auth/register", body = Success<SessionResponse>),
+        (status = 409, description = "Email already registered", body = ErrorBody)))]
 pub async fn seed_register(
     state: State<AppState>,
     tenant: TenantContext,
