@@ -112,12 +112,63 @@ fn constrain_requests(doc: &mut OpenApi) {
         if let Some(schema) = components.schemas.get(name).cloned() {
             components.schemas.insert(format!("Lenient{name}"), schema);
             readers.insert(format!("Lenient{name}"), (false, true));
+            readers.insert(name.clone(), (true, false));
         }
     }
-    for (name, (strict, _)) in readers {
-        if let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) {
-            constrain(schema, strict);
+    // The schemas a body refers to from inside (`SearchFilters` in `SearchBody`) are read as
+    // their parents are; one read both ways stays open.
+    let mut queue: Vec<String> = readers.keys().cloned().collect();
+    while let Some(name) = queue.pop() {
+        let (strict, lenient) = readers[&name];
+        let Some(RefOr::T(schema)) = components.schemas.get(&name) else {
+            continue;
+        };
+        let mut inner = Vec::new();
+        refs_in(schema, &mut inner);
+        for child in inner {
+            let entry = readers.entry(child.clone()).or_default();
+            let merged = (entry.0 || strict, entry.1 || lenient);
+            if merged != *entry {
+                *entry = merged;
+                queue.push(child);
+            }
         }
+    }
+    for (name, (strict, lenient)) in readers {
+        if let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) {
+            constrain(schema, strict && !lenient);
+        }
+    }
+}
+
+/// The component names `schema` refers to, at any depth within it.
+fn refs_in(schema: &Schema, out: &mut Vec<String>) {
+    fn visit(item: &RefOr<Schema>, out: &mut Vec<String>) {
+        match item {
+            RefOr::Ref(r) => out.push(ref_name(r)),
+            RefOr::T(s) => refs_in(s, out),
+        }
+    }
+    match schema {
+        Schema::Object(object) => {
+            for property in object.properties.values() {
+                visit(property, out);
+            }
+            if let Some(AdditionalProperties::RefOr(values)) =
+                object.additional_properties.as_deref()
+            {
+                visit(values, out);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &array.items {
+                visit(items, out);
+            }
+        }
+        Schema::AllOf(all) => all.items.iter().for_each(|s| visit(s, out)),
+        Schema::OneOf(one) => one.items.iter().for_each(|s| visit(s, out)),
+        Schema::AnyOf(any) => any.items.iter().for_each(|s| visit(s, out)),
+        _ => {}
     }
 }
 
@@ -453,6 +504,8 @@ mod tests {
             v1["properties"]["name"]["pattern"],
             text::JSON_SCHEMA_NON_BLANK_PATTERN
         );
+        // A schema inside a strict body is closed too.
+        assert_eq!(schemas["SearchFilters"]["additionalProperties"], false);
         let seed = &schemas["LenientRegisterRequest"];
         assert!(seed["additionalProperties"].is_null(), "{seed}");
         assert_eq!(

@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod cache;
 mod cli;
+mod docs;
 mod emails;
 mod event_coverage;
 mod health;
