@@ -168,10 +168,10 @@ mod tests {
         assert!(ClientMessage::parse("not json").is_err());
     }
 
-    #[test]
-    fn an_event_frame_carries_the_row_and_its_payload() {
-        let row = FeedRow {
-            id: 42,
+    /// A `task.created` feed row of task `k` in project `p`.
+    fn task_created(id: i64, payload: &str) -> FeedRow {
+        FeedRow {
+            id,
             tenant_id: "t".into(),
             workspace_id: Some("w".into()),
             project_id: Some("p".into()),
@@ -179,11 +179,16 @@ mod tests {
             kind: "task.created".into(),
             subject_type: "task".into(),
             subject_id: "k".into(),
-            payload: r#"{"id":"k","projectId":"p","title":"T"}"#.into(),
+            payload: payload.into(),
             task_id: Some("k".into()),
             user_id: None,
             created_at: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn an_event_frame_carries_the_row_and_its_payload() {
+        let row = task_created(42, r#"{"id":"k","projectId":"p","title":"T"}"#);
         let frame = EventFrame::new(&row, Channel::Project("p".into()));
         let v: Value = serde_json::from_str(&frame.text).unwrap();
         assert_eq!(v["type"], "event");
@@ -196,20 +201,10 @@ mod tests {
 
     #[test]
     fn seed000_sees_task_created_on_project_channels_only() {
-        let row = FeedRow {
-            id: 7,
-            tenant_id: "t".into(),
-            workspace_id: Some("w".into()),
-            project_id: Some("p".into()),
-            actor_id: Some("a".into()),
-            kind: "task.created".into(),
-            subject_type: "task".into(),
-            subject_id: "k".into(),
-            payload: r#"{"id":"k","projectId":"p","title":"T","status":"TODO"}"#.into(),
-            task_id: Some("k".into()),
-            user_id: None,
-            created_at: 0,
-        };
+        let row = task_created(
+            7,
+            r#"{"id":"k","projectId":"p","title":"T","status":"TODO"}"#,
+        );
         let on_project = Arc::new(EventFrame::new(&row, Channel::Project("p".into())));
         assert_eq!(on_project.for_dialect(Dialect::V1).kind, "task.created");
         let seed = on_project.for_dialect(Dialect::Seed000);

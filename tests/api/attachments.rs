@@ -836,15 +836,8 @@ async fn uploaders_and_admins_may_delete_others_may_not() {
     ] {
         app.add_member(&w.owner.token, &w.workspace, user, role)
             .await;
-        let (status, body) = app
-            .call(
-                Method::POST,
-                &format!("/v1/projects/{}/members", w.project),
-                &w.owner.token,
-                Some(json!({"user_id": user.user_id})),
-            )
+        app.add_project_member(&w.owner.token, &w.project, user)
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     // A viewer may read but not upload.
     let res = upload_raw(&app, &viewer.token, &w.task, "v.txt", b"v").await;

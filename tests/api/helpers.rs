@@ -314,6 +314,19 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
+
+    /// Adds `user` (already a workspace member) to a project, as `token`.
+    pub async fn add_project_member(&self, token: &str, project_id: &str, user: &SignedIn) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/v1/projects/{project_id}/members"),
+                token,
+                Some(json!({"user_id": user.user_id})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
 }
 
 impl TestApp {

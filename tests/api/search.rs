@@ -370,15 +370,8 @@ async fn results_never_include_tasks_the_caller_cannot_read() {
     app.add_member(&w.owner.token, &w.workspace, &member, "MEMBER")
         .await;
     // The member belongs to the first project only.
-    let (status, body) = app
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{}/members", w.project),
-            &w.owner.token,
-            Some(json!({"user_id": member.user_id})),
-        )
+    app.add_project_member(&w.owner.token, &w.project, &member)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     let open = task(
         &app,
         &w,

@@ -26,15 +26,8 @@ async fn third(app: &TestApp, w: &World) -> SignedIn {
     let third = app.register("third@example.com").await;
     app.add_member(&w.owner.token, &w.workspace, &third, "MEMBER")
         .await;
-    let (status, body) = app
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{}/members", w.project),
-            &w.owner.token,
-            Some(json!({"user_id": third.user_id})),
-        )
+    app.add_project_member(&w.owner.token, &w.project, &third)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     third
 }
 
