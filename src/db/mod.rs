@@ -3,6 +3,7 @@
 //! run them inside its own transaction. See ARCHITECTURE.md for why `Any`.
 
 pub mod activity;
+pub mod admin_sessions;
 pub mod api_keys;
 pub mod attachments;
 pub mod comments;

@@ -4,6 +4,8 @@
 pub mod api;
 pub mod auth;
 pub mod cached;
+pub mod console;
+pub mod cookie_session;
 pub mod envelope;
 pub mod error;
 pub mod extract;
@@ -13,6 +15,7 @@ mod openapi_doc;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+pub mod static_files;
 pub mod trace_context;
 
 use std::any::Any;
@@ -70,6 +73,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::health::routes())
         .merge(api::metrics::routes())
         .merge(api::docs::routes())
+        .merge(console::routes())
         .merge(api::auth::routes())
         .merge(api::admin_users::routes())
         .merge(api::admin_activity::routes())
@@ -181,11 +185,12 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 async fn envelope_bare_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    // JSON errors are ours already; an HTML one is the console's "not found" page.
+    let is_ours = response.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/json") || v.starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return response;
     }
     let message = status.canonical_reason().unwrap_or("error").to_lowercase();

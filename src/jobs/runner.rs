@@ -77,7 +77,8 @@ impl Runner for KindRunner {
 impl KindRunner {
     async fn housekeeping(&self) -> Result<(), JobError> {
         let (db, now) = (self.cx.db.write(), now_ms());
-        let sessions = db::sessions::delete_expired(db, now).await?;
+        let sessions = db::sessions::delete_expired(db, now).await?
+            + db::admin_sessions::delete_expired(db, now).await?;
         let resets = db::password_resets::purge(db, now).await?;
         let invitations = db::invitations::purge_expired(db, now - INVITATION_RETENTION_MS).await?;
         let receipts = db::webhook_receipts::purge(db, now - RECEIPT_RETENTION_MS).await?;

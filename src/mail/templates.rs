@@ -79,7 +79,7 @@ pub fn invitation(app_url: &str, to: Recipient, inv: &InvitationFacts<'_>) -> Me
         doc.quote(&format!("{} wrote", inv.inviter_name), message);
     }
     let link = format!(
-        "{app_url}/invitations/{}/accept?token={}",
+        "{app_url}/app/invitations/{}?token={}",
         segment(inv.invitation_id),
         segment(inv.token)
     );
@@ -100,7 +100,7 @@ pub fn password_reset(app_url: &str, to: Recipient, token: &str) -> Message {
     doc.para("Someone asked to reset the password of your Kanri account.");
     doc.button(
         "Choose a new password",
-        &format!("{app_url}/reset-password?token={}", segment(token)),
+        &format!("{app_url}/app/reset?token={}", segment(token)),
     );
     doc.para("The link expires in 1 hour and works once.");
     doc.para("If you did not ask for this, ignore this email: your password stays as it is.");
@@ -127,11 +127,7 @@ fn task_details(doc: &mut Doc, task: &TaskFacts<'_>) {
 }
 
 fn task_link(app_url: &str, task: &TaskFacts<'_>) -> String {
-    format!(
-        "{app_url}/projects/{}/tasks/{}",
-        segment(task.project_id),
-        segment(task.task_id)
-    )
+    format!("{app_url}/app/tasks/{}", segment(task.task_id))
 }
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded.
@@ -314,7 +310,7 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("Apollo &amp; &lt;Co&gt;"), "{html}");
-        assert!(html.contains(&format!("href=\"{APP}/projects/p-1/tasks/t-1\"")));
+        assert!(html.contains(&format!("href=\"{APP}/app/tasks/t-1\"")));
         assert!(html.contains(">View task</a>"));
         assert!(html.contains("Sat, 31 Jan 2026 17:00 UTC"));
         assert_no_foreign_tags(html);
@@ -323,7 +319,7 @@ mod tests {
         assert!(text.contains(&format!("Task: {XSS}")), "{text}");
         assert!(text.contains("Project: Apollo & <Co>"));
         assert!(text.contains("> line 1\n> <b>line 2</b>"), "{text}");
-        assert!(text.contains(&format!("View task: {APP}/projects/p-1/tasks/t-1")));
+        assert!(text.contains(&format!("View task: {APP}/app/tasks/t-1")));
         assert!(text.contains("Due: Sat, 31 Jan 2026 17:00 UTC"));
     }
 
@@ -353,7 +349,7 @@ mod tests {
             message: Some("Welcome!\n<img src=x onerror=alert(1)>"),
         };
         let msg = invitation(APP, to(), &facts);
-        let link = format!("{APP}/invitations/inv-1/accept?token=tok%2B%2F%3Den");
+        let link = format!("{APP}/app/invitations/inv-1?token=tok%2B%2F%3Den");
         assert!(msg.text().contains(&link), "{}", msg.text());
         assert!(msg.html().contains(&format!("href=\"{link}\"")));
         assert!(msg.html().contains("&lt;img src=x onerror=alert(1)&gt;"));
@@ -377,7 +373,7 @@ mod tests {
     #[test]
     fn password_reset_and_test_message() {
         let msg = password_reset(APP, to(), "abc123");
-        let link = format!("{APP}/reset-password?token=abc123");
+        let link = format!("{APP}/app/reset?token=abc123");
         assert!(msg.text().contains(&link) && msg.html().contains(&link));
         assert!(msg.text().contains("expires in 1 hour"));
         assert!(msg.html().contains("expires in 1 hour"));

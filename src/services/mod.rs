@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod activity;
+pub mod admin_sessions;
 pub mod attachments;
 pub mod comments;
 pub mod context;

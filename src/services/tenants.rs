@@ -61,6 +61,7 @@ impl From<ApiKeyRow> for KeyInfo {
 /// The tenant and kind a presented key grants.
 #[derive(Debug, Clone)]
 pub struct ResolvedKey {
+    pub key_id: String,
     pub tenant_id: String,
     pub kind: KeyKind,
 }
@@ -168,6 +169,7 @@ pub async fn resolve_key(cx: &Ctx, usage: &KeyUsage, raw: &str) -> AppResult<Res
         .ok_or(AppError::Unauthenticated(AuthFailure::InvalidApiKey))?;
     usage.record(&row.id);
     Ok(ResolvedKey {
+        key_id: row.id,
         tenant_id: row.tenant_id,
         kind: key.kind(),
     })

@@ -81,11 +81,7 @@ async fn assigning_a_task_emails_the_assignee_with_escaped_text() {
     assert!(m.html.contains("&lt;script&gt;"), "{}", m.html);
     assert!(m.html.contains("Tom &amp; Jerry"));
     assert!(m.html.contains("Launch"), "project name");
-    let link = format!(
-        "/projects/{}/tasks/{}",
-        t.project,
-        task["id"].as_str().unwrap()
-    );
+    let link = format!("/app/tasks/{}", task["id"].as_str().unwrap());
     assert!(
         m.html.contains(&link) && m.text.contains(&link),
         "a View task link"

@@ -393,7 +393,7 @@ impl TestApp {
     /// exists), or a well-formed token nobody has when no email went out.
     pub async fn invitation_token(&self, invitation_id: &str) -> String {
         self.run_due_jobs(kanri::clock::now_ms()).await;
-        let marker = format!("/invitations/{invitation_id}/accept?token=");
+        let marker = format!("/app/invitations/{invitation_id}?token=");
         self.sent_mail()
             .iter()
             .rev()

@@ -312,7 +312,7 @@ async fn smtp_delivers_both_parts_with_escaped_user_text() {
     assert!(
         parsed
             .html
-            .contains("href=\"https://kanri.example.com/projects/proj-1/tasks/task-1\"")
+            .contains("href=\"https://kanri.example.com/app/tasks/task-1\"")
     );
     assert!(
         parsed.text.contains(&format!("Task: {XSS}")),
@@ -322,7 +322,7 @@ async fn smtp_delivers_both_parts_with_escaped_user_text() {
     assert!(
         parsed
             .text
-            .contains("View task: https://kanri.example.com/projects/proj-1/tasks/task-1")
+            .contains("View task: https://kanri.example.com/app/tasks/task-1")
     );
 }
 
@@ -416,7 +416,7 @@ async fn file_mailer_writes_one_parseable_eml_per_message() {
     assert_eq!(parsed.to, "alice@example.com");
     assert!(parsed.content_types.contains(&"text/plain".to_string()));
     assert!(parsed.content_types.contains(&"text/html".to_string()));
-    let link = "https://kanri.example.com/invitations/inv-1/accept?token=tok123";
+    let link = "https://kanri.example.com/app/invitations/inv-1?token=tok123";
     assert!(parsed.text.contains(link), "{}", parsed.text);
     assert!(parsed.html.contains(link));
     assert!(parsed.html.contains("Acme &lt;HQ&gt;"));
@@ -426,7 +426,7 @@ async fn file_mailer_writes_one_parseable_eml_per_message() {
     assert!(
         reset
             .text
-            .contains("https://kanri.example.com/reset-password?token=reset1")
+            .contains("https://kanri.example.com/app/reset?token=reset1")
     );
 }
 

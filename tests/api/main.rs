@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod cache;
 mod cli;
+mod console;
 mod docs;
 mod emails;
 mod event_coverage;

@@ -152,19 +152,7 @@ pub async fn register(
     tenant: TenantContext,
     Json(body): Json<RegisterRequest>,
 ) -> ApiResult<Envelope<SessionResponse>> {
-    let input = Registration {
-        email: &body.email,
-        password: &body.password,
-        name: &body.name,
-    };
-    let signed_in = accounts::register(
-        &state.cx,
-        &state.passwords,
-        &tenant.tenant_id,
-        input,
-        state.config.auth.session_ttl,
-    )
-    .await?;
+    let signed_in = sign_up(&state, &tenant.tenant_id, &body).await?;
     Ok(Envelope::created(signed_in.into()))
 }
 
@@ -179,16 +167,26 @@ pub async fn login(
     tenant: TenantContext,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Envelope<SessionResponse>> {
-    // Locked-out accounts are refused before the password is looked at (rate_limit/lockout.rs).
+    let signed_in = sign_in(&state, &tenant.tenant_id, &body).await?;
+    Ok(Envelope::ok(signed_in.into()))
+}
+
+/// Signs in with email and password, counting failures toward the account's lockout
+/// (`rate_limit/lockout.rs`); locked-out accounts are refused before the password is looked at.
+pub async fn sign_in(
+    state: &AppState,
+    tenant_id: &str,
+    body: &LoginRequest,
+) -> ApiResult<SignedIn> {
     let attempt = state
         .limiter
-        .sign_in_attempt(&tenant.tenant_id, &body.email)
+        .sign_in_attempt(tenant_id, &body.email)
         .await
         .map_err(|retry_after| AppError::RateLimited { retry_after })?;
     let signed_in = accounts::login(
         &state.cx,
         &state.passwords,
-        &tenant.tenant_id,
+        tenant_id,
         &body.email,
         &body.password,
         state.config.auth.session_ttl,
@@ -199,7 +197,28 @@ pub async fn login(
         Err(AppError::Unauthenticated(AuthFailure::InvalidCredentials))
     );
     attempt.settle(failed).await;
-    Ok(Envelope::ok(signed_in?.into()))
+    Ok(signed_in?)
+}
+
+/// Creates the account and its first session.
+pub async fn sign_up(
+    state: &AppState,
+    tenant_id: &str,
+    body: &RegisterRequest,
+) -> ApiResult<SignedIn> {
+    let input = Registration {
+        email: &body.email,
+        password: &body.password,
+        name: &body.name,
+    };
+    Ok(accounts::register(
+        &state.cx,
+        &state.passwords,
+        tenant_id,
+        input,
+        state.config.auth.session_ttl,
+    )
+    .await?)
 }
 
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth",

@@ -7,16 +7,15 @@
 //! - `client.rs`: what a WebSocket client sends (subscribe, unsubscribe, ping, auth again).
 //! - `sse.rs`: a project's event stream.
 //!
-//! This file has the routes and what both transports share: opening a session and reading the
-//! bearer token.
+//! This file has the routes and what both transports share: opening a session. The token a
+//! session keeps re-checking comes from `http::auth::presented_session_token`.
 
 pub mod client;
 pub mod socket;
 pub mod sse;
 pub mod ws;
 
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -61,13 +60,4 @@ async fn open(
         .connection_lease(&tenant_id, &user_id, max)
         .await?;
     Ok(session.holding(lease).speaking(dialect))
-}
-
-/// The session token of a `Bearer` header that `CurrentUser` has accepted.
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
 }

@@ -14,7 +14,7 @@ use tokio::time::interval;
 use tokio_util::sync::CancellationToken;
 use utoipa::IntoParams;
 
-use super::{bearer, open, too_many_connections};
+use super::{open, too_many_connections};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::CurrentUser;
@@ -81,7 +81,7 @@ pub async fn stream_project_events(
         Err(Ok(_)) => return Err(AppError::NotFound("project").into()),
         Err(Err(e)) => return Err(e.into()),
     }
-    let token = bearer(&headers).unwrap_or_default();
+    let token = crate::http::auth::presented_session_token(&headers).unwrap_or_default();
     let session = open(&state, actor, token, Dialect::V1)
         .await
         .map_err(|_| too_many_connections())?;

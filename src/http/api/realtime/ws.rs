@@ -10,7 +10,7 @@ use axum::response::Response;
 use tokio::time::Instant;
 
 use super::socket::{Ending, serve_socket};
-use super::{bearer, open, too_many_connections};
+use super::{open, too_many_connections};
 use crate::app::AppState;
 use crate::error::{AppError, AuthFailure};
 use crate::http::auth::CurrentUser;
@@ -72,7 +72,7 @@ pub async fn upgrade(
         .write_buffer_size(0);
     let session = match user {
         Ok(user) => {
-            let token = bearer(headers).unwrap_or_default();
+            let token = crate::http::auth::presented_session_token(headers).unwrap_or_default();
             let session = open(&state, user.actor(), token, dialect)
                 .await
                 .map_err(|_| too_many_connections())?;
