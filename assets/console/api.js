@@ -32,7 +32,12 @@ export async function api(method, path, body, opts = {}) {
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(body);
   }
-  const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, { message: 'The network is unreachable; try again.' });
+  }
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
@@ -69,16 +74,11 @@ function adopt(data) {
 
 /** Reads the cookie session, if any; resolves to the user or null. */
 export async function loadSession() {
-  try {
-    return adopt(await get('/app/api/session'));
-  } catch (err) {
-    if (err.status === 401) {
-      session.user = null;
-      session.csrf = null;
-      return null;
-    }
-    throw err;
-  }
+  const data = await get('/app/api/session');
+  if (data) return adopt(data);
+  session.user = null;
+  session.csrf = null;
+  return null;
 }
 
 export async function signIn(email, password) {
@@ -96,19 +96,10 @@ export async function signOut() {
 }
 
 export async function loadAdmin() {
-  try {
-    const data = await get('/app/api/admin-session');
-    admin.tenantId = data.tenant_id;
-    admin.csrf = data.csrf_token;
-    return true;
-  } catch (err) {
-    if (err.status === 401 || err.status === 403) {
-      admin.tenantId = null;
-      admin.csrf = null;
-      return false;
-    }
-    throw err;
-  }
+  const data = await get('/app/api/admin-session');
+  admin.tenantId = data ? data.tenant_id : null;
+  admin.csrf = data ? data.csrf_token : null;
+  return Boolean(data);
 }
 
 export async function adminSignIn(secretKey) {

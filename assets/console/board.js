@@ -71,7 +71,7 @@ async function boardPage({ root, params, query }, shell) {
       class: 'icon', type: 'button', 'aria-label': `${label}: ${t.title}`, title: label, disabled: !enabled,
       onclick: () => move(t, target, targetIndex),
     }, text);
-    const el = h('li', { class: `card p-${(t.priority || '').toLowerCase()}`, draggable: 'true', dataset: { task: t.id } },
+    const el = h('li', { class: `card p-${(t.priority || '').toLowerCase()}`, dataset: { task: t.id } },
       h('button', { class: 'title', type: 'button', onclick: () => openTaskPanel(t.id, { onChange: upsert }) }, t.title),
       h('div', { class: 'meta' },
         t.type ? h('span', { class: 'tag' }, t.type) : null,
@@ -83,38 +83,62 @@ async function boardPage({ root, params, query }, shell) {
         moveButton('Move up', '↑', status, index - 1, index > 0),
         moveButton('Move down', '↓', status, index + 1, index < count - 1),
         moveButton('Move right', '→', STATUSES[col + 1] && STATUSES[col + 1][0], 0, col < STATUSES.length - 1)));
-    el.addEventListener('dragstart', (e) => {
-      e.dataTransfer.setData('text/plain', t.id);
-      e.dataTransfer.effectAllowed = 'move';
-      el.classList.add('dragging');
-    });
-    el.addEventListener('dragend', () => el.classList.remove('dragging'));
+    el.addEventListener('pointerdown', (e) => startDrag(e, el, t));
     return el;
   };
 
-  const dropIndex = (list, y) => {
-    const cards = [...list.querySelectorAll('.card:not(.dragging)')];
-    const i = cards.findIndex((c) => y < c.getBoundingClientRect().top + c.offsetHeight / 2);
-    return i === -1 ? cards.length : i;
+  // Drag with pointer events, so a mouse, a pen and a finger all work (HTML5 drag and drop
+  // does not on touch screens). The card follows the pointer; the drop goes where it is let go.
+  const startDrag = (down, el, task) => {
+    if (down.button !== 0 || down.target.closest('.moves')) return;
+    const start = { x: down.clientX, y: down.clientY };
+    let dragging = false;
+    const moveTo = (e) => {
+      if (!dragging) {
+        if (Math.hypot(e.clientX - start.x, e.clientY - start.y) < 6) return;
+        dragging = true;
+        el.classList.add('dragging');
+        el.setPointerCapture(down.pointerId);
+      }
+      el.style.transform = `translate(${e.clientX - start.x}px, ${e.clientY - start.y}px)`;
+      for (const { list } of columns.values()) list.classList.toggle('over', list === listAt(e));
+    };
+    const end = (e) => {
+      el.removeEventListener('pointermove', moveTo);
+      el.removeEventListener('pointerup', end);
+      el.removeEventListener('pointercancel', end);
+      if (!dragging) return;
+      el.style.transform = '';
+      el.classList.remove('dragging');
+      for (const { list } of columns.values()) list.classList.remove('over');
+      const list = e.type === 'pointerup' ? listAt(e) : null;
+      if (!list) return;
+      // Suppress the click that follows the drag, so the panel does not open.
+      el.addEventListener('click', (c) => { c.stopPropagation(); c.preventDefault(); }, { capture: true, once: true });
+      const status = list.closest('.column').dataset.status;
+      const shown = [...list.querySelectorAll('.card')].filter((c) => c !== el);
+      const i = shown.findIndex((c) => e.clientY < c.getBoundingClientRect().top + c.offsetHeight / 2);
+      const anchor = i === -1 ? null : shown[i].dataset.task;
+      // Filtered-out cards still hold places: map the visible place back to the full column.
+      const full = inColumn(status).filter((x) => x.id !== task.id);
+      const at = anchor ? full.findIndex((x) => x.id === anchor) : full.length;
+      move(task, status, at);
+    };
+    el.addEventListener('pointermove', moveTo);
+    el.addEventListener('pointerup', end);
+    el.addEventListener('pointercancel', end);
+  };
+
+  const listAt = (e) => {
+    for (const { list } of columns.values()) {
+      const r = list.closest('.column').getBoundingClientRect();
+      if (e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom) return list;
+    }
+    return null;
   };
 
   const column = (status, label) => {
     const list = h('ol', { class: 'cards', 'aria-label': label });
-    list.addEventListener('dragover', (e) => { e.preventDefault(); list.classList.add('over'); });
-    list.addEventListener('dragleave', () => list.classList.remove('over'));
-    list.addEventListener('drop', (e) => {
-      e.preventDefault();
-      list.classList.remove('over');
-      const task = state.tasks.get(e.dataTransfer.getData('text/plain'));
-      if (!task) return;
-      // Filtered-out cards still hold places: map the visible index back to the full column.
-      const shown = [...list.querySelectorAll('.card:not(.dragging)')].map((c) => c.dataset.task);
-      const index = dropIndex(list, e.clientY);
-      const anchor = shown[index];
-      const full = inColumn(status).filter((t) => t.id !== task.id);
-      const at = anchor ? full.findIndex((t) => t.id === anchor) : full.length;
-      move(task, status, at);
-    });
     const count = h('span', { class: 'count muted' });
     const el = h('section', { class: 'column', dataset: { status } }, h('h2', {}, label, ' ', count), list);
     columns.set(status, { list, count });
@@ -171,11 +195,21 @@ async function boardPage({ root, params, query }, shell) {
 
   // Live: any change by anyone, applied as it comes. A task event names the task; read it back
   // (the read is the truth, whatever the event carried).
+  // A read that fails (the network dropped after the event came) is tried again until it
+  // works, so no change is lost.
+  const pending = new Set();
   const refetch = async (id) => {
-    try { upsert(await get(`/v1/tasks/${encodeURIComponent(id)}`)); } catch (err) {
-      if (err.status === 404) { state.tasks.delete(id); draw(); }
+    try {
+      upsert(await get(`/v1/tasks/${encodeURIComponent(id)}`));
+      pending.delete(id);
+    } catch (err) {
+      if (err.status === 404) { pending.delete(id); state.tasks.delete(id); draw(); } else pending.add(id);
     }
   };
+  const retry = setInterval(() => { for (const id of [...pending]) refetch(id); }, 2000);
+  const online = () => { for (const id of [...pending]) refetch(id); };
+  window.addEventListener('online', online);
+  onLeave(() => { clearInterval(retry); window.removeEventListener('online', online); });
   const stop = projectStream(projectId, (kind, frame) => {
     const data = (frame && frame.data) || {};
     const id = data.id || data.task_id || (data.task && data.task.id);

@@ -93,13 +93,22 @@ pub async fn register(
     Ok((headers, Envelope::created(session)))
 }
 
-pub async fn current(user: CurrentUser, headers: HeaderMap) -> Envelope<ConsoleSession> {
+/// Who is signed in. Nobody is an answer, not an error: the page asks on every load.
+pub async fn current(
+    user: Result<CurrentUser, ApiError>,
+    headers: HeaderMap,
+) -> ApiResult<Envelope<Option<ConsoleSession>>> {
+    let user = match user {
+        Ok(user) => user,
+        Err(ApiError::App(AppError::Unauthenticated(_))) => return Ok(Envelope::ok(None)),
+        Err(other) => return Err(other),
+    };
     let token = presented_session_token(&headers).unwrap_or_default();
-    Envelope::ok(ConsoleSession {
+    Ok(Envelope::ok(Some(ConsoleSession {
         csrf_token: cookie_session::csrf_token(&token),
         tenant_id: user.0.tenant_id,
         user: user.0.user,
-    })
+    })))
 }
 
 /// Ends the session when the request proves it is ours, and clears the cookie either way (an
@@ -144,13 +153,24 @@ pub async fn admin_sign_in(
     Ok((cookie_header(cookie), Envelope::ok(session)))
 }
 
-pub async fn current_admin(key: SecretKey, headers: HeaderMap) -> Envelope<AdminSession> {
+/// The operator session, if there is one (`null` otherwise).
+pub async fn current_admin(
+    key: Result<SecretKey, ApiError>,
+    headers: HeaderMap,
+) -> ApiResult<Envelope<Option<AdminSession>>> {
+    let key = match key {
+        Ok(key) => key,
+        Err(ApiError::App(AppError::Unauthenticated(_) | AppError::SecretKeyRequired)) => {
+            return Ok(Envelope::ok(None));
+        }
+        Err(other) => return Err(other),
+    };
     let token = cookie_session::read(&headers, ADMIN_COOKIE);
-    Envelope::ok(AdminSession {
+    Ok(Envelope::ok(Some(AdminSession {
         tenant_id: key.0.tenant_id,
         csrf_token: token.as_deref().map(cookie_session::csrf_token),
         expires_at: None,
-    })
+    })))
 }
 
 pub async fn admin_sign_out(
