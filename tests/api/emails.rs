@@ -297,7 +297,9 @@ async fn invitations_are_emailed_with_an_accept_link() {
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].to, "new@example.com");
     assert!(
-        mail[0].html.contains(&format!("/app/invitations/{id}?token=")),
+        mail[0]
+            .html
+            .contains(&format!("/app/invitations/{id}?token=")),
         "{}",
         mail[0].html
     );
