@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use sha2::{Digest, Sha256};
 
+use super::cookie_session::{self, ADMIN_COOKIE, SESSION_COOKIE};
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::clock::now_ms;
@@ -143,9 +144,15 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let scope = {
         let header = |name: &HeaderName| req.headers().get(name).map_or(&b""[..], |v| v.as_bytes());
+        // The console's cookies are credentials too: without them two signed-in browsers
+        // would share one scope.
+        let cookie = |name| cookie_session::read(req.headers(), name).unwrap_or_default();
+        let (session, admin) = (cookie(SESSION_COOKIE), cookie(ADMIN_COOKIE));
         hash_parts(&[
             header(&AUTHORIZATION),
             header(&HeaderName::from_static("x-api-key")),
+            session.as_bytes(),
+            admin.as_bytes(),
         ])
     };
 

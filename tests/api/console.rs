@@ -313,3 +313,29 @@ async fn the_shell_loads_only_versioned_same_origin_assets_under_a_strict_policy
     let (status, body): (StatusCode, Value) = read(app.get("/app/api/nothing-here").await).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn two_cookie_sessions_never_share_an_idempotency_scope() {
+    let app = TestApp::spawn().await;
+    let mut made = Vec::new();
+    for email in ["one@example.com", "two@example.com"] {
+        let (session, csrf) = console_sign_up(&app, email).await;
+        let (status, body) = read(
+            app.request(Method::POST, "/v1/workspaces")
+                .header(COOKIE, session)
+                .header("X-CSRF-Token", csrf)
+                .header("Idempotency-Key", "same-key")
+                .json(&json!({"name": "Same body"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        made.push(body["data"]["id"].as_str().unwrap().to_string());
+    }
+    assert_ne!(
+        made[0], made[1],
+        "the second user got the first one's workspace"
+    );
+}
