@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METRICS_TOKEN = "contract-metrics-token"
+# Signs the identity provider's (Svix) webhooks: `whsec_` + base64 of the key.
+IDENTITY_WEBHOOK_SECRET = "whsec_" + "c2NoZW1hdGhlc2lzLXdlYmhvb2stc2VjcmV0"
 
 
 @dataclass
@@ -80,7 +82,7 @@ def running(binary, name):
         KANRI_AUTH_RATE_LIMIT_PER_MINUTE="1000000",
         KANRI_METRICS_TOKEN=METRICS_TOKEN,
         # The signed-webhook routes answer 503 until they have a secret.
-        KANRI_IDENTITY_WEBHOOK_SECRET="whsec_" + "c2NoZW1hdGhlc2lzLXdlYmhvb2stc2VjcmV0",
+        KANRI_IDENTITY_WEBHOOK_SECRET=IDENTITY_WEBHOOK_SECRET,
         KANRI_STRIPE_WEBHOOK_SECRET="whsec_contract",
     )
     env.pop("KANRI_REDIS_URL", None)

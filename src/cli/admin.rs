@@ -133,7 +133,12 @@ async fn apikey(cx: &Ctx, cmd: ApikeyCommand) -> anyhow::Result<()> {
                     let used = k.last_used_at.as_deref().unwrap_or("never");
                     println!(
                         "{}\t{}\t{}\t{}\t{}\tlast used {}",
-                        k.id, k.kind, k.hint, k.name, state, used
+                        k.id,
+                        k.kind.as_str(),
+                        k.hint,
+                        k.name,
+                        state,
+                        used
                     );
                 }
             }

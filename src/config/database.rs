@@ -8,7 +8,7 @@ use super::load::RawConfig;
 use super::{ConfigError, Secret, invalid};
 
 /// Which relational engine a database URL selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     Sqlite,

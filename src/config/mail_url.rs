@@ -69,6 +69,15 @@ impl fmt::Debug for MailUrl {
 }
 
 impl MailUrl {
+    /// The transport's name, as the admin's health page shows it (no address or secret).
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Self::File { .. } => "file",
+            Self::Smtp { .. } => "smtp",
+            Self::Resend { .. } => "resend",
+        }
+    }
+
     pub fn parse(value: &str) -> Result<Self, String> {
         if let Some(dir) = value.strip_prefix("file://") {
             if dir.is_empty() {

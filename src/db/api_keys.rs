@@ -69,8 +69,38 @@ pub async fn list_for_tenant<'c>(
     .await
 }
 
-/// Revokes a key; returns false when no unrevoked key has this id.
-/// The tenant a key belongs to (an operator revokes by id alone).
+/// A page of the tenant's keys, oldest first (ids are time-ordered).
+pub async fn list_page<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<ApiKeyRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    )))
+    .bind(tenant_id)
+    .bind(after_id.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+pub async fn find<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+) -> sqlx::Result<Option<ApiKeyRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// The tenant a key belongs to (an operator on the command line revokes by id alone).
 pub async fn tenant_of<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &str,
@@ -81,17 +111,34 @@ pub async fn tenant_of<'c>(
         .await
 }
 
+/// How many unrevoked secret keys the tenant holds.
+pub async fn count_active_secret<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND kind = 'secret' AND revoked_at IS NULL",
+    )
+    .bind(tenant_id)
+    .fetch_one(ex)
+    .await
+}
+
+/// Revokes a key; returns false when the tenant has no unrevoked key with this id.
 pub async fn revoke<'c>(
     ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
     id: &str,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(ex)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(ex)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -344,15 +344,19 @@ pub async fn counts<'c>(
 }
 
 /// Unfinished and dead jobs by kind and state as operators see them (`scheduled`: queued with
-/// `run_at` after `now`), in one grouped query: what the `jobs` gauges show at scrape time.
+/// `run_at` after `now`), for one tenant or all, in one grouped query: what the `jobs` gauges
+/// show at scrape time and the admin's jobs page.
 pub async fn gauge_counts<'c>(
     ex: impl Executor<'c, Database = Any>,
+    tenant_id: Option<&str>,
     now: i64,
 ) -> sqlx::Result<Vec<(String, String, i64)>> {
     sqlx::query_as(
-        "SELECT kind, CASE WHEN state = 'queued' AND run_at > $1 THEN 'scheduled' ELSE state END, COUNT(*)
-         FROM jobs WHERE state IN ('queued', 'running', 'dead') GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT kind, CASE WHEN state = 'queued' AND run_at > $2 THEN 'scheduled' ELSE state END, COUNT(*)
+         FROM jobs WHERE state IN ('queued', 'running', 'dead') AND ($1 IS NULL OR tenant_id = $1)
+         GROUP BY 1, 2 ORDER BY 1, 2",
     )
+    .bind(tenant_id)
     .bind(now)
     .fetch_all(ex)
     .await

@@ -84,6 +84,23 @@ pub async fn list_page<'c>(
     .await
 }
 
+/// A page of every endpoint in the tenant, whatever its workspace (the operator's view).
+pub async fn list_tenant_page<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<EndpointRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    )))
+    .bind(tenant_id)
+    .bind(after_id.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// The enabled endpoints of a workspace with their patterns: whom its events go to.
 pub async fn subscribed<'c>(
     ex: impl Executor<'c, Database = Any>,

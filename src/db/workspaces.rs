@@ -60,6 +60,24 @@ pub async fn find<'c>(
     .await
 }
 
+/// A page of every workspace in the tenant (the operator's view), oldest first.
+pub async fn list_tenant_page<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<WorkspaceRow>> {
+    sqlx::query_as(
+        "SELECT id, tenant_id, name, slug, image_url, owner_id, personal_of, created_at, updated_at
+         FROM workspaces WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(tenant_id)
+    .bind(after_id.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 pub async fn find_personal<'c>(
     ex: impl Executor<'c, Database = Any>,
     tenant_id: &str,

@@ -3,7 +3,9 @@
 
 use super::secret_token::{SECRET_LEN, is_base62, random_base62, sha256_hex};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyKind {
     Secret,
@@ -22,6 +24,15 @@ impl KeyKind {
         match self {
             Self::Secret => "secret",
             Self::Publishable => "publishable",
+        }
+    }
+
+    /// The kind a stored row names.
+    pub fn from_db(value: &str) -> Option<Self> {
+        match value {
+            "secret" => Some(Self::Secret),
+            "publishable" => Some(Self::Publishable),
+            _ => None,
         }
     }
 }

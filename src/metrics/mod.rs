@@ -8,6 +8,7 @@
 
 mod process;
 mod scrape;
+pub mod summary;
 
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -19,7 +19,7 @@ static JOB_SERIES: Mutex<Option<HashSet<(String, String)>>> = Mutex::new(None);
 /// `(kind, state, count)` rows; `None` when the database did not answer (the gauges then keep
 /// their last values rather than claiming an empty queue).
 pub(super) async fn job_counts(db: &Db) -> Option<Vec<(String, String, i64)>> {
-    match db::jobs::gauge_counts(db.read(), now_ms()).await {
+    match db::jobs::gauge_counts(db.read(), None, now_ms()).await {
         Ok(rows) => Some(rows),
         Err(error) => {
             tracing::warn!(%error, "could not count jobs for /metrics");

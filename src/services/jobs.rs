@@ -117,6 +117,18 @@ pub async fn stats(cx: &Ctx, tenant_id: Option<&str>) -> AppResult<Vec<(String, 
     Ok(db::jobs::counts(cx.db.read(), tenant_id, now_ms()).await?)
 }
 
+/// Unfinished and dead jobs by kind, then state (`scheduled` apart from `queued`).
+pub async fn stats_by_kind(
+    cx: &Ctx,
+    tenant_id: Option<&str>,
+) -> AppResult<std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>> {
+    let mut by_kind = std::collections::BTreeMap::<_, std::collections::BTreeMap<_, _>>::new();
+    for (kind, state, n) in db::jobs::gauge_counts(cx.db.read(), tenant_id, now_ms()).await? {
+        by_kind.entry(kind).or_default().insert(state, n);
+    }
+    Ok(by_kind)
+}
+
 async fn visible(cx: &Ctx, tenant_id: Option<&str>, id: &str) -> AppResult<JobRow> {
     db::jobs::find(cx.db.read(), id)
         .await?

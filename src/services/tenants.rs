@@ -10,9 +10,9 @@ use crate::domain::event::DomainEvent;
 use crate::domain::{ApiKey, KeyKind};
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::ids::new_id;
-use crate::services::Ctx;
 use crate::services::key_usage::KeyUsage;
 use crate::services::unit_of_work::UnitOfWork;
+use crate::services::{Ctx, page};
 
 const MAX_NAME_CHARS: usize = 100;
 
@@ -31,30 +31,36 @@ pub struct CreatedTenant {
 }
 
 /// A key as listings show it: a hint, never the key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyInfo {
     pub id: String,
     pub tenant_id: String,
-    pub kind: String,
+    pub kind: KeyKind,
     pub name: String,
+    /// The key's prefix and last characters, enough to recognise it.
     pub hint: String,
     pub created_at: String,
+    /// Noted within a minute of use (uses are counted in memory and flushed).
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
 }
 
-impl From<ApiKeyRow> for KeyInfo {
-    fn from(row: ApiKeyRow) -> Self {
-        Self {
+impl TryFrom<ApiKeyRow> for KeyInfo {
+    type Error = AppError;
+
+    fn try_from(row: ApiKeyRow) -> AppResult<Self> {
+        let kind = KeyKind::from_db(&row.kind)
+            .ok_or_else(|| anyhow::anyhow!("api key {} has kind {}", row.id, row.kind))?;
+        Ok(Self {
             id: row.id,
             tenant_id: row.tenant_id,
-            kind: row.kind,
+            kind,
             name: row.name,
             hint: row.key_hint,
             created_at: to_rfc3339(row.created_at),
             last_used_at: row.last_used_at.map(to_rfc3339),
             revoked_at: row.revoked_at.map(to_rfc3339),
-        }
+        })
     }
 }
 
@@ -136,20 +142,72 @@ pub async fn create_key(
 }
 
 pub async fn list_keys(cx: &Ctx, tenant_id: &str) -> AppResult<Vec<KeyInfo>> {
-    Ok(db::api_keys::list_for_tenant(cx.db.read(), tenant_id)
+    db::api_keys::list_for_tenant(cx.db.read(), tenant_id)
         .await?
         .into_iter()
-        .map(KeyInfo::from)
-        .collect())
+        .map(KeyInfo::try_from)
+        .collect()
 }
 
+/// A page of the tenant's keys, revoked ones included (they show when they stopped working).
+pub async fn list_keys_page(
+    cx: &Ctx,
+    tenant_id: &str,
+    after_id: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<KeyInfo>, Option<String>)> {
+    let rows =
+        db::api_keys::list_page(cx.db.read(), tenant_id, after_id, page::fetch_size(limit)).await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
+    let items = rows
+        .into_iter()
+        .map(KeyInfo::try_from)
+        .collect::<AppResult<_>>()?;
+    Ok((items, next))
+}
+
+/// Revokes any tenant's key by id: the command line's break-glass path, which may revoke a
+/// tenant's last secret key (a new one is one command away there).
 pub async fn revoke_key(cx: &Ctx, key_id: &str) -> AppResult<()> {
-    let not_found = || AppError::NotFound("api key");
     let tenant_id = db::api_keys::tenant_of(cx.db.read(), key_id)
         .await?
+        .ok_or(AppError::NotFound("api key"))?;
+    revoke(cx, &tenant_id, key_id, LastSecret::Allow).await
+}
+
+/// Revokes one of the tenant's own keys, as its operator over the API. The last unrevoked
+/// secret key is refused: revoking it would lock the operator out of everything but the
+/// command line.
+pub async fn revoke_own_key(cx: &Ctx, tenant_id: &str, key_id: &str) -> AppResult<()> {
+    revoke(cx, tenant_id, key_id, LastSecret::Keep).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LastSecret {
+    Allow,
+    Keep,
+}
+
+async fn revoke(cx: &Ctx, tenant_id: &str, key_id: &str, last: LastSecret) -> AppResult<()> {
+    let not_found = || AppError::NotFound("api key");
+    let mut tx = cx.begin(tenant_id, None).await?;
+    // Serialises revocations in the tenant, so two at once cannot both pass the last-key check.
+    db::tenants::lock(&mut *tx, tenant_id).await?;
+    let row = db::api_keys::find(&mut *tx, tenant_id, key_id)
+        .await?
+        .filter(|k| k.revoked_at.is_none())
         .ok_or_else(not_found)?;
-    let mut tx = cx.begin(&tenant_id, None).await?;
-    if !db::api_keys::revoke(&mut *tx, key_id, now_ms()).await? {
+    if last == LastSecret::Keep
+        && row.kind == KeyKind::Secret.as_str()
+        && db::api_keys::count_active_secret(&mut *tx, tenant_id).await? <= 1
+    {
+        return Err(AppError::Conflict {
+            code: "last_secret_key",
+            message: "this is the tenant's last secret key; create another before revoking it"
+                .into(),
+        });
+    }
+    if !db::api_keys::revoke(&mut *tx, tenant_id, key_id, now_ms()).await? {
         return Err(not_found());
     }
     tx.record(DomainEvent::KeyRevoked {
@@ -207,7 +265,7 @@ async fn insert_key(
     let info = KeyInfo {
         id,
         tenant_id: tenant_id.to_string(),
-        kind: kind.as_str().to_string(),
+        kind,
         name: name.to_string(),
         hint,
         created_at: to_rfc3339(now),

@@ -228,6 +228,29 @@ pub async fn get(cx: &Ctx, actor: &Actor, workspace_id: &str) -> AppResult<Works
     Ok(workspace)
 }
 
+/// A page of every workspace in the tenant, for its operator.
+pub async fn list_all(
+    cx: &Ctx,
+    tenant_id: &str,
+    after_id: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Workspace>, Option<String>)> {
+    let rows = db::workspaces::list_tenant_page(
+        cx.db.read(),
+        tenant_id,
+        after_id,
+        page::fetch_size(limit),
+    )
+    .await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
+    Ok((
+        rows.into_iter()
+            .map(|r| Workspace::from_row(r, None))
+            .collect(),
+        next,
+    ))
+}
+
 pub async fn list_mine(
     cx: &Ctx,
     actor: &Actor,

@@ -102,6 +102,15 @@ impl Storage {
         }
     }
 
+    /// Asks the store about a key that is never written: an answer, "not found" included,
+    /// means it is reachable and the credentials work.
+    pub async fn probe(&self) -> object_store::Result<()> {
+        match self.store.head(&Path::from(".kanri-health-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every key under `prefix` (all when empty): for tests and operators.
     pub async fn list_keys(&self, prefix: &str) -> object_store::Result<Vec<String>> {
         let prefix = (!prefix.is_empty()).then(|| Path::from(prefix));

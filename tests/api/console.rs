@@ -253,7 +253,10 @@ async fn admin_pages_are_a_404_until_an_operator_signs_in_with_the_secret_key() 
     let keys = kanri::services::tenants::list_keys(&app.cx, &tenant.id)
         .await
         .unwrap();
-    let secret = keys.iter().find(|k| k.kind == "secret").unwrap();
+    let secret = keys
+        .iter()
+        .find(|k| k.kind == kanri::domain::KeyKind::Secret)
+        .unwrap();
     kanri::services::tenants::revoke_key(&app.cx, &secret.id)
         .await
         .unwrap();

@@ -1,6 +1,7 @@
 //! The black-box suite: every test drives a real server over HTTP. One binary for all of them
 //! keeps link time down.
 
+mod admin_operations;
 mod admin_users;
 mod attachments;
 mod auth;

@@ -871,3 +871,88 @@ async fn webhook_created_carries_the_host_not_the_url() {
     assert!(!text.contains("sekrit"), "{text}");
     assert!(text.contains("127.0.0.1"), "{text}");
 }
+
+#[tokio::test]
+async fn the_operator_reads_every_workspaces_log_and_retries_with_the_secret_key() {
+    let app = TestApp::spawn_with(configured(&[])).await;
+    let acme = app.create_tenant("Acme").await;
+    let other = app.create_tenant("Other").await;
+    let owner = app
+        .register_with("owner@example.com", Some(&acme.publishable_key))
+        .await;
+    let ws = app.create_workspace(&owner.token, "Acme").await;
+    let project = app
+        .create_project(&owner.token, &ws, json!({"name": "Launch"}))
+        .await;
+    let s = Setup { owner, ws, project };
+    let (receiver, url) = Receiver::start(&[500], "down").await;
+    let (endpoint, _) = create_endpoint(&app, &s, &url, &["task.created"]).await;
+    app.create_task(&s.owner.token, &s.project, json!({"title": "Once"}))
+        .await;
+    app.run_due_jobs(now_ms()).await;
+
+    let operator = |key: &str, method: Method, path: &str| {
+        app.request(method, path)
+            .header("X-Api-Key", key.to_string())
+    };
+    let (status, body) = read(
+        operator(&acme.secret_key, Method::GET, "/v1/admin/webhooks")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["items"][0]["id"], endpoint.as_str());
+    assert_eq!(body["data"]["items"][0]["workspace_id"], s.ws.as_str());
+    assert!(body["data"]["items"][0].get("secret").is_none());
+
+    let log_path = format!("/v1/admin/webhooks/{endpoint}/deliveries");
+    let (status, body) = read(
+        operator(&acme.secret_key, Method::GET, &log_path)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let delivery = body["data"]["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["items"][0]["attempts"][0]["status_code"], 500);
+
+    // Another tenant's operator sees none of it.
+    let (_, body) = read(
+        operator(&other.secret_key, Method::GET, "/v1/admin/webhooks")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["items"], json!([]));
+    let retry_path = format!("/v1/admin/webhooks/{endpoint}/deliveries/{delivery}/retry");
+    let res = operator(&other.secret_key, Method::POST, &retry_path)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = operator(&other.secret_key, Method::GET, &log_path)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
+
+    // The operator's retry sends the same message again, and it is delivered.
+    let (status, body) = read(
+        operator(&acme.secret_key, Method::POST, &retry_path)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.run_due_jobs(now_ms()).await;
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].0["webhook-id"], requests[1].0["webhook-id"]);
+    let log = deliveries(&app, &s, &endpoint).await;
+    assert_eq!(log[0]["status"], "delivered", "{log:?}");
+}

@@ -608,12 +608,17 @@ async fn sse_streams_events_and_resumes_from_last_event_id() {
 async fn losing_access_ends_websocket_and_sse_subscriptions() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
-    let task_id = task(&app, &w.owner.token, &w.project, "Watched").await;
     let mut ws = Ws::open(&app, &w.member).await;
     let project_channel = format!("project/{}", w.project);
+    ws.subscribed(&project_channel).await;
+    // Events are published after their commit, so wait for this one before going on: otherwise
+    // it could arrive after the removal below and be taken for a leak.
+    let task_id = task(&app, &w.owner.token, &w.project, "Watched").await;
+    let created = ws.next().await;
+    assert_eq!(created["event"], "task.created", "{created}");
+    assert_eq!(created["data"]["id"], task_id.as_str(), "{created}");
     let task_channel = format!("task/{task_id}");
     let user_channel = format!("user/{}", w.member.user_id);
-    ws.subscribed(&project_channel).await;
     ws.subscribed(&task_channel).await;
     ws.subscribed(&user_channel).await;
 

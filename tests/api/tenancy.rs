@@ -81,7 +81,10 @@ async fn malformed_unknown_and_revoked_keys_are_rejected() {
     let keys = kanri::services::tenants::list_keys(&app.cx, &tenant.id)
         .await
         .unwrap();
-    let publishable = keys.iter().find(|k| k.kind == "publishable").unwrap();
+    let publishable = keys
+        .iter()
+        .find(|k| k.kind == kanri::domain::KeyKind::Publishable)
+        .unwrap();
     kanri::services::tenants::revoke_key(&app.cx, &publishable.id)
         .await
         .unwrap();
@@ -207,7 +210,7 @@ async fn key_use_is_recorded_without_a_write_per_request() {
             .await
             .unwrap()
             .into_iter()
-            .find(|k| k.kind == "secret")
+            .find(|k| k.kind == kanri::domain::KeyKind::Secret)
             .unwrap()
             .last_used_at
     };

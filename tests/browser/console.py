@@ -12,15 +12,24 @@ KANRI_TEST_DATABASE_URL is set).
 - the invitation email's link makes the invited person a member;
 - the reset email's link sets a new password, and the old one stops working;
 - axe-core (vendored, tests/browser/vendor) finds no critical or serious violation on the
-  sign-in page, the board and the task panel; no page logs a console error.
+  sign-in page, the board, the task panel and the admin pages; no page logs a console error;
+- the operator signs in with the secret key, retries a dead job, creates a key (shown once,
+  and it works) and revokes one (it stops working); a member who is not the operator gets the
+  same 404 page as an unknown path.
 
 Usage: tests/browser/console.py [path/to/kanri]   (screenshots go to $KANRI_SCREENSHOTS if set)
 """
+import base64
 import email
 import glob
+import hashlib
+import hmac
+import json
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException
@@ -331,6 +340,112 @@ def run(server, base, a, b):
     submit(a, "Sign in")
     wait(a, lambda d: d.find_elements(By.XPATH, "//h1[normalize-space()='Your workspaces']"), message="new password works")
     assert_no_console_errors(a, "home after the new sign-in")
+
+    operator(server, base, a, b)
+
+
+def status_of(base, path, key):
+    req = urllib.request.Request(base + path, headers={"X-Api-Key": key})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return res.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def dead_jobs(server):
+    return kanri_server.call(server.base, "GET", "/v1/admin/jobs?state=dead",
+                             headers={"X-Api-Key": server.secret_key})["data"]["items"]
+
+
+def bury_an_identity_job(server):
+    """A real dead job: the identity provider sends a well-signed user.created without an email
+    address, which its job cannot apply (a fatal error, buried at once)."""
+    body = json.dumps({"type": "user.created",
+                       "data": {"id": "user_noemail", "email_addresses": [], "first_name": "No"}})
+    msg_id, ts = "msg_console_dead", str(int(time.time()))
+    key = base64.b64decode(kanri_server.IDENTITY_WEBHOOK_SECRET.removeprefix("whsec_"))
+    sig = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.{body}".encode(), hashlib.sha256).digest()).decode()
+    kanri_server.call(server.base, "POST", "/v1/webhooks/identity", json.loads(body), {
+        "svix-id": msg_id, "svix-timestamp": ts, "svix-signature": f"v1,{sig}",
+        "X-Api-Key": server.publishable_key})
+    for _ in range(100):
+        dead = dead_jobs(server)
+        if dead:
+            return dead[0]
+        time.sleep(0.1)
+    raise AssertionError("the identity job did not die")
+
+
+def operator(server, base, a, b):
+    dead = bury_an_identity_job(server)
+    spare = kanri_server.call(base, "POST", "/v1/admin/keys", {"kind": "secret", "name": "ci bot"},
+                              {"X-Api-Key": server.secret_key})["data"]
+    assert status_of(base, "/v1/admin/users", spare["api_key"]) == 200
+
+    # The operator signs in with the secret key (beside the member's own session).
+    a.get(base + "/app/operator")
+    wait(a, lambda d: d.find_elements(By.XPATH, "//h1[normalize-space()='Operator sign-in']"), message="operator sign-in")
+    fill(a, "Secret key", server.secret_key)
+    submit(a, "Sign in")
+    wait(a, lambda d: d.find_elements(By.XPATH, "//h2[normalize-space()='Jobs by kind']"), message="admin jobs page")
+    assert server.secret_key not in a.page_source
+    assert all(c["httpOnly"] for c in a.get_cookies()), a.get_cookies()
+    row = f"//tr[td[normalize-space()='{dead['kind']}']]"
+    wait(a, lambda d: d.find_elements(By.XPATH, row + "//button[normalize-space()='Retry']"), message="the dead job listed")
+    axe(a, "the admin jobs page")
+    shot(a, "admin-jobs")
+
+    # Retry it: it is queued and runs again (and, its event still unusable, dies again).
+    a.find_element(By.XPATH, row + "//button[normalize-space()='Retry']").click()
+    wait(a, lambda d: "Queued again" in d.find_element(By.ID, "toast").text, message="retry acknowledged")
+
+    def ran_again(_):
+        again = [j for j in dead_jobs(server) if j["id"] == dead["id"]]
+        return again and again[0]["finished_at"] != dead["finished_at"]
+    wait(a, ran_again, timeout=15, message="the retried job ran again")
+
+    # Keys: create one (shown once, and it works), revoke the spare (it stops working).
+    a.find_element(By.XPATH, "//nav[@aria-label='Admin']//a[normalize-space()='API keys']").click()
+    wait(a, lambda d: d.find_elements(By.XPATH, "//h2[normalize-space()='New key']"), message="keys page")
+    fill(a, "Name", "made in the console")
+    submit(a, "Create key")
+    wait(a, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-new-key]"), message="the new key shown")
+    made = a.find_element(By.CSS_SELECTOR, "[data-new-key]").text.strip()
+    assert made.startswith("sk_live_"), made
+    assert status_of(base, "/v1/admin/users", made) == 200
+    revoke = f"//button[starts-with(@aria-label, 'Revoke ci bot')]"
+    wait(a, lambda d: d.find_elements(By.XPATH, revoke), message="the spare key listed")
+    axe(a, "the admin keys page")
+    a.find_element(By.XPATH, revoke).click()
+    WebDriverWait(a, 5).until(lambda d: d.switch_to.alert).accept()
+    wait(a, lambda d: "Revoked" in d.find_element(By.ID, "toast").text, message="revoke acknowledged")
+    wait(a, lambda d: not d.find_elements(By.XPATH, revoke), message="the spare key shown revoked")
+    assert status_of(base, "/v1/admin/users", spare["api_key"]) == 401, "the revoked key still works"
+    assert made not in a.page_source or a.find_elements(By.CSS_SELECTOR, "[data-new-key]"), "the key is shown once"
+
+    # The other pages draw without errors.
+    for label, heading in [("Webhooks", "Outgoing webhooks"), ("Plans & usage", "Plans"), ("Health", None)]:
+        a.find_element(By.XPATH, f"//nav[@aria-label='Admin']//a[normalize-space()='{label}']").click()
+        if heading:
+            wait(a, lambda d: d.find_elements(By.XPATH, f"//h2[normalize-space()='{heading}']"), message=label)
+        else:
+            wait(a, lambda d: d.find_elements(By.CSS_SELECTOR, ".figures"), message=label)
+        axe(a, f"the admin {label} page")
+    wait(a, lambda d: "Database" in d.page_source and "OK" in d.find_element(By.CSS_SELECTOR, ".figures").text, message="health figures")
+    shot(a, "admin-health")
+    assert_no_console_errors(a, "the admin pages")
+
+    # A member who is not the operator gets the unknown page's 404, on the server and on screen.
+    b.get(base + "/app/admin/keys")
+    wait(b, lambda d: d.find_elements(By.XPATH, "//h1[normalize-space()='Page not found']"), message="admin refused to a member")
+    req = urllib.request.Request(base + "/app/admin/keys")
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("the admin page answered without an operator")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404, e.code
+    b.get_log("browser")  # the refused page's 404 is expected
 
 
 if __name__ == "__main__":

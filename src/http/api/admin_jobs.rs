@@ -42,6 +42,8 @@ pub struct JobListParams {
 pub struct JobStats {
     /// The tenant's jobs by state.
     pub depth: std::collections::BTreeMap<String, i64>,
+    /// Its queued, scheduled, running and dead jobs by kind, then state.
+    pub by_kind: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>,
     /// Outcomes recorded by this instance's workers since it started.
     pub outcomes: std::collections::BTreeMap<String, u64>,
 }
@@ -88,6 +90,7 @@ pub async fn job_stats(
         .await?
         .into_iter()
         .collect();
+    let by_kind = jobs::stats_by_kind(&state.cx, Some(&key.tenant_id)).await?;
     let o = &state.queue.outcomes;
     let outcomes = [
         ("succeeded", o.succeeded.load(Ordering::Relaxed)),
@@ -98,7 +101,11 @@ pub async fn job_stats(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    Ok(Envelope::ok(JobStats { depth, outcomes }))
+    Ok(Envelope::ok(JobStats {
+        depth,
+        by_kind,
+        outcomes,
+    }))
 }
 
 #[utoipa::path(post, path = "/v1/admin/jobs/{id}/retry", tag = "admin",

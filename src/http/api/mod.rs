@@ -4,8 +4,12 @@
 //! through `routes()`; `http::router` puts them together.
 
 pub mod admin_activity;
+pub mod admin_health;
 pub mod admin_jobs;
+pub mod admin_keys;
 pub mod admin_users;
+pub mod admin_webhooks;
+pub mod admin_workspaces;
 pub mod attachments;
 pub mod auth;
 pub mod billing;

@@ -16,7 +16,7 @@ use crate::http::extract::{Json, Path, Query};
 use crate::http::idempotency::NoStore;
 use crate::http::pagination::PageParams;
 use crate::services::webhooks::{
-    self, Delivery, Endpoint, EndpointUpdate, EndpointWithSecret, NewEndpoint,
+    self, Delivery, Endpoint, EndpointUpdate, EndpointWithSecret, Manager, NewEndpoint,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -192,7 +192,7 @@ pub async fn list_webhook_deliveries(
 ) -> ApiResult<Envelope<Page<Delivery>>> {
     let (items, next) = webhooks::list_deliveries(
         &state.cx,
-        &user.actor(),
+        Manager::Member(&user.actor()),
         &id,
         page.after()?.as_deref(),
         page.limit()?,
@@ -218,7 +218,8 @@ pub async fn retry_webhook_delivery(
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<Envelope<Delivery>> {
     Ok(Envelope::ok(
-        webhooks::retry_delivery(&state.cx, &user.actor(), &id, &delivery_id).await?,
+        webhooks::retry_delivery(&state.cx, Manager::Member(&user.actor()), &id, &delivery_id)
+            .await?,
     ))
 }
 
@@ -236,6 +237,6 @@ pub async fn test_webhook(
     Path(id): Path<String>,
 ) -> ApiResult<Envelope<Delivery>> {
     Ok(Envelope::created(
-        webhooks::send_test(&state.cx, &user.actor(), &id).await?,
+        webhooks::send_test(&state.cx, Manager::Member(&user.actor()), &id).await?,
     ))
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{managed_endpoint, managing};
+use super::{Manager, managed_endpoint, managing};
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::webhook_endpoints::{EndpointChange, EndpointRow};
 use crate::db::{self};
@@ -173,8 +173,32 @@ pub async fn list(
     Ok((items, next))
 }
 
+/// A page of every endpoint in the tenant, for its operator.
+pub async fn list_all(
+    cx: &Ctx,
+    tenant_id: &str,
+    after_id: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<Endpoint>, Option<String>)> {
+    let rows = db::webhook_endpoints::list_tenant_page(
+        cx.db.read(),
+        tenant_id,
+        after_id,
+        page::fetch_size(limit),
+    )
+    .await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
+    let items = rows
+        .into_iter()
+        .map(Endpoint::try_from)
+        .collect::<AppResult<_>>()?;
+    Ok((items, next))
+}
+
 pub async fn get(cx: &Ctx, actor: &Actor, id: &str) -> AppResult<Endpoint> {
-    managed_endpoint(cx, actor, id).await?.0.try_into()
+    managed_endpoint(cx, Manager::Member(actor), id)
+        .await?
+        .try_into()
 }
 
 pub async fn update(
@@ -184,7 +208,7 @@ pub async fn update(
     id: &str,
     input: EndpointUpdate<'_>,
 ) -> AppResult<Endpoint> {
-    let (row, _) = managed_endpoint(cx, actor, id).await?;
+    let row = managed_endpoint(cx, Manager::Member(actor), id).await?;
     let mut v = Validator::default();
     let url = input.url.map(|u| v.field(parse_target(hooks, "url", u)));
     let events = input.events.map(|e| v.field(patterns_json("events", e)));
@@ -231,7 +255,7 @@ pub async fn update(
 
 /// Deletes the endpoint with its deliveries; their pending jobs find nothing and end.
 pub async fn delete(cx: &Ctx, actor: &Actor, id: &str) -> AppResult<()> {
-    let (row, _) = managed_endpoint(cx, actor, id).await?;
+    let row = managed_endpoint(cx, Manager::Member(actor), id).await?;
     let mut tx = cx.begin_as(actor).await?;
     if !db::webhook_endpoints::delete(&mut *tx, &actor.tenant_id, id).await? {
         return Err(AppError::NotFound("webhook"));
@@ -251,7 +275,7 @@ pub async fn rotate_secret(
     actor: &Actor,
     id: &str,
 ) -> AppResult<EndpointWithSecret> {
-    let (row, _) = managed_endpoint(cx, actor, id).await?;
+    let row = managed_endpoint(cx, Manager::Member(actor), id).await?;
     let cipher = hooks.cipher()?;
     let secret = WebhookSecret::generate();
     let now = now_ms();

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::fan_out::{body, delivery_job};
-use super::managed_endpoint;
+use super::{Manager, managed_endpoint};
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db::webhook_deliveries::{AttemptRow, DeliveryRow};
 use crate::db::{self};
@@ -11,7 +11,6 @@ use crate::domain::webhook::DeliveryStatus;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::services::Ctx;
-use crate::services::access::Actor;
 use crate::services::page;
 
 /// The type of the message `POST /v1/webhooks/{id}/test` sends.
@@ -73,15 +72,15 @@ fn delivery(row: DeliveryRow, attempts: Vec<AttemptRow>) -> Delivery {
 /// A page of the endpoint's deliveries, newest first, each with its attempts.
 pub async fn list_deliveries(
     cx: &Ctx,
-    actor: &Actor,
+    manager: Manager<'_>,
     endpoint_id: &str,
     before_id: Option<&str>,
     limit: u32,
 ) -> AppResult<(Vec<Delivery>, Option<String>)> {
-    managed_endpoint(cx, actor, endpoint_id).await?;
+    managed_endpoint(cx, manager, endpoint_id).await?;
     let rows = db::webhook_deliveries::list_page(
         cx.db.read(),
-        &actor.tenant_id,
+        manager.tenant_id(),
         endpoint_id,
         before_id,
         page::fetch_size(limit),
@@ -112,20 +111,21 @@ fn disabled() -> AppError {
 /// Sends the delivery again now, under its `webhook-id`, whatever its status.
 pub async fn retry_delivery(
     cx: &Ctx,
-    actor: &Actor,
+    manager: Manager<'_>,
     endpoint_id: &str,
     delivery_id: &str,
 ) -> AppResult<Delivery> {
-    let (endpoint, _) = managed_endpoint(cx, actor, endpoint_id).await?;
+    let endpoint = managed_endpoint(cx, manager, endpoint_id).await?;
+    let tenant_id = manager.tenant_id();
     if endpoint.enabled == 0 {
         return Err(disabled());
     }
-    let row = db::webhook_deliveries::find(cx.db.read(), &actor.tenant_id, delivery_id)
+    let row = db::webhook_deliveries::find(cx.db.read(), tenant_id, delivery_id)
         .await?
         .filter(|d| d.endpoint_id == endpoint.id)
         .ok_or(AppError::NotFound("delivery"))?;
     let now = now_ms();
-    let mut tx = cx.begin_as(actor).await?;
+    let mut tx = cx.begin(tenant_id, manager.actor_id()).await?;
     db::webhook_deliveries::set_status(
         &mut *tx,
         &row.id,
@@ -135,12 +135,12 @@ pub async fn retry_delivery(
         now,
     )
     .await?;
-    let mut job = delivery_job(&actor.tenant_id, &row.id, row.attempts + 1, None);
+    let mut job = delivery_job(tenant_id, &row.id, row.attempts + 1, None);
     // A retry asked for by hand runs now even when a scheduled attempt is waiting.
     job.dedupe_key = None;
     tx.enqueue(job);
     tx.commit().await?;
-    let row = db::webhook_deliveries::find(cx.db.read(), &actor.tenant_id, delivery_id)
+    let row = db::webhook_deliveries::find(cx.db.read(), tenant_id, delivery_id)
         .await?
         .ok_or(AppError::NotFound("delivery"))?;
     let attempts =
@@ -149,8 +149,8 @@ pub async fn retry_delivery(
 }
 
 /// Queues a `webhook.test` message to this endpoint only.
-pub async fn send_test(cx: &Ctx, actor: &Actor, endpoint_id: &str) -> AppResult<Delivery> {
-    let (endpoint, _) = managed_endpoint(cx, actor, endpoint_id).await?;
+pub async fn send_test(cx: &Ctx, manager: Manager<'_>, endpoint_id: &str) -> AppResult<Delivery> {
+    let endpoint = managed_endpoint(cx, manager, endpoint_id).await?;
     if endpoint.enabled == 0 {
         return Err(disabled());
     }
@@ -162,7 +162,7 @@ pub async fn send_test(cx: &Ctx, actor: &Actor, endpoint_id: &str) -> AppResult<
     });
     let row = DeliveryRow {
         id: new_id(),
-        tenant_id: actor.tenant_id.clone(),
+        tenant_id: manager.tenant_id().to_string(),
         endpoint_id: endpoint.id.clone(),
         event_id: None,
         event_type: TEST_EVENT.to_string(),
@@ -173,9 +173,9 @@ pub async fn send_test(cx: &Ctx, actor: &Actor, endpoint_id: &str) -> AppResult<
         created_at: now,
         updated_at: now,
     };
-    let mut tx = cx.begin_as(actor).await?;
+    let mut tx = cx.begin(manager.tenant_id(), manager.actor_id()).await?;
     db::webhook_deliveries::insert(&mut *tx, &row).await?;
-    tx.enqueue(delivery_job(&actor.tenant_id, &row.id, 1, None));
+    tx.enqueue(delivery_job(manager.tenant_id(), &row.id, 1, None));
     tx.commit().await?;
     Ok(delivery(row, Vec::new()))
 }

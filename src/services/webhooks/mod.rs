@@ -25,22 +25,45 @@ use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 use crate::services::access::{self, Actor, WorkspaceAccess};
 
-/// The endpoint `id` and the caller's standing in its workspace, if they may manage it: not
-/// found for another tenant's endpoint or a workspace the caller is not in, forbidden for a
-/// member without the right to change the workspace (owners and admins have it).
-async fn managed_endpoint(
-    cx: &Ctx,
-    actor: &Actor,
-    id: &str,
-) -> AppResult<(EndpointRow, WorkspaceAccess)> {
-    let row = db::webhook_endpoints::find(cx.db.read(), &actor.tenant_id, id)
+/// Who manages webhooks: a member, whose role in the endpoint's workspace must allow it, or
+/// the tenant's operator (the secret key or an admin session), who manages every workspace's.
+#[derive(Debug, Clone, Copy)]
+pub enum Manager<'a> {
+    Member(&'a Actor),
+    Operator { tenant_id: &'a str },
+}
+
+impl Manager<'_> {
+    pub fn tenant_id(&self) -> &str {
+        match self {
+            Self::Member(actor) => &actor.tenant_id,
+            Self::Operator { tenant_id } => tenant_id,
+        }
+    }
+
+    /// The user the change is made by, for the activity log; none for the operator.
+    pub fn actor_id(&self) -> Option<&str> {
+        match self {
+            Self::Member(actor) => Some(&actor.user_id),
+            Self::Operator { .. } => None,
+        }
+    }
+}
+
+/// The endpoint `id`, if the manager may manage it: not found for another tenant's endpoint or
+/// a workspace the member is not in, forbidden for a member without the right to change the
+/// workspace (owners and admins have it).
+async fn managed_endpoint(cx: &Ctx, manager: Manager<'_>, id: &str) -> AppResult<EndpointRow> {
+    let row = db::webhook_endpoints::find(cx.db.read(), manager.tenant_id(), id)
         .await?
         .ok_or(AppError::NotFound("webhook"))?;
-    let access = access::workspace_access(cx, actor, &row.workspace_id)
-        .await
-        .map_err(|e| e.not_found_as("webhook"))?;
-    access.require(permission::WORKSPACE_UPDATE)?;
-    Ok((row, access))
+    if let Manager::Member(actor) = manager {
+        let access = access::workspace_access(cx, actor, &row.workspace_id)
+            .await
+            .map_err(|e| e.not_found_as("webhook"))?;
+        access.require(permission::WORKSPACE_UPDATE)?;
+    }
+    Ok(row)
 }
 
 /// The caller's standing in a workspace whose webhooks they want to manage.
