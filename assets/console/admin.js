@@ -2,7 +2,7 @@
 // session), then jobs, users, keys, webhooks, billing and health. Every call carries the admin
 // session's CSRF token; the server answers these routes only to the operator.
 
-import { admin, adminSignIn, adminSignOut, all, del, get, post } from './api.js';
+import { admin, adminSignIn, adminSignOut, all, del, get, post, session } from './api.js';
 import { errorBox, errorText, field, fmtDate, h, mount, toast } from './dom.js';
 import { navigate } from './router.js';
 
@@ -15,18 +15,22 @@ async function operatorSignIn({ root }, shell) {
   document.title = 'Operator sign-in · Kanri';
   const key = h('input', { type: 'password', name: 'secret_key', required: true, autocomplete: 'off', maxlength: 200 });
   const status = h('div');
+  const enter = async (secretKey) => {
+    try {
+      await adminSignIn(secretKey);
+      shell.redraw();
+      navigate('/app/admin/jobs', { replace: true });
+    } catch (err) { mount(status, errorBox(err)); }
+  };
+  // In single-tenant mode an operator named in KANRI_OPERATOR_EMAILS may use their own sign-in.
+  const asMember = session.user ? h('div', { class: 'or' },
+    h('p', { class: 'muted' }, 'Or, if this server names you as an operator:'),
+    h('button', { type: 'button', onclick: () => enter(null) }, `Continue as ${session.user.email}`)) : null;
   mount(root, h('form', {
     class: 'card narrow',
-    onsubmit: async (e) => {
-      e.preventDefault();
-      try {
-        await adminSignIn(key.value.trim());
-        shell.redraw();
-        navigate('/app/admin/jobs', { replace: true });
-      } catch (err) { mount(status, errorBox(err)); }
-    },
+    onsubmit: (e) => { e.preventDefault(); enter(key.value.trim()); },
   }, h('h1', {}, 'Operator sign-in'), field('Secret key', key, 'sk_live_…; exchanged for a 30-minute admin session'), status,
-  h('button', { class: 'primary', type: 'submit' }, 'Sign in')));
+  h('button', { class: 'primary', type: 'submit' }, 'Sign in'), asMember));
 }
 
 function nav(current) {

@@ -1,12 +1,15 @@
--- The console's operator sessions: a tenant's secret key exchanged for a short-lived token, so
--- the key itself never sits in a browser. A session ends with its key (revoked keys are joined
--- out on every lookup) and with its tenant.
+-- The console's operator sessions, exchanged for the tenant's secret key (so the key itself
+-- never sits in a browser) or, in single-tenant mode, for the signed-in account of an operator
+-- named in KANRI_OPERATOR_EMAILS. A session ends with what it was made from: a revoked key
+-- or a deleted account is joined out on every lookup (and cascades), and so is its tenant.
 CREATE TABLE admin_sessions (
     id          TEXT PRIMARY KEY,
     tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    key_id      TEXT NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+    key_id      TEXT REFERENCES api_keys (id) ON DELETE CASCADE,
+    user_id     TEXT REFERENCES users (id) ON DELETE CASCADE,
     token_hash  TEXT NOT NULL UNIQUE,
     created_at  BIGINT NOT NULL,
-    expires_at  BIGINT NOT NULL
+    expires_at  BIGINT NOT NULL,
+    CHECK ((key_id IS NULL) <> (user_id IS NULL))
 );
 CREATE INDEX admin_sessions_expires ON admin_sessions (expires_at);

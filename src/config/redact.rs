@@ -19,6 +19,7 @@ impl Config {
             "database_url": redact_url(self.database.url.expose()),
             "engine": self.database.engine,
             "multi_tenant": auth.multi_tenant,
+            "operator_emails": auth.operator_emails.join(","),
             "session_ttl_secs": auth.session_ttl.as_secs(),
             "invitation_ttl_secs": auth.invitation_ttl.as_secs(),
             "app_url": server.app_url,

@@ -135,7 +135,10 @@ impl Credentials {
         state: &AppState,
     ) -> Result<Option<ResolvedKey>, ApiError> {
         match (&self.key, &self.admin) {
-            (None, Some(token)) => Ok(Some(admin_sessions::authenticate(&state.cx, token).await?)),
+            (None, Some(token)) => Ok(Some(
+                admin_sessions::authenticate(&state.cx, &state.config.auth.operator_emails, token)
+                    .await?,
+            )),
             _ => self.resolve_key(state).await,
         }
     }

@@ -67,7 +67,8 @@ impl TryFrom<ApiKeyRow> for KeyInfo {
 /// The tenant and kind a presented key grants.
 #[derive(Debug, Clone)]
 pub struct ResolvedKey {
-    pub key_id: String,
+    /// The key presented; `None` for an operator's admin session made from their account.
+    pub key_id: Option<String>,
     pub tenant_id: String,
     pub kind: KeyKind,
 }
@@ -227,7 +228,7 @@ pub async fn resolve_key(cx: &Ctx, usage: &KeyUsage, raw: &str) -> AppResult<Res
         .ok_or(AppError::Unauthenticated(AuthFailure::InvalidApiKey))?;
     usage.record(&row.id);
     Ok(ResolvedKey {
-        key_id: row.id,
+        key_id: Some(row.id),
         tenant_id: row.tenant_id,
         kind: key.kind(),
     })

@@ -342,3 +342,109 @@ async fn two_cookie_sessions_never_share_an_idempotency_scope() {
         "the second user got the first one's workspace"
     );
 }
+
+/// The admin cookie a named operator gets by exchanging their own console sign-in, or the
+/// refusal's status and body.
+async fn account_admin_session(
+    app: &TestApp,
+    session: &str,
+    csrf: &str,
+) -> Result<String, (StatusCode, Value)> {
+    let res = app
+        .request(Method::POST, "/app/api/admin-session")
+        .header(COOKIE, session)
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    if res.status() == StatusCode::OK {
+        Ok(cookie(&res, "kanri_admin").0)
+    } else {
+        Err(read(res).await)
+    }
+}
+
+#[tokio::test]
+async fn in_single_tenant_mode_a_named_operator_opens_the_admin_with_their_own_sign_in() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth.operator_emails = vec!["ops@example.com".into()];
+    })
+    .await;
+    let (ops, ops_csrf) = console_sign_up(&app, "Ops@Example.com").await;
+    let (member, member_csrf) = console_sign_up(&app, "member@example.com").await;
+
+    // A member who is not named gets what a member without the key always gets.
+    let (status, body) = account_admin_session(&app, &member, &member_csrf)
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // Without the member's CSRF token, no session is used at all.
+    let (status, _) = account_admin_session(&app, &ops, "wrong")
+        .await
+        .unwrap_err();
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED);
+
+    let admin = account_admin_session(&app, &ops, &ops_csrf).await.unwrap();
+    let as_operator =
+        |method: Method, path: &str| app.request(method, path).header(COOKIE, admin.clone());
+    let res = as_operator(Method::GET, "/app/admin/keys")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, body) = read(
+        as_operator(Method::GET, "/v1/admin/keys")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for key in body["data"]["items"].as_array().unwrap() {
+        assert_eq!(key["tenant_id"], "default", "{key}");
+    }
+
+    // Deleting the account ends its admin session.
+    let ops_id = sqlx::query_scalar::<_, String>(
+        "SELECT id FROM users WHERE email_normalized = 'ops@example.com'",
+    )
+    .fetch_one(app.db.read())
+    .await
+    .unwrap();
+    kanri::services::accounts::delete_user(&app.cx, "default", &ops_id)
+        .await
+        .unwrap();
+    let res = as_operator(Method::GET, "/app/admin/keys")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let (status, _) = read(
+        as_operator(Method::GET, "/v1/admin/keys")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_session_made_from_an_account_ends_when_the_address_is_no_longer_an_operator() {
+    let (mut config, dir) = crate::helpers::test_config().await;
+    config.auth.operator_emails = vec!["ops@example.com".into()];
+    let app = TestApp::start(config, dir).await;
+    let (ops, csrf) = console_sign_up(&app, "ops@example.com").await;
+    let admin = account_admin_session(&app, &ops, &csrf).await.unwrap();
+    let (mut config, dir) = app.stop().await;
+    config.auth.operator_emails = Vec::new();
+    let app = TestApp::start(config, dir).await;
+    let res = app
+        .request(Method::GET, "/v1/admin/jobs/stats")
+        .header(COOKIE, admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

@@ -367,6 +367,33 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
     assert_eq!(status, StatusCode::OK);
     walk.mark("DELETE", "/v1/admin/users/{id}");
     assert_eq!(walk.new_kinds().await, ["user.deleted"]);
+    let (status, made) = read(
+        admin(Method::POST, "/v1/admin/keys")
+            .json(&json!({"kind": "publishable", "name": "web"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    walk.mark("POST", "/v1/admin/keys");
+    assert_eq!(walk.new_kinds().await, ["key.created"]);
+    let (status, _) = read(
+        admin(
+            Method::DELETE,
+            &format!(
+                "/v1/admin/keys/{}",
+                made["data"]["key"]["id"].as_str().unwrap()
+            ),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    walk.mark("DELETE", "/v1/admin/keys/{id}");
+    assert_eq!(walk.new_kinds().await, ["key.revoked"]);
 
     // Invitations.
     let invitation = id(&walk
@@ -717,6 +744,23 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
         &[],
     )
     .await;
+    // The operator's retry of the same delivery, with the secret key: no event either.
+    let (status, body) = read(
+        admin(
+            Method::POST,
+            &format!("/v1/admin/webhooks/{hook}/deliveries/{test}/retry"),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    walk.mark(
+        "POST",
+        "/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
+    );
+    assert!(walk.new_kinds().await.is_empty());
     walk.step(
         ("DELETE", "/v1/webhooks/{id}"),
         &format!("/v1/webhooks/{hook}"),

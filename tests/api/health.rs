@@ -204,6 +204,17 @@ async fn openapi_document_lists_every_route() {
         ("/v1/workspaces/{id}/usage", "get"),
         ("/v1/workspaces/{id}/usage/records", "get"),
         ("/v1/webhooks/stripe", "post"),
+        ("/v1/admin/keys", "get"),
+        ("/v1/admin/keys", "post"),
+        ("/v1/admin/keys/{id}", "delete"),
+        ("/v1/admin/webhooks", "get"),
+        ("/v1/admin/webhooks/{id}/deliveries", "get"),
+        (
+            "/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
+            "post",
+        ),
+        ("/v1/admin/workspaces", "get"),
+        ("/v1/admin/health", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

@@ -63,9 +63,11 @@ async fn shell(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
 
 async fn is_operator(state: &AppState, headers: &HeaderMap) -> bool {
     match cookie_session::read(headers, ADMIN_COOKIE) {
-        Some(token) => admin_sessions::authenticate(&state.cx, &token)
-            .await
-            .is_ok(),
+        Some(token) => {
+            admin_sessions::authenticate(&state.cx, &state.config.auth.operator_emails, &token)
+                .await
+                .is_ok()
+        }
         None => false,
     }
 }

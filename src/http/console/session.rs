@@ -40,9 +40,12 @@ pub struct SignedOut {
     pub signed_out: bool,
 }
 
+/// The tenant's secret key; or nothing, to use the signed-in member's own account when it is
+/// a named operator (`KANRI_OPERATOR_EMAILS`, single-tenant mode).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AdminSignIn {
-    pub secret_key: String,
+    pub secret_key: Option<String>,
 }
 
 type WithCookie<T> = ApiResult<(HeaderMap, Envelope<T>)>;
@@ -131,13 +134,28 @@ pub async fn sign_out(
     ))
 }
 
-/// Exchanges the tenant's secret key for an operator session.
+/// Exchanges the tenant's secret key, or a named operator's own sign-in, for an operator
+/// session.
 pub async fn admin_sign_in(
     State(state): State<AppState>,
+    user: Result<CurrentUser, ApiError>,
     Json(body): Json<AdminSignIn>,
 ) -> WithCookie<AdminSession> {
-    let key = tenants::resolve_key(&state.cx, &state.key_usage, body.secret_key.trim()).await?;
-    let started = admin_sessions::start(&state.cx, &key).await?;
+    let started = match body.secret_key.as_deref() {
+        Some(secret_key) => {
+            let key = tenants::resolve_key(&state.cx, &state.key_usage, secret_key.trim()).await?;
+            admin_sessions::start(&state.cx, &key).await?
+        }
+        None => {
+            let user = user?;
+            admin_sessions::start_for_account(
+                &state.cx,
+                &state.config.auth.operator_emails,
+                &user.0,
+            )
+            .await?
+        }
+    };
     let token = started.token.expose();
     let cookie = cookie_session::set(
         ADMIN_COOKIE,
