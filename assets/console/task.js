@@ -44,7 +44,7 @@ async function drawTask(root, taskId, onChange) {
     all(`${base}/comments`),
     all(`${base}/attachments`).catch(() => []),
     all(`/v1/projects/${encodeURIComponent(task.project_id)}/members`).catch(() => []),
-    get(`/v1/projects/${encodeURIComponent(task.project_id)}/activity?limit=100`).then((p) => p.items || []).catch(() => []),
+    all(`${base}/activity`).catch(() => []),
   ]);
   const names = new Map(members.map((m) => [m.user_id, m.name || m.email]));
 
@@ -104,7 +104,7 @@ async function drawTask(root, taskId, onChange) {
     fileList,
     h('div', { class: 'upload' }, fileInput, bar),
     h('h3', {}, 'Activity'),
-    h('ol', { class: 'activity muted' }, activity.filter((a) => a.subject_id === task.id || (a.payload && a.payload.task_id === task.id)).slice(0, 30)
+    h('ol', { class: 'activity muted' }, activity.slice(-30).reverse()
       .map((a) => h('li', {}, `${fmtDate(a.created_at, true)} · ${a.kind}${a.actor_id && names.get(a.actor_id) ? ` by ${names.get(a.actor_id)}` : ''}`))),
     h('p', {}, h('button', {
       class: 'danger',

@@ -99,6 +99,26 @@ pub async fn list_for_project<'c>(
     .await
 }
 
+/// A task's events after `after_id`, oldest first: its own and its comments' and attachments'.
+pub async fn list_for_task<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    task_id: &str,
+    after_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ActivityRow>> {
+    sqlx::query_as(
+        "SELECT id, workspace_id, project_id, actor_id, kind, subject_type, subject_id, payload, created_at
+         FROM activity WHERE task_id = $1 AND tenant_id = $2 AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(task_id)
+    .bind(tenant_id)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
 /// A tenant's events after `after_id`, oldest first: its audit log.
 pub async fn list_for_tenant<'c>(
     ex: impl Executor<'c, Database = Any>,

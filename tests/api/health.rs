@@ -215,6 +215,7 @@ async fn openapi_document_lists_every_route() {
         ),
         ("/v1/admin/workspaces", "get"),
         ("/v1/admin/health", "get"),
+        ("/v1/tasks/{id}/activity", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

@@ -691,3 +691,89 @@ async fn other_tenants_and_outsiders_get_404_everywhere() {
     assert_eq!(body["data"]["title"], "secret");
     assert_eq!(body["data"]["version"], 1);
 }
+
+#[tokio::test]
+async fn a_tasks_activity_holds_its_own_events_and_its_comments_only() {
+    let app = TestApp::spawn().await;
+    let b = board(&app).await;
+    let task = app
+        .create_task(&b.owner.token, &b.project, json!({"title": "Watched"}))
+        .await;
+    let id = task["id"].as_str().unwrap().to_string();
+    let other = app
+        .create_task(&b.owner.token, &b.project, json!({"title": "Elsewhere"}))
+        .await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/tasks/{id}"),
+            &b.member.token,
+            Some(json!({"status": "IN_PROGRESS"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/v1/tasks/{id}/comments"),
+            &b.member.token,
+            Some(json!({"content": "On it"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.call(
+        Method::PATCH,
+        &format!("/v1/tasks/{}", other["id"].as_str().unwrap()),
+        &b.owner.token,
+        Some(json!({"title": "Still elsewhere"})),
+    )
+    .await;
+
+    let path = format!("/v1/tasks/{id}/activity");
+    let (status, body) = app.call(Method::GET, &path, &b.viewer.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kinds: Vec<&str> = body["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["task.created", "task.updated", "comment.created"],
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["items"][1]["actor_id"],
+        b.member.user_id.as_str()
+    );
+
+    // Pages follow on.
+    let (_, first) = app
+        .call(
+            Method::GET,
+            &format!("{path}?limit=2"),
+            &b.viewer.token,
+            None,
+        )
+        .await;
+    let cursor = first["data"]["next_cursor"].as_str().unwrap();
+    let (_, rest) = app
+        .call(
+            Method::GET,
+            &format!("{path}?cursor={cursor}"),
+            &b.viewer.token,
+            None,
+        )
+        .await;
+    assert_eq!(rest["data"]["items"][0]["kind"], "comment.created");
+
+    // Someone outside the project gets the 404 an unknown task gets.
+    let outsider = app.register("outsider@example.com").await;
+    let (status, _) = app.call(Method::GET, &path, &outsider.token, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(Method::GET, "/v1/tasks/nope/activity", &b.owner.token, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

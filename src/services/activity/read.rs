@@ -60,6 +60,26 @@ pub async fn list_for_project(
     Ok((rows.into_iter().map(ActivityEvent::from).collect(), next))
 }
 
+/// A page of a task's events after `after_id`, oldest first (the caller checked access).
+pub async fn list_for_task(
+    cx: &Ctx,
+    tenant_id: &str,
+    task_id: &str,
+    after_id: i64,
+    limit: u32,
+) -> AppResult<(Vec<ActivityEvent>, Option<i64>)> {
+    let rows = db::activity::list_for_task(
+        cx.db.read(),
+        tenant_id,
+        task_id,
+        after_id,
+        page::fetch_size(limit),
+    )
+    .await?;
+    let (rows, next) = page::split(rows, limit, |r| r.id);
+    Ok((rows.into_iter().map(ActivityEvent::from).collect(), next))
+}
+
 /// A page of the tenant's events after `after_id`, oldest first: every change in every
 /// workspace, and the tenant-level ones (users, roles, keys). For the secret key only.
 pub async fn list_for_tenant(

@@ -134,6 +134,19 @@ pub async fn task_access(
     Ok((task, access))
 }
 
+/// A page of the task's activity (its changes, comments and attachments), oldest first.
+pub async fn activity(
+    cx: &Ctx,
+    actor: &Actor,
+    task_id: &str,
+    after_id: i64,
+    limit: u32,
+) -> AppResult<(Vec<crate::services::activity::ActivityEvent>, Option<i64>)> {
+    let (_, access) = task_access(cx, actor, task_id).await?;
+    access.require(permission::TASKS_READ)?;
+    crate::services::activity::list_for_task(cx, &actor.tenant_id, task_id, after_id, limit).await
+}
+
 pub async fn get(cx: &Ctx, actor: &Actor, task_id: &str) -> AppResult<Task> {
     let (_, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::TASKS_READ)?;

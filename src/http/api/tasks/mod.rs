@@ -3,7 +3,9 @@
 //!
 //! - `list.rs`: a project's task list, with its filters, sort and cursor.
 //! - `comments.rs`: a task's comments.
+//! - `activity.rs`: a task's activity.
 
+pub mod activity;
 pub mod comments;
 pub mod list;
 
@@ -27,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(bulk_status))
         .routes(routes!(get_task, update_task, delete_task))
         .routes(routes!(comments::list_comments, comments::create_comment))
+        .routes(routes!(activity::list_task_activity))
         .routes(routes!(comments::edit_comment, comments::delete_comment))
 }
 
