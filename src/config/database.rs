@@ -20,7 +20,14 @@ pub struct DatabaseConfig {
     /// Default: the embedded SQLite file `<data_dir>/kanri.db`.
     pub url: Secret<String>,
     pub engine: Engine,
+    /// `KANRI_DATABASE_MAX_CONNECTIONS`: the Postgres pool's size per instance, or the SQLite
+    /// read pool's (SQLite writes go through one connection whatever this says).
+    pub max_connections: u32,
 }
+
+/// Above this a pool only queues inside Postgres instead of here; N instances need
+/// N × this many of the server's `max_connections` (100 by default).
+const MAX_POOL: u32 = 500;
 
 impl DatabaseConfig {
     pub(super) fn from_raw(raw: &RawConfig) -> Result<Self, ConfigError> {
@@ -29,7 +36,18 @@ impl DatabaseConfig {
             None => Secret::new(default_sqlite_url(&raw.data_dir)),
         };
         let engine = engine_of(url.expose())?;
-        Ok(Self { url, engine })
+        let max_connections = raw.database_max_connections;
+        if !(1..=MAX_POOL).contains(&max_connections) {
+            return Err(invalid(
+                "KANRI_DATABASE_MAX_CONNECTIONS",
+                format!("must be 1–{MAX_POOL}"),
+            ));
+        }
+        Ok(Self {
+            url,
+            engine,
+            max_connections,
+        })
     }
 }
 
@@ -57,6 +75,23 @@ mod tests {
 
     fn raw() -> RawConfig {
         RawConfig::default()
+    }
+
+    #[test]
+    fn the_pool_size_is_a_setting_within_bounds() {
+        assert_eq!(
+            Config::from_raw(raw()).unwrap().database.max_connections,
+            16
+        );
+        let mut r = raw();
+        r.database_max_connections = 40;
+        assert_eq!(Config::from_raw(r).unwrap().database.max_connections, 40);
+        for bad in [0, 501] {
+            let mut r = raw();
+            r.database_max_connections = bad;
+            let err = Config::from_raw(r).unwrap_err().to_string();
+            assert!(err.contains("KANRI_DATABASE_MAX_CONNECTIONS"), "{err}");
+        }
     }
 
     #[test]

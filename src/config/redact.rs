@@ -18,6 +18,7 @@ impl Config {
             "data_dir": self.data_dir.display().to_string(),
             "database_url": redact_url(self.database.url.expose()),
             "engine": self.database.engine,
+            "database_max_connections": self.database.max_connections,
             "multi_tenant": auth.multi_tenant,
             "operator_emails": auth.operator_emails.join(","),
             "session_ttl_secs": auth.session_ttl.as_secs(),

@@ -68,7 +68,9 @@ impl Db {
             Engine::Sqlite => {
                 std::fs::create_dir_all(&config.data_dir)?;
                 let write = sqlite_pool(1, false).connect_with(options.clone()).await?;
-                let read = sqlite_pool(8, true).connect_with(options).await?;
+                let read = sqlite_pool(config.database.max_connections, true)
+                    .connect_with(options)
+                    .await?;
                 Ok(Self {
                     read,
                     write,
@@ -77,7 +79,7 @@ impl Db {
             }
             Engine::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(config.database.max_connections)
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(options)
                     .await?;

@@ -52,6 +52,10 @@ pub struct Search {
     embedder: Arc<dyn Embedder>,
     vectors: vectors::Vectors,
     query_vectors: moka::future::Cache<(String, String), Arc<Vec<f32>>>,
+    /// The typo fallback's word counts per scope, rebuilt after a minute: a word added since
+    /// is only not offered as a correction yet, and a correction whose word has gone finds
+    /// nothing and is not shown.
+    vocabularies: moka::future::Cache<crate::db::search::TaskScope, Arc<Vec<(String, usize)>>>,
     settings: SearchSettings,
 }
 
@@ -68,6 +72,10 @@ impl Search {
             query_vectors: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(3600))
+                .build(),
+            vocabularies: moka::future::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(Duration::from_secs(60))
                 .build(),
             settings,
         }

@@ -2,6 +2,7 @@
 //! typo-corrected retry when nothing matched.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::db::{self, search::TaskScope};
 use crate::domain::search_mode::SearchMode;
@@ -87,6 +88,22 @@ impl Search {
         if terms.is_empty() {
             return Ok(None);
         }
+        let vocabulary = self
+            .vocabularies
+            .try_get_with(scope.clone(), self.vocabulary(scope))
+            .await
+            .map_err(|e| match Arc::try_unwrap(e) {
+                Ok(e) => e,
+                Err(shared) => AppError::Internal(anyhow::anyhow!("{shared}")),
+            })?;
+        Ok(text_query::correct(
+            terms,
+            vocabulary.iter().map(|(w, c)| (w.as_str(), *c)),
+        ))
+    }
+
+    /// The words of the most recently updated tasks in scope, with how often each appears.
+    async fn vocabulary(&self, scope: &TaskScope) -> AppResult<Arc<Vec<(String, usize)>>> {
         let texts =
             db::search::vocabulary_texts(self.cx.db.read(), scope, VOCABULARY_TASKS).await?;
         let mut counts: HashMap<String, usize> = HashMap::new();
@@ -101,10 +118,7 @@ impl Search {
                 *counts.entry(word).or_default() += 1;
             }
         }
-        Ok(text_query::correct(
-            terms,
-            counts.iter().map(|(w, c)| (w.as_str(), *c)),
-        ))
+        Ok(Arc::new(counts.into_iter().collect()))
     }
 }
 
