@@ -102,9 +102,9 @@ pub async fn text_search(
         // project's tasks and probed the index once per task, so at 100,000 tasks a word
         // matching nothing took seconds.
         //
-        // Ranking costs a BM25 per match (60 ms for a word in 100,000 documents, 2–3 ms for 2,000), so only the
-        // newest `RANKED_MATCHES` matches in scope are ranked: the index walks documents
-        // newest first and stops there. A word that common says little about relevance, and
+        // Ranking costs a BM25 per match (60 ms for a word in 100,000 documents, 2–3 ms for
+        // 2,000), so only the newest `RANKED_MATCHES` matches in scope are ranked: the index
+        // walks documents newest first and stops there. A word that common says little about relevance, and
         // among equals the newer task is the likelier one.
         Engine::Sqlite => format!(
             "SELECT id, score FROM (

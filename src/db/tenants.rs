@@ -40,10 +40,10 @@ pub async fn list<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Result<Vec
 
 /// Takes the tenant row's write lock for the rest of the transaction (a portable no-op update),
 /// so checks across the tenant's rows (its last secret key) cannot race.
-pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
         .bind(id)
         .execute(ex)
         .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(())
 }

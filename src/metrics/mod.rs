@@ -159,6 +159,14 @@ pub async fn render(db: &Db) -> String {
     scrape::set_and_render(handle, jobs, db.pool_connections(), process::sample())
 }
 
+/// The key figures of `/metrics` (`summary::KEY_METRICS`) for the admin's health page: the
+/// process and pool gauges are sampled as a scrape would, but not the job gauges, whose
+/// all-tenant count query none of these figures needs.
+pub fn key_figures(db: &Db) -> std::collections::BTreeMap<String, f64> {
+    let text = scrape::set_and_render(install(), None, db.pool_connections(), process::sample());
+    summary::key_figures(&text, summary::KEY_METRICS)
+}
+
 /// One HTTP request answered.
 pub fn http_request(method: &str, route: &str, status: u16, elapsed: Duration) {
     let (method, route) = (method.to_string(), route.to_string());

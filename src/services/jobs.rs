@@ -1,6 +1,8 @@
 //! Job administration for operators (CLI, all tenants) and tenants (secret-key API, their own
 //! jobs): list, retry, cancel, queue depth.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -121,8 +123,8 @@ pub async fn stats(cx: &Ctx, tenant_id: Option<&str>) -> AppResult<Vec<(String, 
 pub async fn stats_by_kind(
     cx: &Ctx,
     tenant_id: Option<&str>,
-) -> AppResult<std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>>> {
-    let mut by_kind = std::collections::BTreeMap::<_, std::collections::BTreeMap<_, _>>::new();
+) -> AppResult<BTreeMap<String, BTreeMap<String, i64>>> {
+    let mut by_kind = BTreeMap::<_, BTreeMap<_, _>>::new();
     for (kind, state, n) in db::jobs::gauge_counts(cx.db.read(), tenant_id, now_ms()).await? {
         by_kind.entry(kind).or_default().insert(state, n);
     }

@@ -20,6 +20,37 @@ async fn as_operator(
     read(req.send().await.unwrap()).await
 }
 
+/// Creates a secret key with `operator_key`; returns the key and its id.
+async fn new_secret_key(app: &TestApp, operator_key: &str, name: &str) -> (String, String) {
+    let (status, body) = as_operator(
+        app,
+        operator_key,
+        Method::POST,
+        "/v1/admin/keys",
+        Some(json!({"kind": "secret", "name": name})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (
+        body["data"]["api_key"].as_str().unwrap().to_string(),
+        body["data"]["key"]["id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The id of a secret key of `operator_key`'s tenant other than `except`.
+async fn secret_key_other_than(app: &TestApp, operator_key: &str, except: &str) -> String {
+    let (_, body) = as_operator(app, operator_key, Method::GET, "/v1/admin/keys", None).await;
+    body["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "secret" && k["id"] != except)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
 async fn operator_creates_lists_and_revokes_keys_of_its_own_tenant_only() {
     let app = TestApp::spawn().await;
@@ -74,16 +105,7 @@ async fn operator_creates_lists_and_revokes_keys_of_its_own_tenant_only() {
     }
 
     // Another tenant's key id is not found, and nothing of it is revoked.
-    let (_, body) = as_operator(&app, &other.secret_key, Method::GET, "/v1/admin/keys", None).await;
-    let others_secret = body["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "secret")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let others_secret = secret_key_other_than(&app, &other.secret_key, "").await;
     let path = format!("/v1/admin/keys/{others_secret}");
     let (status, _) = as_operator(&app, &acme.secret_key, Method::DELETE, &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -109,16 +131,7 @@ async fn operator_creates_lists_and_revokes_keys_of_its_own_tenant_only() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Revoking the first secret key with the new one: it stops working at once.
-    let (_, body) = as_operator(&app, &new_key, Method::GET, "/v1/admin/keys", None).await;
-    let first_secret = body["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "secret" && k["id"] != new_id.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let first_secret = secret_key_other_than(&app, &new_key, &new_id).await;
     let (status, body) = as_operator(
         &app,
         &new_key,
@@ -168,26 +181,8 @@ async fn operator_creates_lists_and_revokes_keys_of_its_own_tenant_only() {
 async fn concurrent_revocations_never_revoke_the_last_secret_key() {
     let app = TestApp::spawn().await;
     let acme = app.create_tenant("Acme").await;
-    let (_, body) = as_operator(
-        &app,
-        &acme.secret_key,
-        Method::POST,
-        "/v1/admin/keys",
-        Some(json!({"kind": "secret", "name": "second"})),
-    )
-    .await;
-    let second_key = body["data"]["api_key"].as_str().unwrap().to_string();
-    let second_id = body["data"]["key"]["id"].as_str().unwrap().to_string();
-    let (_, body) = as_operator(&app, &acme.secret_key, Method::GET, "/v1/admin/keys", None).await;
-    let first_id = body["data"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "secret" && k["id"] != second_id.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (second_key, second_id) = new_secret_key(&app, &acme.secret_key, "second").await;
+    let first_id = secret_key_other_than(&app, &acme.secret_key, &second_id).await;
     // Each key revokes the other at the same moment: one may win, never both.
     let (revoke_second, revoke_first) = (
         format!("/v1/admin/keys/{second_id}"),

@@ -19,7 +19,6 @@ use crate::config::{Engine, StorageUrl};
 use crate::http::auth::SecretKey;
 use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::ApiResult;
-use crate::metrics::summary::{KEY_METRICS, key_figures};
 use crate::rate_limit::LimiterStats;
 use crate::services::jobs;
 
@@ -96,7 +95,7 @@ pub async fn admin_health(
     } else {
         BTreeMap::new()
     };
-    let metrics = key_figures(&crate::metrics::render(&state.cx.db).await, KEY_METRICS);
+    let metrics = crate::metrics::key_figures(&state.cx.db);
     Ok(Envelope::ok(Health {
         version: env!("CARGO_PKG_VERSION"),
         database: DatabaseHealth {

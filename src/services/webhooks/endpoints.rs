@@ -165,12 +165,7 @@ pub async fn list(
         page::fetch_size(limit),
     )
     .await?;
-    let (rows, next) = page::split(rows, limit, |r| r.id.clone());
-    let items = rows
-        .into_iter()
-        .map(Endpoint::try_from)
-        .collect::<AppResult<_>>()?;
-    Ok((items, next))
+    endpoint_page(rows, limit)
 }
 
 /// A page of every endpoint in the tenant, for its operator.
@@ -187,6 +182,11 @@ pub async fn list_all(
         page::fetch_size(limit),
     )
     .await?;
+    endpoint_page(rows, limit)
+}
+
+/// A page of endpoints from one more row than `limit`, and the next page's cursor.
+fn endpoint_page(rows: Vec<EndpointRow>, limit: u32) -> AppResult<(Vec<Endpoint>, Option<String>)> {
     let (rows, next) = page::split(rows, limit, |r| r.id.clone());
     let items = rows
         .into_iter()
