@@ -21,6 +21,8 @@ pub struct TaskScope {
     pub assignees: Vec<String>,
     pub kinds: Vec<String>,
     pub priorities: Vec<String>,
+    /// Tasks carrying any of these labels.
+    pub labels: Vec<String>,
 }
 
 /// Whether a query's scope columns may drive its plan.
@@ -35,7 +37,8 @@ impl TaskScope {
         !(self.statuses.is_empty()
             && self.assignees.is_empty()
             && self.kinds.is_empty()
-            && self.priorities.is_empty())
+            && self.priorities.is_empty()
+            && self.labels.is_empty())
     }
 
     /// ` AND t.tenant_id = $n AND t.project_id IN (…) …` with placeholders from `$first`, and
@@ -71,6 +74,17 @@ impl TaskScope {
                 binds.push(value);
             }
             sql.push_str(&format!(" AND {} IN ({})", column(name), marks.join(", ")));
+        }
+        if !self.labels.is_empty() {
+            let mut marks = Vec::with_capacity(self.labels.len());
+            for label in &self.labels {
+                marks.push(format!("${}", first + binds.len()));
+                binds.push(label);
+            }
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM task_labels tl WHERE tl.task_id = t.id AND tl.label_id IN ({}))",
+                marks.join(", ")
+            ));
         }
         (sql, binds)
     }

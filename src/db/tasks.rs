@@ -20,6 +20,13 @@ pub struct TaskRow {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The task this is a subtask of (same project).
+    pub parent_id: Option<String>,
+    pub estimate_minutes: Option<i64>,
+    /// The canonical repeat rule (`domain::recurrence`).
+    pub recurrence: Option<String>,
+    /// The occurrence completing this one created.
+    pub recurrence_next_id: Option<String>,
 }
 
 /// A task with what a reader needs next to it: the assignee's public fields and the number of
@@ -33,23 +40,47 @@ pub struct TaskDetail {
     pub assignee_image_url: Option<String>,
     pub comments_count: i64,
     pub attachments_count: i64,
+    pub subtasks_count: i64,
+    pub subtasks_done: i64,
+    /// Whether labels need loading (`db::labels::of_tasks`): most tasks have none.
+    pub labels_count: i64,
+    /// Finished time entries' total.
+    pub time_spent_ms: i64,
 }
 
-pub(crate) const DETAIL_SELECT: &str =
-    "SELECT t.id, t.tenant_id, t.project_id, t.title, t.description, t.status, t.type,
+/// The columns of a `TaskRow`, on the table aliased `t` (a macro, for `concat!`).
+macro_rules! row_columns {
+    () => {
+        "t.id, t.tenant_id, t.project_id, t.title, t.description, t.status, t.type,
         t.priority, t.assignee_id, t.due_date, t.position, t.created_by, t.completed_at, t.version,
-        t.created_at, t.updated_at,
+        t.created_at, t.updated_at, t.parent_id, t.estimate_minutes, t.recurrence,
+        t.recurrence_next_id"
+    };
+}
+
+pub(crate) const DETAIL_SELECT: &str = concat!(
+    "SELECT ",
+    row_columns!(),
+    ",
         u.name AS assignee_name, u.email AS assignee_email, u.image_url AS assignee_image_url,
         (SELECT COUNT(*) FROM comments c WHERE c.task_id = t.id) AS comments_count,
         (SELECT COUNT(*) FROM attachments a WHERE a.task_id = t.id AND a.deleted_at IS NULL)
-            AS attachments_count
-    FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id";
+            AS attachments_count,
+        (SELECT COUNT(*) FROM tasks s WHERE s.parent_id = t.id) AS subtasks_count,
+        (SELECT COUNT(*) FROM tasks s WHERE s.parent_id = t.id AND s.status = 'DONE')
+            AS subtasks_done,
+        (SELECT COUNT(*) FROM task_labels tl WHERE tl.task_id = t.id) AS labels_count,
+        (SELECT CAST(COALESCE(SUM(e.ended_at - e.started_at), 0) AS BIGINT) FROM time_entries e
+            WHERE e.task_id = t.id AND e.ended_at IS NOT NULL) AS time_spent_ms
+    FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id"
+);
 
 pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, t: &TaskRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO tasks (id, tenant_id, project_id, title, description, status, type, priority, assignee_id,
-                            due_date, position, created_by, completed_at, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                            due_date, position, created_by, completed_at, version, created_at, updated_at,
+                            parent_id, estimate_minutes, recurrence, recurrence_next_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(&t.id)
     .bind(&t.tenant_id)
@@ -67,6 +98,10 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, t: &TaskRow) -> s
     .bind(t.version)
     .bind(t.created_at)
     .bind(t.updated_at)
+    .bind(&t.parent_id)
+    .bind(t.estimate_minutes)
+    .bind(&t.recurrence)
+    .bind(&t.recurrence_next_id)
     .execute(ex)
     .await?;
     Ok(())
@@ -77,11 +112,11 @@ pub async fn find<'c>(
     tenant_id: &str,
     id: &str,
 ) -> sqlx::Result<Option<TaskRow>> {
-    sqlx::query_as(
-        "SELECT id, tenant_id, project_id, title, description, status, type, priority, assignee_id, due_date,
-                position, created_by, completed_at, version, created_at, updated_at
-         FROM tasks WHERE tenant_id = $1 AND id = $2",
-    )
+    sqlx::query_as(concat!(
+        "SELECT ",
+        row_columns!(),
+        " FROM tasks t WHERE t.tenant_id = $1 AND t.id = $2"
+    ))
     .bind(tenant_id)
     .bind(id)
     .fetch_optional(ex)
@@ -151,6 +186,9 @@ pub struct TaskChanges {
     pub due_date: Option<Option<i64>>,
     pub position: Option<String>,
     pub completed_at: Option<Option<i64>>,
+    pub parent_id: Option<Option<String>>,
+    pub estimate_minutes: Option<Option<i64>>,
+    pub recurrence: Option<Option<String>>,
 }
 
 /// Writes only the given fields and bumps the version. With `expected_version`, writes only if
@@ -174,6 +212,9 @@ pub async fn update<'c>(
             due_date = CASE WHEN $9 = 1 THEN $10 ELSE due_date END,
             position = COALESCE($11, position),
             completed_at = CASE WHEN $12 = 1 THEN $13 ELSE completed_at END,
+            parent_id = CASE WHEN $18 = 1 THEN $19 ELSE parent_id END,
+            estimate_minutes = CASE WHEN $20 = 1 THEN $21 ELSE estimate_minutes END,
+            recurrence = CASE WHEN $22 = 1 THEN $23 ELSE recurrence END,
             version = version + 1,
             updated_at = $14
          WHERE tenant_id = $15 AND id = $16 AND ($17 IS NULL OR version = $17)",
@@ -195,6 +236,12 @@ pub async fn update<'c>(
     .bind(tenant_id)
     .bind(id)
     .bind(expected_version)
+    .bind(i64::from(c.parent_id.is_some()))
+    .bind(c.parent_id.clone().flatten())
+    .bind(i64::from(c.estimate_minutes.is_some()))
+    .bind(c.estimate_minutes.flatten())
+    .bind(i64::from(c.recurrence.is_some()))
+    .bind(c.recurrence.clone().flatten())
     .execute(ex)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -281,6 +328,10 @@ pub struct TaskFilter {
     pub due_after: Option<i64>,
     /// A lower-cased `LIKE` pattern, already escaped and wrapped in `%`.
     pub text_pattern: Option<String>,
+    /// Tasks carrying this label.
+    pub label_id: Option<String>,
+    /// Subtasks of this task.
+    pub parent_id: Option<String>,
 }
 
 /// One page of a project's tasks: filtered, sorted by `sort` then id, starting after the
@@ -312,6 +363,8 @@ pub async fn list_page<'c>(
            AND ($7 IS NULL OR t.due_date < $7)
            AND ($8 IS NULL OR t.due_date > $8)
            AND ($9 IS NULL OR LOWER(t.title) LIKE $9 ESCAPE '\\' OR LOWER(COALESCE(t.description, '')) LIKE $9 ESCAPE '\\')
+           AND ($14 IS NULL OR EXISTS (SELECT 1 FROM task_labels tl WHERE tl.task_id = t.id AND tl.label_id = $14))
+           AND ($15 IS NULL OR t.parent_id = $15)
            AND ($10 = 0 OR {key} {cmp} $11 OR ({key} = $11 AND t.id {cmp} $12))
          ORDER BY {key} {dir}, t.id {dir}
          LIMIT $13"
@@ -336,6 +389,8 @@ pub async fn list_page<'c>(
     query
         .bind(after.map(|(_, id)| id.to_string()).unwrap_or_default())
         .bind(limit)
+        .bind(&filter.label_id)
+        .bind(&filter.parent_id)
         .fetch_all(ex)
         .await
 }
@@ -352,5 +407,38 @@ pub async fn lock<'c>(
         .bind(id)
         .execute(ex)
         .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A task's parent (`Some(None)`: a top-level task; `None`: no such task).
+pub async fn parent_of<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+) -> sqlx::Result<Option<Option<String>>> {
+    sqlx::query_scalar("SELECT parent_id FROM tasks WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Marks `id` as followed by the occurrence `next_id`, unless an occurrence was already
+/// created from it: whoever gets `true` creates it, so it is created once.
+pub async fn claim_next_occurrence<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    id: &str,
+    next_id: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE tasks SET recurrence_next_id = $1
+         WHERE tenant_id = $2 AND id = $3 AND recurrence_next_id IS NULL AND recurrence IS NOT NULL",
+    )
+    .bind(next_id)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(ex)
+    .await?;
     Ok(done.rows_affected() > 0)
 }

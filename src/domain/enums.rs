@@ -109,6 +109,41 @@ string_enum!(TaskType {
     Other => "OTHER",
 });
 
+string_enum!(
+    /// How one task relates to another, read from the first. `BLOCKED_BY` and `DUPLICATED_BY`
+    /// are `BLOCKS` and `DUPLICATES` seen from the other end, and are stored that way.
+    RelationKind {
+        Blocks => "BLOCKS",
+        BlockedBy => "BLOCKED_BY",
+        RelatesTo => "RELATES_TO",
+        Duplicates => "DUPLICATES",
+        DuplicatedBy => "DUPLICATED_BY",
+    }
+);
+
+impl RelationKind {
+    /// The stored form: `(kind, swapped)` — the other end's kind and whether the two tasks
+    /// trade places.
+    pub fn stored(self) -> (Self, bool) {
+        match self {
+            Self::BlockedBy => (Self::Blocks, true),
+            Self::DuplicatedBy => (Self::Duplicates, true),
+            k => (k, false),
+        }
+    }
+
+    /// The kind as the related task sees it.
+    pub fn inverse(self) -> Self {
+        match self {
+            Self::Blocks => Self::BlockedBy,
+            Self::BlockedBy => Self::Blocks,
+            Self::Duplicates => Self::DuplicatedBy,
+            Self::DuplicatedBy => Self::Duplicates,
+            Self::RelatesTo => Self::RelatesTo,
+        }
+    }
+}
+
 string_enum!(InvitationStatus {
     Pending => "PENDING",
     Accepted => "ACCEPTED",

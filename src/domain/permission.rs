@@ -24,6 +24,8 @@ pub const COMMENTS_READ: &str = "comments:read";
 pub const COMMENTS_CREATE: &str = "comments:create";
 /// Delete other people's comments.
 pub const COMMENTS_MODERATE: &str = "comments:moderate";
+/// Create, rename, recolour and delete the workspace's labels.
+pub const LABELS_MANAGE: &str = "labels:manage";
 
 pub const ALL: &[&str] = &[
     WORKSPACE_READ,
@@ -44,6 +46,7 @@ pub const ALL: &[&str] = &[
     COMMENTS_READ,
     COMMENTS_CREATE,
     COMMENTS_MODERATE,
+    LABELS_MANAGE,
 ];
 
 /// Does any pattern grant `permission`? `*` grants everything, `res:*` every action on `res`.
@@ -68,6 +71,7 @@ pub fn role_grants(role: WorkspaceRole) -> &'static [&'static str] {
             "projects:*",
             "tasks:*",
             "comments:*",
+            "labels:*",
         ],
         WorkspaceRole::Member => &[
             WORKSPACE_READ,
@@ -75,6 +79,7 @@ pub fn role_grants(role: WorkspaceRole) -> &'static [&'static str] {
             "tasks:*",
             COMMENTS_READ,
             COMMENTS_CREATE,
+            LABELS_MANAGE,
         ],
         WorkspaceRole::Viewer => &[WORKSPACE_READ, MEMBERS_READ, TASKS_READ, COMMENTS_READ],
     }

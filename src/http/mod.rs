@@ -87,6 +87,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::invitations::routes())
         .merge(api::projects::routes())
         .merge(api::tasks::routes())
+        .merge(api::labels::routes())
         .merge(api::attachments::routes())
         .merge(api::webhooks::routes())
         .merge(api::webhook_endpoints::routes())

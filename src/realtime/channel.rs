@@ -122,6 +122,14 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         | K::TaskAssigned
         | K::TaskMoved
         | K::TaskUnassigned
+        | K::TaskRelationAdded
+        | K::TaskRelationRemoved
+        | K::TimeEntryCreated
+        | K::TimeEntryStopped
+        | K::TimeEntryDeleted
+        | K::LabelCreated
+        | K::LabelUpdated
+        | K::LabelDeleted
         | K::CommentCreated
         | K::CommentUpdated
         | K::CommentDeleted

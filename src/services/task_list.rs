@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::services::Ctx;
 use crate::services::access::{self, Actor};
 use crate::services::page;
-use crate::services::tasks::Task;
+use crate::services::tasks::{Task, present};
 
 /// A list's sort: field and direction, from `position`, `-due_date`, `priority`, …
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +63,8 @@ pub struct ListQuery<'a> {
     pub due_after: Option<&'a str>,
     pub q: Option<&'a str>,
     pub sort: Option<&'a str>,
+    pub label_id: Option<&'a str>,
+    pub parent_id: Option<&'a str>,
 }
 
 fn like_pattern(q: &str) -> String {
@@ -118,10 +120,13 @@ pub async fn list(
         due_before: due_before.flatten(),
         due_after: due_after.flatten(),
         text_pattern: query.q.filter(|q| !q.trim().is_empty()).map(like_pattern),
+        label_id: query.label_id.map(str::to_string),
+        parent_id: query.parent_id.map(str::to_string),
     };
+    let mut conn = cx.db.read().acquire().await?;
     let after = cursor.as_ref().map(|c| (&c.key, c.id.as_str()));
     let rows = db::tasks::list_page(
-        cx.db.read(),
+        &mut *conn,
         &actor.tenant_id,
         project_id,
         &filter,
@@ -136,7 +141,7 @@ pub async fn list(
         key: sort.field.key_of(&r.task, sort.descending),
         id: r.task.id.clone(),
     });
-    Ok((rows.into_iter().map(Task::from).collect(), next))
+    Ok((present(&mut conn, &actor.tenant_id, rows).await?, next))
 }
 
 #[cfg(test)]

@@ -527,6 +527,91 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
         &["comment.deleted"],
     )
     .await;
+    // Labels, relations, time.
+    let label = id(&walk
+        .step(
+            ("POST", "/v1/workspaces/{id}/labels"),
+            &format!("/v1/workspaces/{ws}/labels"),
+            &owner_token,
+            Some(json!({"name": "launch", "color": "#1f883d"})),
+            &["label.created"],
+        )
+        .await);
+    walk.step(
+        ("PATCH", "/v1/labels/{id}"),
+        &format!("/v1/labels/{label}"),
+        &owner_token,
+        Some(json!({"name": "launch-week"})),
+        &["label.updated"],
+    )
+    .await;
+    let blocker = id(&walk
+        .step(
+            ("POST", "/v1/projects/{id}/tasks"),
+            &format!("/v1/projects/{project}/tasks"),
+            &owner_token,
+            Some(json!({"title": "Book the venue", "label_ids": [label]})),
+            &["task.created"],
+        )
+        .await);
+    let relation = id(&walk
+        .step(
+            ("POST", "/v1/tasks/{id}/relations"),
+            &format!("/v1/tasks/{blocker}/relations"),
+            &owner_token,
+            Some(json!({"task_id": task, "kind": "blocks"})),
+            &["task.relation_added"],
+        )
+        .await);
+    walk.step(
+        ("DELETE", "/v1/tasks/{id}/relations/{relation_id}"),
+        &format!("/v1/tasks/{task}/relations/{relation}"),
+        &owner_token,
+        None,
+        &["task.relation_removed"],
+    )
+    .await;
+    let entry = id(&walk
+        .step(
+            ("POST", "/v1/tasks/{id}/time-entries"),
+            &format!("/v1/tasks/{task}/time-entries"),
+            &owner_token,
+            Some(json!({"duration_seconds": 1800})),
+            &["time_entry.created"],
+        )
+        .await);
+    walk.step(
+        ("DELETE", "/v1/time-entries/{id}"),
+        &format!("/v1/time-entries/{entry}"),
+        &owner_token,
+        None,
+        &["time_entry.deleted"],
+    )
+    .await;
+    walk.step(
+        ("POST", "/v1/tasks/{id}/timer/start"),
+        &format!("/v1/tasks/{task}/timer/start"),
+        &owner_token,
+        None,
+        &["time_entry.created"],
+    )
+    .await;
+    walk.step(
+        ("POST", "/v1/tasks/{id}/timer/stop"),
+        &format!("/v1/tasks/{task}/timer/stop"),
+        &owner_token,
+        None,
+        &["time_entry.stopped"],
+    )
+    .await;
+    walk.step(
+        ("DELETE", "/v1/labels/{id}"),
+        &format!("/v1/labels/{label}"),
+        &owner_token,
+        None,
+        &["label.deleted"],
+    )
+    .await;
     let boundary = "kanri-coverage";
     let upload = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"

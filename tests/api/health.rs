@@ -216,6 +216,19 @@ async fn openapi_document_lists_every_route() {
         ("/v1/admin/workspaces", "get"),
         ("/v1/admin/health", "get"),
         ("/v1/tasks/{id}/activity", "get"),
+        ("/v1/workspaces/{id}/labels", "get"),
+        ("/v1/workspaces/{id}/labels", "post"),
+        ("/v1/labels/{id}", "patch"),
+        ("/v1/labels/{id}", "delete"),
+        ("/v1/tasks/{id}/relations", "get"),
+        ("/v1/tasks/{id}/relations", "post"),
+        ("/v1/tasks/{id}/relations/{relation_id}", "delete"),
+        ("/v1/tasks/{id}/time-entries", "get"),
+        ("/v1/tasks/{id}/time-entries", "post"),
+        ("/v1/tasks/{id}/timer/start", "post"),
+        ("/v1/tasks/{id}/timer/stop", "post"),
+        ("/v1/time-entries/{id}", "delete"),
+        ("/v1/projects/{id}/time", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -239,7 +252,8 @@ async fn openapi_document_lists_every_route() {
             .replace("{workspaceId}", "w")
             .replace("{projectId}", "p")
             .replace("{taskId}", "t")
-            .replace("{delivery_id}", "d");
+            .replace("{delivery_id}", "d")
+            .replace("{relation_id}", "r");
         let res = app
             .request(
                 Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),

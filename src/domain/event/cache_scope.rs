@@ -26,7 +26,12 @@ impl DomainEvent {
             | E::CommentUpdated { at, .. }
             | E::CommentDeleted { at, .. }
             | E::AttachmentCreated { at, .. }
-            | E::AttachmentDeleted { at, .. } => Some(CacheScope::Project(at.project_id.clone())),
+            | E::AttachmentDeleted { at, .. }
+            | E::TimeEntryCreated { at, .. }
+            | E::TimeEntryStopped { at, .. }
+            | E::TimeEntryDeleted { at, .. } => Some(CacheScope::Project(at.project_id.clone())),
+            // Relations are not in cached reads; their tasks' lists are unchanged.
+            E::TaskRelationAdded { .. } | E::TaskRelationRemoved { .. } => None,
             // Project lists depend on the workspace's projects and on who belongs to what.
             E::ProjectCreated { at, .. }
             | E::ProjectUpdated { at, .. }
@@ -43,7 +48,11 @@ impl DomainEvent {
             | E::MemberLeft { workspace_id, .. }
             | E::InvitationAccepted { workspace_id, .. }
             | E::WorkspaceUpdated { workspace_id, .. }
-            | E::WorkspaceDeleted { workspace_id } => {
+            | E::WorkspaceDeleted { workspace_id }
+            // Task lists show their tasks' labels.
+            | E::LabelCreated { workspace_id, .. }
+            | E::LabelUpdated { workspace_id, .. }
+            | E::LabelDeleted { workspace_id, .. } => {
                 Some(CacheScope::Workspace(workspace_id.clone()))
             }
             // Cached results show users' names and pictures.

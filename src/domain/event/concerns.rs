@@ -18,6 +18,13 @@ impl DomainEvent {
             E::AttachmentCreated { attachment, .. } | E::AttachmentDeleted { attachment, .. } => {
                 Some(&attachment.task_id)
             }
+            E::TaskRelationAdded { relation, .. } | E::TaskRelationRemoved { relation, .. } => {
+                Some(&relation.task_id)
+            }
+            E::TimeEntryCreated { entry, .. }
+            | E::TimeEntryStopped { entry, .. }
+            | E::TimeEntryDeleted { entry, .. } => Some(&entry.task_id),
+            E::LabelCreated { .. } | E::LabelUpdated { .. } | E::LabelDeleted { .. } => None,
             E::ProjectCreated { .. }
             | E::ProjectUpdated { .. }
             | E::ProjectArchived { .. }

@@ -80,6 +80,14 @@ impl DomainEvent {
             }
             // The update's own event (`task.assigned`) carries its jobs.
             E::TaskUnassigned { .. }
+            | E::TaskRelationAdded { .. }
+            | E::TaskRelationRemoved { .. }
+            | E::TimeEntryCreated { .. }
+            | E::TimeEntryStopped { .. }
+            | E::TimeEntryDeleted { .. }
+            | E::LabelCreated { .. }
+            | E::LabelUpdated { .. }
+            | E::LabelDeleted { .. }
             | E::CommentCreated { .. }
             | E::CommentUpdated { .. }
             | E::CommentDeleted { .. }

@@ -44,6 +44,14 @@ wire_enum!(
         TaskMoved => "task.moved",
         TaskUnassigned => "task.unassigned",
         TaskDeleted => "task.deleted",
+        TaskRelationAdded => "task.relation_added",
+        TaskRelationRemoved => "task.relation_removed",
+        TimeEntryCreated => "time_entry.created",
+        TimeEntryStopped => "time_entry.stopped",
+        TimeEntryDeleted => "time_entry.deleted",
+        LabelCreated => "label.created",
+        LabelUpdated => "label.updated",
+        LabelDeleted => "label.deleted",
         CommentCreated => "comment.created",
         CommentUpdated => "comment.updated",
         CommentDeleted => "comment.deleted",
@@ -92,6 +100,8 @@ wire_enum!(
     Subject {
         Task => "task",
         Comment => "comment",
+        TimeEntry => "time_entry",
+        Label => "label",
         Attachment => "attachment",
         Project => "project",
         User => "user",
@@ -109,9 +119,10 @@ impl EventKind {
     pub fn subject(self) -> Subject {
         use EventKind::*;
         match self {
-            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskUnassigned | TaskDeleted => {
-                Subject::Task
-            }
+            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskUnassigned | TaskDeleted
+            | TaskRelationAdded | TaskRelationRemoved => Subject::Task,
+            TimeEntryCreated | TimeEntryStopped | TimeEntryDeleted => Subject::TimeEntry,
+            LabelCreated | LabelUpdated | LabelDeleted => Subject::Label,
             CommentCreated | CommentUpdated | CommentDeleted => Subject::Comment,
             AttachmentCreated | AttachmentDeleted => Subject::Attachment,
             ProjectCreated | ProjectUpdated | ProjectArchived | ProjectUnarchived
@@ -137,7 +148,7 @@ impl EventKind {
         match self {
             TaskDeleted | CommentDeleted | AttachmentDeleted | ProjectDeleted
             | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | WebhookDeleted
-            | PlanDeleted => true,
+            | PlanDeleted | TimeEntryDeleted | LabelDeleted => true,
             TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskUnassigned
             | CommentCreated | CommentUpdated | AttachmentCreated | ProjectCreated
             | ProjectUpdated | ProjectArchived | ProjectUnarchived | ProjectMemberAdded
@@ -146,7 +157,8 @@ impl EventKind {
             | InvitationRejected | WorkspaceCreated | WorkspaceUpdated | RoleCreated
             | RoleUpdated | KeyCreated | UserCreated | UserUpdated | UserPasswordChanged
             | WebhookCreated | WebhookUpdated | WebhookDisabled | PlanCreated | PlanUpdated
-            | SubscriptionUpdated => false,
+            | SubscriptionUpdated | TaskRelationAdded | TaskRelationRemoved | TimeEntryCreated
+            | TimeEntryStopped | LabelCreated | LabelUpdated => false,
         }
     }
 }

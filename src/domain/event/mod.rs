@@ -16,7 +16,7 @@ pub use effects::FollowUp;
 pub use kind::{EventKind, Subject};
 
 use crate::domain::billing::SubscriptionStatus;
-use crate::domain::enums::{TaskStatus, WorkspaceRole};
+use crate::domain::enums::{RelationKind, TaskStatus, WorkspaceRole};
 
 /// Where in a workspace a project-level change happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +57,25 @@ pub struct AttachmentFacts {
     pub size_bytes: i64,
 }
 
+/// A time entry as events describe it; `ended_at` is `None` while its timer runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeEntryFacts {
+    pub id: String,
+    pub task_id: String,
+    pub user_id: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+/// A relation between two tasks, read from `task_id` (the task it was added or removed on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationFacts {
+    pub id: String,
+    pub task_id: String,
+    pub related_id: String,
+    pub kind: RelationKind,
+}
+
 /// Files of a task or project marked deleted with it: their purge follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detached {
@@ -89,6 +108,27 @@ pub enum DomainEvent {
         task_id: String,
         title: String,
         files: Detached,
+    },
+    TaskRelationAdded {
+        at: InProject,
+        relation: RelationFacts,
+    },
+    TaskRelationRemoved {
+        at: InProject,
+        relation: RelationFacts,
+    },
+    /// A logged entry, or a timer started.
+    TimeEntryCreated {
+        at: InProject,
+        entry: TimeEntryFacts,
+    },
+    TimeEntryStopped {
+        at: InProject,
+        entry: TimeEntryFacts,
+    },
+    TimeEntryDeleted {
+        at: InProject,
+        entry: TimeEntryFacts,
     },
     CommentCreated {
         at: InProject,
@@ -200,6 +240,24 @@ pub enum DomainEvent {
     WorkspaceDeleted {
         workspace_id: String,
     },
+    LabelCreated {
+        workspace_id: String,
+        label_id: String,
+        name: String,
+        color: String,
+    },
+    LabelUpdated {
+        workspace_id: String,
+        label_id: String,
+        name: String,
+        color: String,
+    },
+    /// Its tasks lose it with it.
+    LabelDeleted {
+        workspace_id: String,
+        label_id: String,
+        name: String,
+    },
     RoleCreated {
         role_id: String,
         name: String,
@@ -286,6 +344,14 @@ impl DomainEvent {
             E::TaskMoved(_) => K::TaskMoved,
             E::TaskUnassigned { .. } => K::TaskUnassigned,
             E::TaskDeleted { .. } => K::TaskDeleted,
+            E::TaskRelationAdded { .. } => K::TaskRelationAdded,
+            E::TaskRelationRemoved { .. } => K::TaskRelationRemoved,
+            E::TimeEntryCreated { .. } => K::TimeEntryCreated,
+            E::TimeEntryStopped { .. } => K::TimeEntryStopped,
+            E::TimeEntryDeleted { .. } => K::TimeEntryDeleted,
+            E::LabelCreated { .. } => K::LabelCreated,
+            E::LabelUpdated { .. } => K::LabelUpdated,
+            E::LabelDeleted { .. } => K::LabelDeleted,
             E::CommentCreated { .. } => K::CommentCreated,
             E::CommentUpdated { .. } => K::CommentUpdated,
             E::CommentDeleted { .. } => K::CommentDeleted,

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{AttachmentFacts, DomainEvent, TaskChange, TaskFacts};
+use super::{AttachmentFacts, DomainEvent, RelationFacts, TaskChange, TaskFacts, TimeEntryFacts};
 use crate::clock::to_rfc3339;
 
 impl DomainEvent {
@@ -22,6 +22,16 @@ impl DomainEvent {
                 payload
             }
             E::TaskDeleted { task_id, title, .. } => json!({"id": task_id, "title": title}),
+            E::TaskRelationAdded { relation, .. } | E::TaskRelationRemoved { relation, .. } => {
+                relation_json(relation)
+            }
+            E::TimeEntryCreated { entry, .. }
+            | E::TimeEntryStopped { entry, .. }
+            | E::TimeEntryDeleted { entry, .. } => time_entry_json(entry),
+            E::LabelCreated { name, color, .. } | E::LabelUpdated { name, color, .. } => {
+                json!({"name": name, "color": color})
+            }
+            E::LabelDeleted { name, .. } => json!({"name": name}),
             E::CommentCreated { task_id, .. }
             | E::CommentUpdated { task_id, .. }
             | E::CommentDeleted { task_id, .. } => json!({"task_id": task_id}),
@@ -86,6 +96,21 @@ fn change_json(c: &TaskChange) -> Value {
     let mut payload = task_json(&c.task);
     payload["changes"] = json!(c.changes);
     payload
+}
+
+fn relation_json(r: &RelationFacts) -> Value {
+    json!({"id": r.id, "task_id": r.task_id, "related_task_id": r.related_id, "kind": r.kind})
+}
+
+fn time_entry_json(e: &TimeEntryFacts) -> Value {
+    json!({
+        "id": e.id,
+        "task_id": e.task_id,
+        "user_id": e.user_id,
+        "started_at": to_rfc3339(e.started_at),
+        "ended_at": e.ended_at.map(to_rfc3339),
+        "duration_seconds": e.ended_at.map(|end| (end - e.started_at) / 1000),
+    })
 }
 
 fn attachment_json(a: &AttachmentFacts) -> Value {

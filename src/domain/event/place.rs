@@ -13,6 +13,11 @@ impl DomainEvent {
             | E::TaskMoved(TaskChange { at, .. })
             | E::TaskUnassigned { at, .. }
             | E::TaskDeleted { at, .. }
+            | E::TaskRelationAdded { at, .. }
+            | E::TaskRelationRemoved { at, .. }
+            | E::TimeEntryCreated { at, .. }
+            | E::TimeEntryStopped { at, .. }
+            | E::TimeEntryDeleted { at, .. }
             | E::CommentCreated { at, .. }
             | E::CommentUpdated { at, .. }
             | E::CommentDeleted { at, .. }
@@ -39,7 +44,10 @@ impl DomainEvent {
             | E::WebhookUpdated { workspace_id, .. }
             | E::WebhookDeleted { workspace_id, .. }
             | E::WebhookDisabled { workspace_id, .. }
-            | E::SubscriptionUpdated { workspace_id, .. } => (Some(workspace_id), None),
+            | E::SubscriptionUpdated { workspace_id, .. }
+            | E::LabelCreated { workspace_id, .. }
+            | E::LabelUpdated { workspace_id, .. }
+            | E::LabelDeleted { workspace_id, .. } => (Some(workspace_id), None),
             E::WorkspaceDeleted { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
@@ -63,6 +71,15 @@ impl DomainEvent {
             E::TaskCreated { task, .. } | E::TaskUnassigned { task, .. } => &task.id,
             E::TaskUpdated(c) | E::TaskAssigned(c) | E::TaskMoved(c) => &c.task.id,
             E::TaskDeleted { task_id, .. } => task_id,
+            E::TaskRelationAdded { relation, .. } | E::TaskRelationRemoved { relation, .. } => {
+                &relation.task_id
+            }
+            E::TimeEntryCreated { entry, .. }
+            | E::TimeEntryStopped { entry, .. }
+            | E::TimeEntryDeleted { entry, .. } => &entry.id,
+            E::LabelCreated { label_id, .. }
+            | E::LabelUpdated { label_id, .. }
+            | E::LabelDeleted { label_id, .. } => label_id,
             E::CommentCreated { comment_id, .. }
             | E::CommentUpdated { comment_id, .. }
             | E::CommentDeleted { comment_id, .. } => comment_id,

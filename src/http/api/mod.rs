@@ -16,6 +16,7 @@ pub mod billing;
 pub mod docs;
 pub mod health;
 pub mod invitations;
+pub mod labels;
 pub mod metrics;
 pub mod plans;
 pub mod projects;

@@ -102,6 +102,8 @@ async fn enrich(
             }),
         Subject::Task
         | Subject::Attachment
+        | Subject::TimeEntry
+        | Subject::Label
         | Subject::Invitation
         | Subject::Workspace
         | Subject::Role

@@ -43,6 +43,9 @@ pub struct SearchFilters {
     /// LOW, MEDIUM, HIGH.
     #[schema(value_type = Option<Vec<String>>)]
     pub priority: Option<OneOrMany>,
+    /// Label ids: tasks carrying any of them.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub label: Option<OneOrMany>,
 }
 
 /// Parses every filter field into `scope`, recording each mistake in `v`.
@@ -59,6 +62,13 @@ pub(super) fn narrow(v: &mut Validator, filters: &SearchFilters, scope: &mut Tas
     scope.assignees = filter(v, "filters.assignee", &filters.assignee, |f, s| {
         if s.is_empty() || s.len() > 64 {
             Err(FieldError::new(f, "must be user ids"))
+        } else {
+            Ok(s.to_string())
+        }
+    });
+    scope.labels = filter(v, "filters.label", &filters.label, |f, s| {
+        if s.is_empty() || s.len() > 64 {
+            Err(FieldError::new(f, "must be label ids"))
         } else {
             Ok(s.to_string())
         }

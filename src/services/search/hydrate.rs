@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::db::{self, search::TaskScope};
 use crate::domain::search_mode::SearchMode;
 use crate::error::AppResult;
-use crate::services::tasks::Task;
+use crate::services::tasks::{Task, present};
 
 use super::Search;
 
@@ -53,12 +53,13 @@ impl Search {
         // Fetch a little more than a page at a time: a few of the ids may be gone.
         for chunk in ranked.chunks(limit + 10) {
             let ids: Vec<String> = chunk.iter().map(|(id, _, _)| id.clone()).collect();
-            let mut details: HashMap<String, Task> =
-                db::search::details_in_scope(self.cx.db.read(), scope, &ids)
-                    .await?
-                    .into_iter()
-                    .map(|d| (d.task.id.clone(), Task::from(d)))
-                    .collect();
+            let mut conn = self.cx.db.read().acquire().await?;
+            let found = db::search::details_in_scope(&mut *conn, scope, &ids).await?;
+            let mut details: HashMap<String, Task> = present(&mut conn, &scope.tenant_id, found)
+                .await?
+                .into_iter()
+                .map(|t| (t.id.clone(), t))
+                .collect();
             for (id, score, matched) in chunk {
                 if let Some(task) = details.remove(id) {
                     items.push(SearchHit {

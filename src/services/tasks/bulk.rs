@@ -1,7 +1,7 @@
 //! One status for up to 100 tasks of a project, all or nothing.
 
 use super::placement::completed_at;
-use super::{Task, facts, get_unchecked, in_project};
+use super::{Task, facts, get_unchecked, in_project, recurrence};
 use crate::clock::now_ms;
 use crate::db;
 use crate::db::tasks::TaskChanges;
@@ -48,16 +48,21 @@ pub async fn bulk_status(
             ..TaskChanges::default()
         };
         db::tasks::update(&mut *tx, &actor.tenant_id, id, &changes, None, now).await?;
+        let was_done = task.status == TaskStatus::Done;
         // The event shows the task as it was, with its new status: a bulk change sends
         // nothing else, so nothing else moved.
-        let mut task = facts(&task);
-        task.status = status;
+        let mut done = task;
+        done.status = status;
+        let task = facts(&done);
         tx.record(DomainEvent::TaskUpdated(TaskChange {
             at: in_project(&access),
             previous_due_date: task.due_date,
             task,
             changes: vec!["status"],
         }));
+        if !was_done {
+            recurrence::follow(&mut tx, &access, &done, now).await?;
+        }
     }
     tx.commit().await?;
     let mut out = Vec::with_capacity(task_ids.len());

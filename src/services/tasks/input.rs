@@ -4,6 +4,7 @@ use crate::clock::parse_time;
 use crate::db;
 use crate::db::tasks::TaskChanges;
 use crate::domain::enums::{Priority, TaskStatus, TaskType};
+use crate::domain::recurrence::Recurrence;
 use crate::domain::task::{Title, parse_text};
 use crate::domain::{FieldError, Validator};
 use crate::error::AppResult;
@@ -24,9 +25,25 @@ pub struct TaskInput<'a> {
     pub before_id: Option<&'a str>,
     /// Update only if the stored version is still this one.
     pub version: Option<i64>,
+    /// Make it a subtask of this task (same project); `Some(None)` makes it top-level.
+    pub parent_id: Option<Option<&'a str>>,
+    /// Replace its labels with these (the workspace's label ids).
+    pub label_ids: Option<&'a [String]>,
+    pub estimate_minutes: Option<Option<i64>>,
+    /// An RRULE subset; `Some(None)` stops the repeat.
+    pub recurrence: Option<Option<&'a str>>,
 }
 
-pub(super) fn parse_changes(input: &TaskInput<'_>) -> AppResult<TaskChanges> {
+pub const MAX_LABELS_PER_TASK: usize = 20;
+const MAX_ESTIMATE_MINUTES: i64 = 1_000_000;
+
+/// What a client sent, checked: the row's changes and, when sent, the label set.
+pub(super) struct Parsed {
+    pub changes: TaskChanges,
+    pub labels: Option<Vec<String>>,
+}
+
+pub(super) fn parse_changes(input: &TaskInput<'_>) -> AppResult<Parsed> {
     let mut v = Validator::default();
     let title = input.title.map(|t| v.field(Title::parse("title", t)));
     let description = input
@@ -42,6 +59,34 @@ pub(super) fn parse_changes(input: &TaskInput<'_>) -> AppResult<TaskChanges> {
     let due = input
         .due_date
         .map(|d| d.map(|d| v.field(parse_time("due_date", d))));
+    let estimate = input.estimate_minutes.map(|e| {
+        e.and_then(|m| {
+            v.field(
+                (0..=MAX_ESTIMATE_MINUTES)
+                    .contains(&m)
+                    .then_some(m)
+                    .ok_or_else(|| {
+                        FieldError::new("estimate_minutes", "must be 0–1000000 minutes")
+                    }),
+            )
+        })
+    });
+    let recurrence = input.recurrence.map(|r| {
+        r.and_then(|r| v.field(Recurrence::parse("recurrence", r)))
+            .map(|r| r.to_rule())
+    });
+    let labels = input.label_ids.map(|ids| {
+        let mut ids: Vec<String> = ids.iter().map(|id| id.trim().to_string()).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() > MAX_LABELS_PER_TASK || ids.iter().any(|id| id.is_empty() || id.len() > 64) {
+            v.field::<()>(Err(FieldError::new(
+                "label_ids",
+                "must list at most 20 label ids",
+            )));
+        }
+        ids
+    });
     if input.after_id.is_some() && input.before_id.is_some() {
         v.field::<()>(Err(FieldError::new(
             "after_id",
@@ -49,7 +94,7 @@ pub(super) fn parse_changes(input: &TaskInput<'_>) -> AppResult<TaskChanges> {
         )));
     }
     v.finish()?;
-    Ok(TaskChanges {
+    let changes = TaskChanges {
         title: title.flatten().map(|t| t.as_str().to_string()),
         description: description.map(|d| d.and_then(Option::flatten)),
         status: status.flatten(),
@@ -59,10 +104,14 @@ pub(super) fn parse_changes(input: &TaskInput<'_>) -> AppResult<TaskChanges> {
         due_date: due.map(Option::flatten),
         position: None,
         completed_at: None,
-    })
+        parent_id: input.parent_id.map(|p| p.map(str::to_string)),
+        estimate_minutes: estimate,
+        recurrence,
+    };
+    Ok(Parsed { changes, labels })
 }
 
-pub(super) fn changed_fields(c: &TaskChanges) -> Vec<&'static str> {
+pub(super) fn changed_fields(c: &TaskChanges, labels: bool) -> Vec<&'static str> {
     [
         ("title", c.title.is_some()),
         ("description", c.description.is_some()),
@@ -72,6 +121,10 @@ pub(super) fn changed_fields(c: &TaskChanges) -> Vec<&'static str> {
         ("assignee_id", c.assignee_id.is_some()),
         ("due_date", c.due_date.is_some()),
         ("position", c.position.is_some()),
+        ("parent_id", c.parent_id.is_some()),
+        ("labels", labels),
+        ("estimate_minutes", c.estimate_minutes.is_some()),
+        ("recurrence", c.recurrence.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))
@@ -88,6 +141,19 @@ pub(super) async fn check_assignee(
         && !db::project_members::is_member(&mut *conn, project_id, user_id).await?
     {
         return Err(FieldError::new("assignee_id", "must be a member of the project").into());
+    }
+    Ok(())
+}
+
+/// Labels must be the workspace's.
+pub(super) async fn check_labels(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: &str,
+    ids: &[String],
+) -> AppResult<()> {
+    let found = db::labels::count_in_workspace(&mut *conn, workspace_id, ids).await?;
+    if usize::try_from(found).ok() != Some(ids.len()) {
+        return Err(FieldError::new("label_ids", "must be labels of this workspace").into());
     }
     Ok(())
 }

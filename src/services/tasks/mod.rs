@@ -6,6 +6,9 @@
 mod bulk;
 mod input;
 mod placement;
+mod recurrence;
+pub mod relations;
+mod subtasks;
 mod write;
 
 pub use bulk::{MAX_BULK, bulk_status};
@@ -32,6 +35,21 @@ pub struct Assignee {
     pub image_url: Option<String>,
 }
 
+/// A label as a task shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskLabel {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+}
+
+/// How far a task's subtasks have got.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct SubtaskProgress {
+    pub total: i64,
+    pub done: i64,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: String,
@@ -52,6 +70,18 @@ pub struct Task {
     pub comments_count: i64,
     /// Files attached to the task (`GET /v1/tasks/{id}/attachments` lists them).
     pub attachments_count: i64,
+    /// The task this is a subtask of.
+    pub parent_id: Option<String>,
+    pub subtasks: SubtaskProgress,
+    /// The workspace labels on the task, by name.
+    pub labels: Vec<TaskLabel>,
+    pub estimate_minutes: Option<i64>,
+    /// Finished time entries' total (`GET /v1/tasks/{id}/time-entries`).
+    pub time_spent_seconds: i64,
+    /// The repeat rule (an RFC 5545 RRULE subset): completing the task creates the next one.
+    pub recurrence: Option<String>,
+    /// The occurrence that completing this one created.
+    pub next_occurrence_id: Option<String>,
     /// Increases with every change; send it back as `version` to update only if unchanged.
     pub version: i64,
     pub created_at: String,
@@ -86,6 +116,16 @@ impl From<TaskDetail> for Task {
             completed_at: t.completed_at.map(to_rfc3339),
             comments_count: d.comments_count,
             attachments_count: d.attachments_count,
+            parent_id: t.parent_id,
+            subtasks: SubtaskProgress {
+                total: d.subtasks_count,
+                done: d.subtasks_done,
+            },
+            labels: Vec::new(),
+            estimate_minutes: t.estimate_minutes,
+            time_spent_seconds: d.time_spent_ms / 1000,
+            recurrence: t.recurrence,
+            next_occurrence_id: t.recurrence_next_id,
             version: t.version,
             created_at: to_rfc3339(t.created_at),
             updated_at: to_rfc3339(t.updated_at),
@@ -111,11 +151,53 @@ pub(super) fn in_project(access: &ProjectAccess) -> InProject {
     }
 }
 
-pub(super) async fn get_unchecked(cx: &Ctx, tenant_id: &str, task_id: &str) -> AppResult<Task> {
-    db::tasks::find_detail(cx.db.read(), tenant_id, task_id)
+/// Tasks as clients see them: the rows with their labels, loaded in one query for the tasks
+/// that have any.
+pub(crate) async fn present(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    details: Vec<TaskDetail>,
+) -> AppResult<Vec<Task>> {
+    let labelled: Vec<&str> = details
+        .iter()
+        .filter(|d| d.labels_count > 0)
+        .map(|d| d.task.id.as_str())
+        .collect();
+    let mut labels = db::labels::of_tasks(&mut *conn, tenant_id, &labelled).await?;
+    let mut tasks: Vec<Task> = details.into_iter().map(Task::from).collect();
+    if !labels.is_empty() {
+        for task in &mut tasks {
+            task.labels = labels
+                .extract_if(.., |l| l.task_id == task.id)
+                .map(|l| TaskLabel {
+                    id: l.id,
+                    name: l.name,
+                    color: l.color,
+                })
+                .collect();
+        }
+    }
+    Ok(tasks)
+}
+
+/// One task as clients see it, read on `conn`.
+pub(super) async fn present_one(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    task_id: &str,
+) -> AppResult<Task> {
+    let detail = db::tasks::find_detail(&mut *conn, tenant_id, task_id)
         .await?
-        .map(Task::from)
-        .ok_or(AppError::NotFound("task"))
+        .ok_or(AppError::NotFound("task"))?;
+    Ok(present(conn, tenant_id, vec![detail])
+        .await?
+        .pop()
+        .expect("one in, one out"))
+}
+
+pub(super) async fn get_unchecked(cx: &Ctx, tenant_id: &str, task_id: &str) -> AppResult<Task> {
+    let mut conn = cx.db.read().acquire().await?;
+    present_one(&mut conn, tenant_id, task_id).await
 }
 
 /// The project a task is in, and the caller's standing there. Not found when the caller may

@@ -1,9 +1,12 @@
 //! Creating, updating (and moving) and deleting one task, each in one unit of work that
 //! records its event.
 
-use super::input::{TaskInput, changed_fields, check_assignee, parse_changes};
+use super::input::{
+    Parsed, TaskInput, changed_fields, check_assignee, check_labels, parse_changes,
+};
 use super::placement::{completed_at, place};
-use super::{Task, facts, get_unchecked, in_project, task_access};
+use super::subtasks::check_parent;
+use super::{Task, facts, get_unchecked, in_project, present_one, recurrence, task_access};
 use crate::clock::now_ms;
 use crate::db;
 use crate::db::tasks::TaskRow;
@@ -29,13 +32,20 @@ pub async fn create(
     if input.title.is_none() {
         return Err(FieldError::new("title", "is required").into());
     }
-    let changes = parse_changes(&input)?;
+    let Parsed { changes, labels } = parse_changes(&input)?;
     let now = now_ms();
     let mut tx = cx.begin_as(actor).await?;
     // Serialises appends per project so two creates never take the same last position.
     db::projects::lock(&mut *tx, &actor.tenant_id, project_id).await?;
     let assignee = changes.assignee_id.clone().flatten();
     check_assignee(&mut tx, project_id, assignee.as_deref()).await?;
+    let parent_id = changes.parent_id.clone().flatten();
+    if let Some(parent) = &parent_id {
+        check_parent(&mut tx, &actor.tenant_id, project_id, None, parent).await?;
+    }
+    if let Some(labels) = &labels {
+        check_labels(&mut tx, &access.workspace.workspace_id, labels).await?;
+    }
     let position = place(
         &mut tx,
         &actor.tenant_id,
@@ -62,17 +72,24 @@ pub async fn create(
         version: 1,
         created_at: now,
         updated_at: now,
+        parent_id,
+        estimate_minutes: changes.estimate_minutes.flatten(),
+        recurrence: changes.recurrence.flatten(),
+        recurrence_next_id: None,
     };
     db::tasks::insert(&mut *tx, &row).await?;
+    if let Some(labels) = &labels {
+        db::labels::set_for_task(&mut tx, &actor.tenant_id, &row.id, labels).await?;
+    }
     tx.record(DomainEvent::TaskCreated {
         at: in_project(&access),
         task: facts(&row),
     });
+    if row.status == TaskStatus::Done {
+        recurrence::follow(&mut tx, &access, &row, now).await?;
+    }
     // Read back on the transaction: the answer is kept with the change for a keyed retry.
-    let task = db::tasks::find_detail(&mut *tx, &actor.tenant_id, &row.id)
-        .await?
-        .map(Task::from)
-        .ok_or(AppError::NotFound("task"))?;
+    let task = present_one(&mut tx, &actor.tenant_id, &row.id).await?;
     tx.created(&task)?;
     tx.commit().await?;
     Ok(task)
@@ -88,7 +105,10 @@ pub async fn update(
 ) -> AppResult<Task> {
     let (_, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::TASKS_UPDATE)?;
-    let mut changes = parse_changes(&input)?;
+    let Parsed {
+        mut changes,
+        labels,
+    } = parse_changes(&input)?;
     let now = now_ms();
     let mut tx = cx.begin_as(actor).await?;
     // Lock before reading, so the assignment, due-date and completion decisions below are made
@@ -101,6 +121,16 @@ pub async fn update(
         .ok_or(AppError::NotFound("task"))?;
     if let Some(Some(assignee)) = &changes.assignee_id {
         check_assignee(&mut tx, &current.project_id, Some(assignee)).await?;
+    }
+    if let Some(Some(parent)) = &changes.parent_id {
+        // Parent changes in a project wait for each other, so two cannot close a loop.
+        db::projects::lock(&mut *tx, &actor.tenant_id, &current.project_id).await?;
+        let project = current.project_id.as_str();
+        check_parent(&mut tx, &actor.tenant_id, project, Some(task_id), parent).await?;
+    }
+    if let Some(labels) = &labels {
+        check_labels(&mut tx, &access.workspace.workspace_id, labels).await?;
+        db::labels::set_for_task(&mut tx, &actor.tenant_id, task_id, labels).await?;
     }
     if input.after_id.is_some() || input.before_id.is_some() {
         if input.after_id == Some(task_id) || input.before_id == Some(task_id) {
@@ -140,7 +170,7 @@ pub async fn update(
     let change = TaskChange {
         at: in_project(&access),
         task: facts(&updated),
-        changes: changed_fields(&changes),
+        changes: changed_fields(&changes, labels.is_some()),
         previous_due_date: current.due_date,
     };
     let reassigned = changes.assignee_id.is_some() && updated.assignee_id != current.assignee_id;
@@ -162,6 +192,9 @@ pub async fn update(
     });
     if let Some(event) = unassigned {
         tx.record(event);
+    }
+    if current.status != TaskStatus::Done {
+        recurrence::follow(&mut tx, &access, &updated, now).await?;
     }
     tx.commit().await?;
     get_unchecked(cx, &actor.tenant_id, task_id).await

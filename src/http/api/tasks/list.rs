@@ -46,6 +46,10 @@ pub struct TaskListParams {
     pub due_after: Option<String>,
     /// Text the title or description contains (case-insensitive).
     pub q: Option<String>,
+    /// Tasks carrying this label.
+    pub label_id: Option<String>,
+    /// Subtasks of this task.
+    pub parent_id: Option<String>,
 }
 
 impl TaskListParams {
@@ -59,6 +63,8 @@ impl TaskListParams {
             due_after: self.due_after.as_deref(),
             q: self.q.as_deref(),
             sort: self.sort.as_deref(),
+            label_id: self.label_id.as_deref(),
+            parent_id: self.parent_id.as_deref(),
         }
     }
 
@@ -76,6 +82,8 @@ impl TaskListParams {
             due_before,
             due_after,
             q,
+            label_id,
+            parent_id,
         } = self;
         [
             cursor,
@@ -87,6 +95,8 @@ impl TaskListParams {
             due_before,
             due_after,
             q,
+            label_id,
+            parent_id,
         ]
         .into_iter()
         .fold(lookup.part(limit.to_string().as_str()), |l, p| {

@@ -4,10 +4,14 @@
 //! - `list.rs`: a project's task list, with its filters, sort and cursor.
 //! - `comments.rs`: a task's comments.
 //! - `activity.rs`: a task's activity.
+//! - `relations.rs`: how a task relates to others.
+//! - `time.rs`: time entries, timers and totals.
 
 pub mod activity;
 pub mod comments;
 pub mod list;
+pub mod relations;
+pub mod time;
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -31,6 +35,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(comments::list_comments, comments::create_comment))
         .routes(routes!(activity::list_task_activity))
         .routes(routes!(comments::edit_comment, comments::delete_comment))
+        .routes(routes!(relations::list_relations, relations::add_relation))
+        .routes(routes!(relations::remove_relation))
+        .routes(routes!(time::list_time_entries, time::log_time))
+        .routes(routes!(time::start_timer))
+        .routes(routes!(time::stop_timer))
+        .routes(routes!(time::delete_time_entry))
+        .routes(routes!(time::project_time))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -55,6 +66,15 @@ pub struct CreateTask {
     pub after_id: Option<String>,
     /// …or before this one.
     pub before_id: Option<String>,
+    /// Make it a subtask of this task (same project).
+    pub parent_id: Option<String>,
+    /// The workspace labels it carries (at most 20).
+    pub label_ids: Option<Vec<String>>,
+    /// 0–1000000.
+    pub estimate_minutes: Option<i64>,
+    /// Repeat rule, an RFC 5545 RRULE subset: `FREQ=DAILY|WEEKLY|MONTHLY|YEARLY` with
+    /// `INTERVAL`, `BYDAY` (weekly), `BYMONTHDAY` (monthly) and `UNTIL`.
+    pub recurrence: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,6 +103,19 @@ pub struct UpdateTask {
     pub before_id: Option<String>,
     /// Apply only if the task is still at this version (else 409 `version_conflict`).
     pub version: Option<i64>,
+    /// `null` makes it a top-level task.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<Option<String>>,
+    /// Replaces its labels.
+    pub label_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub estimate_minutes: Option<Option<i64>>,
+    /// `null` stops the repeat.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub recurrence: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -114,6 +147,10 @@ pub async fn create_task(
         after_id: body.after_id.as_deref(),
         before_id: body.before_id.as_deref(),
         version: None,
+        parent_id: body.parent_id.as_deref().map(Some),
+        label_ids: body.label_ids.as_deref(),
+        estimate_minutes: body.estimate_minutes.map(Some),
+        recurrence: body.recurrence.as_deref().map(Some),
     };
     Ok(Envelope::created(
         tasks::create(&state.cx, &user.actor(), &project_id, input).await?,
@@ -178,6 +215,10 @@ pub async fn update_task(
         after_id: body.after_id.as_deref(),
         before_id: body.before_id.as_deref(),
         version: body.version,
+        parent_id: body.parent_id.as_ref().map(|p| p.as_deref()),
+        label_ids: body.label_ids.as_deref(),
+        estimate_minutes: body.estimate_minutes,
+        recurrence: body.recurrence.as_ref().map(|r| r.as_deref()),
     };
     Ok(Envelope::ok(
         tasks::update(&state.cx, &user.actor(), &id, input).await?,
