@@ -40,7 +40,8 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    /// Its status, code and message, as the envelope shows them.
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, String) {
         use StatusCode as S;
         match self {
             Self::App(app) => match app {

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod mcp;
 pub mod metrics;
 mod openapi_doc;
 pub mod pagination;
@@ -120,6 +121,7 @@ pub fn router(mut state: AppState) -> Router {
     state.openapi = Bytes::from(doc.to_json().expect("the OpenAPI document serialises"));
     let config = state.config.clone();
     routes
+        .nest_service("/mcp", mcp::service(state.clone()))
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Innermost, so the handler runs in the request's usage-metering scope.

@@ -20,6 +20,7 @@ mod jobs;
 mod labels;
 mod mail;
 mod matrix;
+mod mcp;
 mod metrics;
 mod openapi_contract;
 mod outgoing_webhooks;
