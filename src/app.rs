@@ -44,6 +44,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// Per-tenant and auth-surface rate limits (Redis when configured, else in process).
     pub limiter: Limiter,
+    /// Verifies an outside identity provider's session JWTs, when one is configured.
+    pub external_jwt: Option<Arc<crate::services::external_jwt::ExternalJwt>>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -91,9 +93,16 @@ impl App {
             config.search.settings.clone(),
         ));
         let limiter = Limiter::from_config(&config.cache)?;
+        let external_jwt = match &config.identity.external_jwt {
+            Some(c) => Some(Arc::new(crate::services::external_jwt::ExternalJwt::new(
+                c.clone(),
+            )?)),
+            None => None,
+        };
         Ok(Self {
             state: AppState {
                 limiter,
+                external_jwt,
                 realtime,
                 config: Arc::new(config),
                 queue,

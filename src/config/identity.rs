@@ -13,6 +13,80 @@ pub struct IdentityConfig {
     /// Signs identity-provider webhooks (`KANRI_IDENTITY_WEBHOOK_SECRET`, `whsec_<base64>`,
     /// Svix's format); webhooks answer 503 without it.
     pub webhook_key: Option<WebhookKey>,
+    /// Session JWTs of an outside identity provider accepted as bearer tokens
+    /// (`KANRI_EXTERNAL_JWT_*`); `None` accepts only Kanri's own sessions.
+    pub external_jwt: Option<ExternalJwtConfig>,
+}
+
+/// Who issues the outside session tokens, where its signing keys are, and who they are for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalJwtConfig {
+    /// The exact `iss` claim (`KANRI_EXTERNAL_JWT_ISSUER`), e.g. `https://clerk.example.com`.
+    pub issuer: String,
+    /// The JSON Web Key Set (`KANRI_EXTERNAL_JWT_JWKS_URL`, default
+    /// `{issuer}/.well-known/jwks.json`).
+    pub jwks_url: String,
+    /// When set (`KANRI_EXTERNAL_JWT_AUDIENCE`), a token's `aud` must include it.
+    pub audience: Option<String>,
+    /// The least time between two fetches of the key set (60 s; not a setting — tests
+    /// shorten it to see a rotation at once).
+    pub min_refetch: std::time::Duration,
+}
+
+/// An https URL, or http on a loopback host (a provider running beside the server, in tests
+/// and development).
+fn check_url(key: &'static str, value: &str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(value.trim()).map_err(|e| invalid(key, format!("not a URL: {e}")))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(invalid(
+                key,
+                "must be an https URL (http only on localhost)",
+            ));
+        }
+    }
+    if url.host_str().is_none() {
+        return Err(invalid(key, "has no host"));
+    }
+    Ok(value.trim().trim_end_matches('/').to_string())
+}
+
+impl ExternalJwtConfig {
+    fn from_raw(raw: &RawConfig) -> Result<Option<Self>, ConfigError> {
+        let Some(issuer) = raw
+            .external_jwt_issuer
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+        else {
+            if raw.external_jwt_jwks_url.is_some() || raw.external_jwt_audience.is_some() {
+                return Err(invalid(
+                    "KANRI_EXTERNAL_JWT_ISSUER",
+                    "is required with KANRI_EXTERNAL_JWT_JWKS_URL or KANRI_EXTERNAL_JWT_AUDIENCE",
+                ));
+            }
+            return Ok(None);
+        };
+        let issuer = check_url("KANRI_EXTERNAL_JWT_ISSUER", issuer)?;
+        let jwks_url = match raw.external_jwt_jwks_url.as_deref() {
+            Some(url) => check_url("KANRI_EXTERNAL_JWT_JWKS_URL", url)?,
+            None => format!("{issuer}/.well-known/jwks.json"),
+        };
+        let audience = raw
+            .external_jwt_audience
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
+        Ok(Some(Self {
+            issuer,
+            jwks_url,
+            audience,
+            min_refetch: std::time::Duration::from_secs(60),
+        }))
+    }
 }
 
 /// The signing key of `KANRI_IDENTITY_WEBHOOK_SECRET`: `whsec_` and the key in base64, held
@@ -51,7 +125,10 @@ impl IdentityConfig {
             ),
             None => None,
         };
-        Ok(Self { webhook_key })
+        Ok(Self {
+            webhook_key,
+            external_jwt: ExternalJwtConfig::from_raw(raw)?,
+        })
     }
 }
 
@@ -62,6 +139,38 @@ mod tests {
 
     fn raw() -> RawConfig {
         RawConfig::default()
+    }
+
+    #[test]
+    fn external_jwt_settings_are_checked() {
+        let load = |issuer: Option<&str>, jwks: Option<&str>| {
+            let mut r = raw();
+            r.external_jwt_issuer = issuer.map(str::to_string);
+            r.external_jwt_jwks_url = jwks.map(str::to_string);
+            Config::from_raw(r).map(|c| c.identity.external_jwt)
+        };
+        assert_eq!(load(None, None).unwrap(), None);
+        let found = load(Some("https://clerk.example.com/"), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.issuer, "https://clerk.example.com");
+        assert_eq!(
+            found.jwks_url,
+            "https://clerk.example.com/.well-known/jwks.json"
+        );
+        assert!(load(Some("http://127.0.0.1:9000"), None).is_ok());
+        for (issuer, jwks) in [
+            (Some("http://clerk.example.com"), None),
+            (Some("not a url"), None),
+            (None, Some("https://x.example.com/jwks")),
+            (
+                Some("https://clerk.example.com"),
+                Some("ftp://x.example.com"),
+            ),
+        ] {
+            let err = load(issuer, jwks).unwrap_err().to_string();
+            assert!(err.contains("KANRI_EXTERNAL_JWT_"), "{err}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::error::{AppError, AuthFailure};
 use crate::services::access::Actor;
 use crate::services::accounts::{self, SessionUser};
 use crate::services::admin_sessions;
+use crate::services::external_jwt::{self, ExternalJwt};
 use crate::services::tenants::{self, ResolvedKey};
 
 const X_API_KEY: &str = "x-api-key";
@@ -207,13 +208,38 @@ impl FromRequestParts<AppState> for CurrentUser {
                 None => AuthFailure::MissingAuth,
             }));
         };
-        let session = accounts::authenticate(&state.cx, token).await?;
+        let session = match &state.external_jwt {
+            Some(verifier) if external_jwt::looks_like_jwt(token) => {
+                external_session(state, verifier, token, key.as_ref()).await?
+            }
+            _ => accounts::authenticate(&state.cx, token).await?,
+        };
         if key.is_some_and(|k| k.tenant_id != session.tenant_id) {
             return Err(reject(AuthFailure::InvalidToken));
         }
         charge_tenant(parts, state, &session.tenant_id).await?;
         Ok(Self(session))
     }
+}
+
+/// The user an outside provider's session token stands for: in the tenant of the key sent
+/// beside it, or the default tenant in single-tenant mode.
+async fn external_session(
+    state: &AppState,
+    verifier: &ExternalJwt,
+    token: &str,
+    key: Option<&ResolvedKey>,
+) -> Result<SessionUser, ApiError> {
+    let claims = verifier.verify(token).await.map_err(reject)?;
+    let tenant_id = match key {
+        Some(key) => key.tenant_id.clone(),
+        None if !state.config.auth.multi_tenant => DEFAULT_TENANT_ID.to_string(),
+        None => return Err(reject(AuthFailure::MissingAuth)),
+    };
+    Ok(
+        accounts::authenticate_external(&state.cx, &tenant_id, &claims.sub, claims.sid.as_deref())
+            .await?,
+    )
 }
 
 /// A server-side caller holding its tenant's secret key.

@@ -182,6 +182,25 @@ pub async fn authenticate(cx: &Ctx, raw_token: &str) -> AppResult<SessionUser> {
     })
 }
 
+/// The user identity sync created for an outside provider's subject `sub`, signed in by that
+/// provider's session token (already verified). Not yet synced is an invalid token: the
+/// provider's webhook creates the user.
+pub async fn authenticate_external(
+    cx: &Ctx,
+    tenant_id: &str,
+    sub: &str,
+    provider_session: Option<&str>,
+) -> AppResult<SessionUser> {
+    let user = db::users::find_by_external_id(cx.db.read(), tenant_id, sub)
+        .await?
+        .ok_or(AppError::Unauthenticated(AuthFailure::InvalidToken))?;
+    Ok(SessionUser {
+        session_id: format!("external:{}", provider_session.unwrap_or(sub)),
+        tenant_id: tenant_id.to_string(),
+        user: user.into(),
+    })
+}
+
 pub async fn logout(cx: &Ctx, session: &SessionUser) -> AppResult<()> {
     db::sessions::delete(cx.db.write(), &session.tenant_id, &session.session_id).await?;
     Ok(())

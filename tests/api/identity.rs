@@ -12,9 +12,9 @@ use sha2::Sha256;
 
 use crate::helpers::{PASSWORD, TestApp, expect_error, read};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OTHER_SECRET: &str = "whsec_c2VjcmV0LW9mLWFub3RoZXItYXBw";
-const V1: &str = "/v1/webhooks/identity";
+pub(crate) const V1: &str = "/v1/webhooks/identity";
 const SEED: &str = "/api/webhooks/clerk";
 
 async fn spawn() -> TestApp {
@@ -36,7 +36,7 @@ fn now_secs() -> i64 {
 }
 
 /// A delivery as the provider would make it; each part can be spoiled by a test.
-struct Delivery<'a> {
+pub(crate) struct Delivery<'a> {
     path: &'a str,
     id: String,
     timestamp: String,
@@ -46,7 +46,7 @@ struct Delivery<'a> {
 }
 
 impl<'a> Delivery<'a> {
-    fn new(path: &'a str, id: &str, event: &Value) -> Self {
+    pub(crate) fn new(path: &'a str, id: &str, event: &Value) -> Self {
         let body = event.to_string();
         let timestamp = now_secs().to_string();
         Self {
@@ -100,7 +100,13 @@ impl<'a> Delivery<'a> {
     }
 }
 
-fn user_event(kind: &str, external_id: &str, email: &str, first: &str, image: &str) -> Value {
+pub(crate) fn user_event(
+    kind: &str,
+    external_id: &str,
+    email: &str,
+    first: &str,
+    image: &str,
+) -> Value {
     json!({
         "type": kind,
         "object": "event",
@@ -124,7 +130,7 @@ fn deleted_event(external_id: &str) -> Value {
 }
 
 /// Sends and expects the webhook to accept the delivery with `status`.
-async fn deliver(app: &TestApp, d: &Delivery<'_>, status: StatusCode, word: &str) {
+pub(crate) async fn deliver(app: &TestApp, d: &Delivery<'_>, status: StatusCode, word: &str) {
     let (got, body) = read(d.send(app).await).await;
     assert_eq!(got, status, "{body}");
     assert_eq!(body["data"]["status"], word, "{body}");

@@ -11,6 +11,7 @@ mod console;
 mod docs;
 mod emails;
 mod event_coverage;
+mod external_jwt;
 mod health;
 mod helpers;
 mod idempotency;
