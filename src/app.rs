@@ -42,6 +42,8 @@ pub struct AppState {
     pub search: Arc<Search>,
     /// Outgoing webhooks: the guarded delivery client and the secrets' cipher.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// The TOTP secrets' cipher (none without a signing key).
+    pub two_factor: crate::services::two_factor::TwoFactorKeys,
     /// Per-tenant and auth-surface rate limits (Redis when configured, else in process).
     pub limiter: Limiter,
     /// The serialised OpenAPI document, built once from the route table.
@@ -91,8 +93,10 @@ impl App {
             config.search.settings.clone(),
         ));
         let limiter = Limiter::from_config(&config.cache)?;
+        let two_factor = crate::services::two_factor::TwoFactorKeys::new(signing_key.as_ref());
         Ok(Self {
             state: AppState {
+                two_factor,
                 limiter,
                 realtime,
                 config: Arc::new(config),

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod subscriptions;
 pub mod tasks;
 pub mod tenants;
+pub mod two_factor;
 pub mod usage;
 pub mod users;
 pub mod webhook_deliveries;

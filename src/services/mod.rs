@@ -30,6 +30,7 @@ pub mod subscriptions;
 pub mod task_list;
 pub mod tasks;
 pub mod tenants;
+pub mod two_factor;
 pub mod unit_of_work;
 pub mod usage;
 pub mod webhooks;

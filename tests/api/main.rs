@@ -41,6 +41,7 @@ mod subscriptions;
 mod tasks;
 mod tenancy;
 mod trace_context;
+mod two_factor;
 mod user_channel;
 mod worker_process;
 mod workspaces;

@@ -76,6 +76,9 @@ wire_enum!(
         UserUpdated => "user.updated",
         UserDeleted => "user.deleted",
         UserPasswordChanged => "user.password_changed",
+        UserTwoFactorEnabled => "user.two_factor_enabled",
+        UserTwoFactorDisabled => "user.two_factor_disabled",
+        UserRecoveryCodesRegenerated => "user.recovery_codes_regenerated",
         WebhookCreated => "webhook.created",
         WebhookUpdated => "webhook.updated",
         WebhookDeleted => "webhook.deleted",
@@ -124,7 +127,13 @@ impl EventKind {
             WorkspaceCreated | WorkspaceUpdated | WorkspaceDeleted => Subject::Workspace,
             RoleCreated | RoleUpdated | RoleDeleted => Subject::Role,
             KeyCreated | KeyRevoked => Subject::Key,
-            UserCreated | UserUpdated | UserDeleted | UserPasswordChanged => Subject::User,
+            UserCreated
+            | UserUpdated
+            | UserDeleted
+            | UserPasswordChanged
+            | UserTwoFactorEnabled
+            | UserTwoFactorDisabled
+            | UserRecoveryCodesRegenerated => Subject::User,
             WebhookCreated | WebhookUpdated | WebhookDeleted | WebhookDisabled => Subject::Webhook,
             PlanCreated | PlanUpdated | PlanDeleted => Subject::Plan,
             SubscriptionUpdated => Subject::Subscription,
@@ -138,14 +147,44 @@ impl EventKind {
             TaskDeleted | CommentDeleted | AttachmentDeleted | ProjectDeleted
             | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | WebhookDeleted
             | PlanDeleted => true,
-            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskUnassigned
-            | CommentCreated | CommentUpdated | AttachmentCreated | ProjectCreated
-            | ProjectUpdated | ProjectArchived | ProjectUnarchived | ProjectMemberAdded
-            | ProjectMemberRemoved | MemberAdded | MemberRoleChanged | MemberRemoved
-            | MemberLeft | InvitationCreated | InvitationRevoked | InvitationAccepted
-            | InvitationRejected | WorkspaceCreated | WorkspaceUpdated | RoleCreated
-            | RoleUpdated | KeyCreated | UserCreated | UserUpdated | UserPasswordChanged
-            | WebhookCreated | WebhookUpdated | WebhookDisabled | PlanCreated | PlanUpdated
+            TaskCreated
+            | TaskUpdated
+            | TaskAssigned
+            | TaskMoved
+            | TaskUnassigned
+            | CommentCreated
+            | CommentUpdated
+            | AttachmentCreated
+            | ProjectCreated
+            | ProjectUpdated
+            | ProjectArchived
+            | ProjectUnarchived
+            | ProjectMemberAdded
+            | ProjectMemberRemoved
+            | MemberAdded
+            | MemberRoleChanged
+            | MemberRemoved
+            | MemberLeft
+            | InvitationCreated
+            | InvitationRevoked
+            | InvitationAccepted
+            | InvitationRejected
+            | WorkspaceCreated
+            | WorkspaceUpdated
+            | RoleCreated
+            | RoleUpdated
+            | KeyCreated
+            | UserCreated
+            | UserUpdated
+            | UserPasswordChanged
+            | UserTwoFactorEnabled
+            | UserTwoFactorDisabled
+            | UserRecoveryCodesRegenerated
+            | WebhookCreated
+            | WebhookUpdated
+            | WebhookDisabled
+            | PlanCreated
+            | PlanUpdated
             | SubscriptionUpdated => false,
         }
     }
