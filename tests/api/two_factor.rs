@@ -675,3 +675,49 @@ async fn an_operator_can_reset_a_locked_out_user() {
         .unwrap();
     expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+#[tokio::test]
+async fn the_console_asks_for_the_code_and_then_sets_its_cookie() {
+    let app = spawn().await;
+    let user = app.register("console2fa@example.com").await;
+    let (mut authenticator, _) = enable(&app, &user).await;
+    let res = app
+        .post_json(
+            "/app/api/session",
+            &json!({"email": "console2fa@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert!(res.headers().get("set-cookie").is_none(), "no session yet");
+    let body = expect_error(res, StatusCode::UNAUTHORIZED, "two_factor_required").await;
+    let challenge = body["details"]["challenge"].as_str().unwrap();
+    let code = authenticator.next_code().await;
+    let res = app
+        .post_json(
+            "/app/api/session/two-factor",
+            &json!({"challenge": challenge, "totp_code": code}),
+        )
+        .await;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("the session cookie")
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("kanri_session="), "{cookie}");
+    let (status, body) = read(res).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["data"].get("token").is_none());
+    let res = app
+        .request(Method::GET, "/v1/auth/me")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let (status, me) = read(res).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["data"]["user"]["id"], user.user_id.as_str());
+}
