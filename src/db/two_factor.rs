@@ -267,6 +267,21 @@ pub async fn take_challenge<'c>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Ends the user's pending sign-in challenges (their password was just replaced).
+pub async fn delete_challenges_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    user_id: &str,
+) -> sqlx::Result<u64> {
+    let done =
+        sqlx::query("DELETE FROM two_factor_challenges WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(ex)
+            .await?;
+    Ok(done.rows_affected())
+}
+
 /// Deletes challenges that expired before `now`; returns how many.
 pub async fn delete_expired_challenges<'c>(
     ex: impl Executor<'c, Database = Any>,

@@ -721,3 +721,61 @@ async fn the_console_asks_for_the_code_and_then_sets_its_cookie() {
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["data"]["user"]["id"], user.user_id.as_str());
 }
+
+#[tokio::test]
+async fn a_password_reset_keeps_two_factor_on_and_ends_pending_challenges() {
+    let app = spawn().await;
+    let user = app.register("reset2fa@example.com").await;
+    let (mut authenticator, _) = enable(&app, &user).await;
+    let pending = challenge(&app, "reset2fa@example.com").await;
+    let (status, _) = post(
+        &app,
+        "/v1/auth/password-reset/request",
+        None,
+        json!({"email": "reset2fa@example.com"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    app.run_due_jobs(kanri::clock::now_ms()).await;
+    let mail = app.sent_mail();
+    let token = mail
+        .last()
+        .expect("a reset email")
+        .text
+        .split("token=")
+        .nth(1)
+        .unwrap();
+    let token = token.split_whitespace().next().unwrap();
+    let new_password = "brand-new-pass-9";
+    let (status, body) = post(
+        &app,
+        "/v1/auth/password-reset/complete",
+        None,
+        json!({"token": token, "password": new_password}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let code = authenticator.next_code().await;
+    let (status, body) = second_step(&app, json!({"challenge": pending, "totp_code": code})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_challenge"))
+    );
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": "reset2fa@example.com", "password": new_password}),
+        )
+        .await;
+    let body = expect_error(res, StatusCode::UNAUTHORIZED, "two_factor_required").await;
+    let (status, body) = second_step(
+        &app,
+        json!({"challenge": body["details"]["challenge"], "totp_code": code}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the code was not used up by the dead challenge: {body}"
+    );
+}
