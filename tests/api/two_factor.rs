@@ -779,3 +779,53 @@ async fn a_password_reset_keeps_two_factor_on_and_ends_pending_challenges() {
         "the code was not used up by the dead challenge: {body}"
     );
 }
+
+#[tokio::test]
+async fn a_challenge_belongs_to_its_tenant() {
+    let app = spawn().await;
+    let acme = app.create_tenant("Acme").await;
+    let other = app.create_tenant("Other").await;
+    let user = app
+        .register_with("tenant2fa@example.com", Some(&acme.publishable_key))
+        .await;
+    let (mut authenticator, _) = enable(&app, &user).await;
+    let login = |key: &str| {
+        app.request(Method::POST, "/v1/auth/login")
+            .header("X-Api-Key", key)
+            .json(&json!({"email": "tenant2fa@example.com", "password": PASSWORD}))
+    };
+    let res = login(&acme.publishable_key).send().await.unwrap();
+    let body = expect_error(res, StatusCode::UNAUTHORIZED, "two_factor_required").await;
+    let challenge = body["details"]["challenge"].as_str().unwrap().to_string();
+    let code = authenticator.next_code().await;
+    let second = |key: &str| {
+        app.request(Method::POST, "/v1/auth/login/two-factor")
+            .header("X-Api-Key", key)
+            .json(&json!({"challenge": challenge, "totp_code": code}))
+    };
+    let res = second(&other.publishable_key).send().await.unwrap();
+    expect_error(res, StatusCode::UNAUTHORIZED, "invalid_challenge").await;
+    let (status, body) = read(second(&acme.publishable_key).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn without_a_signing_key_enrolment_is_not_offered() {
+    // SQLite makes a key in its data directory; only Postgres can be without one.
+    let app = TestApp::spawn().await;
+    if app.config.database.engine != kanri::config::Engine::Postgres {
+        return;
+    }
+    let user = app.register("nokey@example.com").await;
+    let (status, body) = post(
+        &app,
+        "/v1/auth/two-factor/enrollment",
+        Some(&user.token),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("not_configured"))
+    );
+}
