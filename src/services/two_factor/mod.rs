@@ -1,119 +1,37 @@
-//! TOTP two-factor sign-in: enrolment (a pending secret, enabled by its first code, which
-//! also hands out the recovery codes), status, disabling, new recovery codes, the operator's
-//! reset, and (in `sign_in.rs`) the challenge a password sign-in of such an account gets and
-//! its completion with a code. The rules without I/O are in `domain::two_factor`.
+//! TOTP two-factor sign-in: status, disabling, new recovery codes and the operator's reset
+//! here; `enrollment.rs` starts an enrolment and confirms it with its first code (which hands
+//! out the recovery codes); `factor.rs` checks a code (`Factor`, `TwoFactorKeys`);
+//! `sign_in.rs` issues the challenge a password sign-in of such an account gets and completes
+//! it with a code. The rules without I/O are in `domain::two_factor`.
 //!
 //! Every code check goes through the per-account limit (`Limiter::two_factor_attempt`, 5
 //! wrong codes per 5 minutes), and uses the code up in the same transaction as what it
 //! allows: a TOTP code moves the account's last accepted step forward (a conditional
 //! UPDATE), a recovery code is deleted (a conditional DELETE).
 
+mod enrollment;
+mod factor;
 mod sign_in;
 
+pub use enrollment::{Enrollment, confirm, start_enrollment};
+pub use factor::{Factor, TwoFactorKeys};
 pub use sign_in::{Challenge, complete_sign_in, issue_challenge};
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::clock::{now_ms, to_rfc3339};
-use crate::crypto::SealingCipher;
 use crate::db;
 use crate::domain::Password;
 use crate::domain::event::DomainEvent;
 use crate::domain::password::Verification;
-use crate::domain::two_factor::{
-    self as rules, RECOVERY_CODE_COUNT, RecoveryCode, TotpCode, TotpSecret,
-};
+use crate::domain::two_factor::{RECOVERY_CODE_COUNT, RecoveryCode};
 use crate::error::{AppError, AppResult};
-use crate::rate_limit::{Limiter, SignInAttempt};
+use crate::rate_limit::Limiter;
 use crate::services::Ctx;
 use crate::services::accounts::SessionUser;
 use crate::services::passwords::Passwords;
-use crate::storage::signing::SigningKey;
-
-/// The TOTP secrets' cipher: the shared sealing cipher under this purpose's key, or none
-/// without a signing key (Postgres without `KANRI_SIGNING_KEY`), when enrolment is refused.
-#[derive(Clone, Debug)]
-pub struct TwoFactorKeys {
-    cipher: Option<SealingCipher>,
-}
-
-impl TwoFactorKeys {
-    pub fn new(signing_key: Option<&SigningKey>) -> Self {
-        Self {
-            cipher: signing_key.map(|k| SealingCipher::derived(k, b"kanri-totp-secrets-v1")),
-        }
-    }
-
-    fn cipher(&self) -> AppResult<&SealingCipher> {
-        self.cipher.as_ref().ok_or(AppError::NotConfigured(
-            "two-factor sign-in needs KANRI_SIGNING_KEY to encrypt the TOTP secrets",
-        ))
-    }
-
-    fn seal(&self, tenant_id: &str, user_id: &str, secret: &TotpSecret) -> AppResult<String> {
-        Ok(self
-            .cipher()?
-            .seal(&owner(tenant_id, user_id), secret.bytes()))
-    }
-
-    /// The stored secret, or `None` when it cannot be opened (no key, or the key changed:
-    /// then only recovery codes work, until the user enrols again).
-    fn open(&self, tenant_id: &str, user_id: &str, sealed: &str) -> Option<TotpSecret> {
-        let opened = self
-            .cipher
-            .as_ref()
-            .and_then(|c| c.open(&owner(tenant_id, user_id), sealed))
-            .and_then(TotpSecret::from_bytes);
-        if opened.is_none() {
-            tracing::warn!("a TOTP secret could not be opened (signing key missing or changed)");
-        }
-        opened
-    }
-}
-
-/// The associated data a secret is sealed with: its row.
-fn owner(tenant_id: &str, user_id: &str) -> String {
-    format!("totp:{tenant_id}:{user_id}")
-}
-
-/// A second factor as sent: a TOTP code or a recovery code. A malformed one is kept as
-/// `None`, which no check accepts (it counts as a wrong code).
-#[derive(Debug)]
-pub enum Factor {
-    Totp(Option<TotpCode>),
-    Recovery(Option<RecoveryCode>),
-}
-
-impl Factor {
-    /// Exactly one of the two.
-    pub fn parse(totp_code: Option<&str>, recovery_code: Option<&str>) -> AppResult<Self> {
-        match (totp_code, recovery_code) {
-            (Some(code), None) => Ok(Self::Totp(TotpCode::parse(code))),
-            (None, Some(code)) => Ok(Self::Recovery(RecoveryCode::parse(code))),
-            (Some(_), Some(_)) => Err(AppError::validation(
-                "recovery_code",
-                "send totp_code or recovery_code, not both",
-            )),
-            (None, None) => Err(AppError::validation(
-                "totp_code",
-                "a code from the authenticator app (or a recovery_code) is required",
-            )),
-        }
-    }
-
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Totp(_) => "totp_code",
-            Self::Recovery(_) => "recovery_code",
-        }
-    }
-
-    /// The 422 a signed-in user gets for a wrong code.
-    fn wrong(&self) -> AppError {
-        AppError::validation(self.field(), "is wrong or was already used")
-    }
-}
+use factor::{check_factor, code_attempt};
 
 /// What the account's two-factor sign-in looks like now.
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,20 +45,6 @@ pub struct TwoFactorStatus {
     pub recovery_codes_remaining: i64,
 }
 
-/// A started enrolment: what the authenticator app needs. Shown once; the secret is never
-/// returned again.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Enrollment {
-    /// Base32, for typing into the app.
-    pub secret: String,
-    /// `otpauth://totp/Kanri:{email}?secret=…&issuer=Kanri&algorithm=SHA1&digits=6&period=30`,
-    /// for a QR code.
-    pub otpauth_uri: String,
-    pub algorithm: &'static str,
-    pub digits: u8,
-    pub period: u64,
-}
-
 /// Recovery codes, shown once: each signs in once in place of a TOTP code.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecoveryCodes {
@@ -148,7 +52,7 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
-fn already_enabled() -> AppError {
+pub(super) fn already_enabled() -> AppError {
     AppError::Conflict {
         code: "two_factor_enabled",
         message: "two-factor sign-in is already enabled; disable it first".into(),
@@ -162,61 +66,8 @@ fn not_enabled() -> AppError {
     }
 }
 
-fn now_secs() -> u64 {
-    u64::try_from(now_ms() / 1000).unwrap_or(0)
-}
-
-async fn code_attempt(
-    limiter: &Limiter,
-    tenant_id: &str,
-    user_id: &str,
-) -> AppResult<SignInAttempt> {
-    limiter
-        .two_factor_attempt(tenant_id, user_id)
-        .await
-        .map_err(|retry_after| AppError::RateLimited { retry_after })
-}
-
-/// Checks `factor` for an enabled account inside `tx`, using it up when right. `Ok(false)`:
-/// wrong, replayed, or not checkable (two-factor off, the secret unreadable).
-async fn check_factor(
-    tx: &mut sqlx::AnyConnection,
-    keys: &TwoFactorKeys,
-    tenant_id: &str,
-    user_id: &str,
-    factor: &Factor,
-) -> AppResult<bool> {
-    match factor {
-        Factor::Totp(None) | Factor::Recovery(None) => Ok(false),
-        Factor::Totp(Some(code)) => {
-            let Some(row) = db::two_factor::find(&mut *tx, tenant_id, user_id).await? else {
-                return Ok(false);
-            };
-            if row.enabled_at.is_none() {
-                return Ok(false);
-            }
-            let Some(secret) = keys.open(tenant_id, user_id, &row.secret_sealed) else {
-                return Ok(false);
-            };
-            let last = row.last_step.and_then(|s| u64::try_from(s).ok());
-            let Some(step) = secret.accepted_step(code, now_secs(), last) else {
-                return Ok(false);
-            };
-            let step = i64::try_from(step).unwrap_or(i64::MAX);
-            Ok(db::two_factor::use_step(&mut *tx, tenant_id, user_id, step, now_ms()).await?)
-        }
-        Factor::Recovery(Some(code)) => Ok(db::two_factor::use_recovery_code(
-            &mut *tx,
-            tenant_id,
-            user_id,
-            &code.hash(user_id),
-        )
-        .await?),
-    }
-}
-
 /// Ten fresh codes: the hashes to store and the text to show once.
-fn fresh_recovery_codes(user_id: &str) -> (Vec<String>, Vec<String>) {
+pub(super) fn fresh_recovery_codes(user_id: &str) -> (Vec<String>, Vec<String>) {
     (0..RECOVERY_CODE_COUNT)
         .map(|_| {
             let code = RecoveryCode::generate();
@@ -234,75 +85,6 @@ pub async fn status(cx: &Ctx, tenant_id: &str, user_id: &str) -> AppResult<TwoFa
         pending: row.is_some() && enabled_at.is_none(),
         enabled_at: enabled_at.map(to_rfc3339),
         recovery_codes_remaining: remaining,
-    })
-}
-
-/// Starts (or restarts) an enrolment with a new secret. Nothing is active until `confirm`.
-pub async fn start_enrollment(
-    cx: &Ctx,
-    keys: &TwoFactorKeys,
-    session: &SessionUser,
-) -> AppResult<Enrollment> {
-    let (tenant_id, user_id) = (&session.tenant_id, &session.user.id);
-    let secret = TotpSecret::generate();
-    let sealed = keys.seal(tenant_id, user_id, &secret)?;
-    // A pending secret is nobody's data yet: no event until it is confirmed.
-    if !db::two_factor::start(cx.db.write(), tenant_id, user_id, &sealed, now_ms()).await? {
-        return Err(already_enabled());
-    }
-    Ok(Enrollment {
-        otpauth_uri: rules::otpauth_uri(&session.user.email, &secret),
-        secret: secret.base32(),
-        algorithm: "SHA1",
-        digits: rules::DIGITS,
-        period: rules::STEP_SECS,
-    })
-}
-
-/// Enables the pending enrolment with its first code; returns the recovery codes.
-pub async fn confirm(
-    cx: &Ctx,
-    keys: &TwoFactorKeys,
-    limiter: &Limiter,
-    session: &SessionUser,
-    totp_code: &str,
-) -> AppResult<RecoveryCodes> {
-    let (tenant_id, user_id) = (&session.tenant_id, &session.user.id);
-    let row = match db::two_factor::find(cx.db.write(), tenant_id, user_id).await? {
-        Some(row) if row.enabled_at.is_some() => return Err(already_enabled()),
-        Some(row) => row,
-        None => {
-            return Err(AppError::Conflict {
-                code: "no_pending_enrollment",
-                message: "start an enrolment first (POST /v1/auth/two-factor/enrollment)".into(),
-            });
-        }
-    };
-    let attempt = code_attempt(limiter, tenant_id, user_id).await?;
-    let step = TotpCode::parse(totp_code).and_then(|code| {
-        keys.open(tenant_id, user_id, &row.secret_sealed)?
-            .accepted_step(&code, now_secs(), None)
-    });
-    attempt.settle(step.is_none()).await;
-    let step = step.ok_or_else(|| Factor::Totp(None).wrong())?;
-    let (hashes, shown) = fresh_recovery_codes(user_id);
-    let now = now_ms();
-    let mut tx = cx.begin(tenant_id, Some(user_id)).await?;
-    let step = i64::try_from(step).unwrap_or(i64::MAX);
-    if !db::two_factor::enable(&mut *tx, tenant_id, user_id, &row.secret_sealed, step, now).await? {
-        // Restarted (a new secret) or confirmed by a concurrent request meanwhile.
-        return Err(AppError::Conflict {
-            code: "enrollment_changed",
-            message: "the enrolment changed meanwhile; check its status and start again".into(),
-        });
-    }
-    db::two_factor::replace_recovery_codes(&mut tx, tenant_id, user_id, &hashes, now).await?;
-    tx.record(DomainEvent::UserTwoFactorEnabled {
-        user_id: user_id.clone(),
-    });
-    tx.commit().await?;
-    Ok(RecoveryCodes {
-        recovery_codes: shown,
     })
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Factor, TwoFactorKeys, check_factor, code_attempt};
+use super::factor::{Factor, TwoFactorKeys, check_factor, code_attempt};
 use crate::clock::now_ms;
 use crate::db;
 use crate::db::two_factor::NewChallenge;
