@@ -42,6 +42,8 @@ pub struct AppState {
     pub search: Arc<Search>,
     /// Outgoing webhooks: the guarded delivery client and the secrets' cipher.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// The TOTP secrets' cipher (none without a signing key).
+    pub two_factor: crate::services::two_factor::TwoFactorKeys,
     /// Per-tenant and auth-surface rate limits (Redis when configured, else in process).
     pub limiter: Limiter,
     /// Verifies an outside identity provider's session JWTs, when one is configured.
@@ -99,8 +101,10 @@ impl App {
             )?)),
             None => None,
         };
+        let two_factor = crate::services::two_factor::TwoFactorKeys::new(signing_key.as_ref());
         Ok(Self {
             state: AppState {
+                two_factor,
                 limiter,
                 external_jwt,
                 realtime,

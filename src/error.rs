@@ -19,6 +19,10 @@ pub enum AuthFailure {
     InvalidSignature,
     /// A user route called with an API key and no session: the key is fine, a user is missing.
     SessionRequired,
+    /// A two-factor sign-in's challenge that is malformed, unknown, used or expired.
+    InvalidChallenge,
+    /// A two-factor sign-in's code that is wrong or was already used.
+    InvalidTwoFactorCode,
 }
 
 #[derive(Debug, thiserror::Error)]

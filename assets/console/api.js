@@ -85,6 +85,16 @@ export async function signIn(email, password) {
   return adopt(await post('/app/api/session', { email, password }));
 }
 
+/**
+ * The second step for an account with two-factor sign-in: the challenge from the first step's
+ * `two_factor_required` answer and a code (six digits) or a recovery code.
+ */
+export async function signInWithCode(challenge, code) {
+  const trimmed = code.trim();
+  const factor = /^[0-9\s-]+$/.test(trimmed) ? { totp_code: trimmed } : { recovery_code: trimmed };
+  return adopt(await post('/app/api/session/two-factor', { challenge, ...factor }));
+}
+
 export async function signUp(name, email, password) {
   return adopt(await post('/app/api/register', { name, email, password }));
 }

@@ -1,6 +1,6 @@
 // Signing in and out, password reset, and answering an invitation.
 
-import { post, session, signIn, signUp } from './api.js';
+import { post, session, signIn, signInWithCode, signUp } from './api.js';
 import { errorBox, field, h, mount, toast } from './dom.js';
 import { navigate } from './router.js';
 
@@ -37,16 +37,39 @@ async function signInPage({ root, query }) {
   document.title = 'Sign in · Kanri';
   const email = input('email', 'email', 'username', { maxlength: 254 });
   const password = input('password', 'password', 'current-password', { maxlength: 256 });
+  const done = async () => {
+    await refresh();
+    navigate(safeNext(query), { replace: true });
+  };
   mount(root, form('Sign in', [field('Email', email), field('Password', password)], 'Sign in',
     async () => {
-      await signIn(email.value, password.value);
-      await refresh();
-      navigate(safeNext(query), { replace: true });
+      try {
+        await signIn(email.value, password.value);
+      } catch (err) {
+        // The password was right and the account has two-factor sign-in: ask for the code.
+        if (err.code !== 'two_factor_required' || !err.fields.challenge) throw err;
+        codePage(root, err.fields.challenge, done);
+        return;
+      }
+      await done();
     },
     h('p', { class: 'muted' },
       h('a', { href: `/app/sign-up${location.search}` }, 'Create an account'), ' · ',
       h('a', { href: '/app/forgot' }, 'Forgot your password?'))));
   email.focus();
+}
+
+function codePage(root, challenge, done) {
+  const code = input('text', 'code', 'one-time-code', { inputmode: 'numeric', maxlength: 24 });
+  mount(root, form('Two-factor sign-in',
+    [field('Code', code, 'The six digits your authenticator app shows, or a recovery code')],
+    'Verify',
+    async () => {
+      await signInWithCode(challenge, code.value);
+      await done();
+    },
+    h('p', { class: 'muted' }, h('a', { href: `/app/sign-in${location.search}` }, 'Start again'))));
+  code.focus();
 }
 
 async function signUpPage({ root, query }) {

@@ -24,6 +24,7 @@ pub mod task_relations;
 pub mod tasks;
 pub mod tenants;
 pub mod time_entries;
+pub mod two_factor;
 pub mod usage;
 pub mod users;
 pub mod webhook_deliveries;

@@ -16,6 +16,7 @@ pub mod search_mode;
 pub mod secret_token;
 pub mod task;
 pub mod text;
+pub mod two_factor;
 pub mod user_name;
 pub mod webhook;
 pub mod workspace;

@@ -37,6 +37,15 @@ pub enum ApiError {
     /// A status produced outside our handlers (a tower layer), given the envelope here.
     #[error("{1}")]
     Status(StatusCode, &'static str),
+    /// A right password for an account with two-factor sign-in: 401 `two_factor_required`,
+    /// with the challenge to send back with a code in `details`.
+    #[error(
+        "this account signs in with a second factor: send the challenge with a totp_code or recovery_code to POST /v1/auth/login/two-factor"
+    )]
+    TwoFactorRequired {
+        challenge: String,
+        expires_at: String,
+    },
 }
 
 impl ApiError {
@@ -97,6 +106,9 @@ impl ApiError {
                 self.to_string(),
             ),
             Self::Status(status, message) => (*status, code_for_status(*status), (*message).into()),
+            Self::TwoFactorRequired { .. } => {
+                (S::UNAUTHORIZED, "two_factor_required", self.to_string())
+            }
         }
     }
 }
@@ -114,6 +126,14 @@ fn auth_failure(failure: AuthFailure) -> (&'static str, &'static str) {
         AuthFailure::SessionRequired => (
             "session_required",
             "this route needs a signed-in user's session token; an API key alone is not enough",
+        ),
+        AuthFailure::InvalidChallenge => (
+            "invalid_challenge",
+            "the sign-in challenge is invalid or expired; sign in with the password again",
+        ),
+        AuthFailure::InvalidTwoFactorCode => (
+            "invalid_two_factor_code",
+            "the two-factor code is wrong or was already used",
         ),
     }
 }
@@ -153,6 +173,17 @@ impl IntoResponse for ApiError {
             Self::App(AppError::Validation(details)) => error_body(code, &message, details),
             _ => error_body(code, &message, &[]),
         };
+        if let Self::TwoFactorRequired {
+            challenge,
+            expires_at,
+        } = &self
+        {
+            body["details"] = serde_json::json!({
+                "challenge": challenge,
+                "challenge_expires_at": expires_at,
+                "methods": ["totp", "recovery_code"],
+            });
+        }
         if let Self::App(AppError::QuotaExceeded(q)) = &self {
             body["details"] = serde_json::json!({
                 "resource": q.resource.as_str(), "limit": q.limit, "used": q.used,

@@ -28,11 +28,12 @@ pub static RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limi
 pub static RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 pub static RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
-/// The routes counted per client IP: sign-up, sign-in, password reset and invitation accept,
+/// The routes counted per client IP: sign-up, sign-in (both steps), password reset and invitation accept,
 /// under `/v1` and the seeds' paths alike.
 pub const AUTH_SURFACE: &[&str] = &[
     "/v1/auth/register",
     "/v1/auth/login",
+    "/v1/auth/login/two-factor",
     "/v1/auth/password-reset/request",
     "/v1/auth/password-reset/complete",
     "/v1/invitations/{id}/accept",

@@ -78,7 +78,8 @@ impl KindRunner {
     async fn housekeeping(&self) -> Result<(), JobError> {
         let (db, now) = (self.cx.db.write(), now_ms());
         let sessions = db::sessions::delete_expired(db, now).await?
-            + db::admin_sessions::delete_expired(db, now).await?;
+            + db::admin_sessions::delete_expired(db, now).await?
+            + db::two_factor::delete_expired_challenges(db, now).await?;
         let resets = db::password_resets::purge(db, now).await?;
         let invitations = db::invitations::purge_expired(db, now - INVITATION_RETENTION_MS).await?;
         let receipts = db::webhook_receipts::purge(db, now - RECEIPT_RETENTION_MS).await?;

@@ -1,5 +1,5 @@
 //! Rate limits: per tenant, per client IP on the auth surface, and the per-account sign-in
-//! lockout. One [`Limiter`] answers every check, in Redis when one is configured (shared by
+//! lockout and two-factor code limit. One [`Limiter`] answers every check, in Redis when one is configured (shared by
 //! every instance) and in process otherwise — or when Redis cannot answer, which is counted
 //! and shown in `/readyz` but never fails a request.
 //!
@@ -36,6 +36,7 @@ pub enum Scope {
     Tenant,
     AuthIp,
     AuthAccount,
+    TwoFactor,
 }
 
 impl Scope {
@@ -44,6 +45,7 @@ impl Scope {
             Self::Tenant => "tenant",
             Self::AuthIp => "auth_ip",
             Self::AuthAccount => "auth_account",
+            Self::TwoFactor => "two_factor",
         }
     }
 
@@ -53,6 +55,7 @@ impl Scope {
             Self::Tenant => format!("t:{key}"),
             Self::AuthIp => format!("ip:{key}"),
             Self::AuthAccount => format!("acct:{key}"),
+            Self::TwoFactor => format!("2fa:{key}"),
         }
     }
 }
@@ -82,7 +85,8 @@ struct Inner {
     plan_limits: tenant::PlanLimits,
 }
 
-/// A sign-in attempt let through the lockout; say how it ended with [`SignInAttempt::settle`].
+/// A sign-in attempt (a password, or a two-factor code) let through its failure window; say how
+/// it ended with [`SignInAttempt::settle`].
 #[must_use]
 pub struct SignInAttempt {
     limiter: Limiter,
@@ -143,11 +147,35 @@ impl Limiter {
         email: &str,
     ) -> Result<SignInAttempt, Duration> {
         let key = lockout::account_key(tenant_id, email);
+        self.failure_window(Scope::AuthAccount, lockout::SIGN_IN, key)
+            .await
+    }
+
+    /// Lets a two-factor code for user `user_id` be checked, or refuses it (`Err(retry_after)`)
+    /// after too many wrong ones (`lockout::TWO_FACTOR`). Settle it like a sign-in attempt.
+    pub async fn two_factor_attempt(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<SignInAttempt, Duration> {
+        let key = lockout::account_key(tenant_id, user_id);
+        self.failure_window(Scope::TwoFactor, lockout::TWO_FACTOR, key)
+            .await
+    }
+
+    async fn failure_window(
+        &self,
+        scope: Scope,
+        policy: lockout::Policy,
+        account: String,
+    ) -> Result<SignInAttempt, Duration> {
+        let key = format!("{}{account}", policy.prefix);
         let answer = self
-            .redis_answer(|r| r.attempt(&key, lockout::WINDOW, lockout::MAX_FAILURES))
+            .redis_answer(|r| r.attempt(&key, policy.window, policy.max_failures))
             .await;
         let in_redis = answer.is_some();
-        let answer = answer.unwrap_or_else(|| self.inner.windows.attempt(&key, Instant::now()));
+        let answer =
+            answer.unwrap_or_else(|| self.inner.windows.attempt(&key, Instant::now(), policy));
         match answer {
             Ok(()) => Ok(SignInAttempt {
                 limiter: self.clone(),
@@ -155,7 +183,7 @@ impl Limiter {
                 in_redis,
             }),
             Err(retry_after) => {
-                refused(Scope::AuthAccount);
+                refused(scope);
                 Err(retry_after)
             }
         }

@@ -4,7 +4,8 @@
 //! (≥ 5, for `TIME` in a script; no modules). The clock is Redis's own `TIME`, so instances
 //! whose clocks disagree still agree on a bucket. Keys: `{prefix}rl:{key}` holding the TAT in
 //! microseconds, expiring when the bucket would be full again (`PEXPIRE`), and
-//! `{prefix}rl:acct:{hash}` counting sign-in failures for the lockout window.
+//! `{prefix}rl:acct:{hash}` counting sign-in failures for the lockout window (`rl:2fa:{hash}` for
+//! two-factor codes).
 //!
 //! **Failure.** A limiter must never turn a Redis outage into failed requests: the first error
 //! or timeout marks the backend down (one warning per outage), every check then goes to the
@@ -108,8 +109,8 @@ impl Redis {
         Some(decide(limit, allowed == 1, ahead.max(0) as u64))
     }
 
-    /// One sign-in attempt for the hashed account key: `Some(Ok(()))` to go on,
-    /// `Some(Err(retry_after))` while locked out.
+    /// One attempt for the account key (its policy's prefix and the hashed account):
+    /// `Some(Ok(()))` to go on, `Some(Err(retry_after))` while locked out.
     pub async fn attempt(
         &self,
         account: &str,
@@ -117,7 +118,7 @@ impl Redis {
         max_failures: u32,
     ) -> Option<Result<(), Duration>> {
         let s = &self.shared;
-        let mut invocation = s.attempt.key(format!("{}acct:{account}", s.prefix));
+        let mut invocation = s.attempt.key(format!("{}{account}", s.prefix));
         invocation.arg(window.as_millis() as u64).arg(max_failures);
         let mut conn = s.conn.clone();
         let (allowed, left_ms): (i64, i64) = s.run(invocation.invoke_async(&mut conn)).await?;
@@ -128,7 +129,7 @@ impl Redis {
     /// Takes back an attempt that turned out not to be a failure.
     pub async fn undo(&self, account: &str) -> Option<()> {
         let s = &self.shared;
-        let invocation = s.undo.key(format!("{}acct:{account}", s.prefix));
+        let invocation = s.undo.key(format!("{}{account}", s.prefix));
         let mut conn = s.conn.clone();
         let _: i64 = s.run(invocation.invoke_async(&mut conn)).await?;
         Some(())

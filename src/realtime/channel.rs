@@ -154,6 +154,9 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         | K::KeyRevoked
         | K::UserCreated
         | K::UserUpdated
+        | K::UserTwoFactorEnabled
+        | K::UserTwoFactorDisabled
+        | K::UserRecoveryCodesRegenerated
         | K::WebhookCreated
         | K::WebhookUpdated
         | K::WebhookDeleted

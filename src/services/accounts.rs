@@ -17,6 +17,7 @@ use crate::ids::new_id;
 use crate::services::Ctx;
 use crate::services::page;
 use crate::services::passwords::Passwords;
+use crate::services::two_factor;
 
 /// A user as the API shows it: never the password hash.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -50,6 +51,14 @@ pub struct SignedIn {
     pub user: User,
     pub token: SecretToken,
     pub expires_at: i64,
+}
+
+/// What a correct password leads to: a session, or, for an account with two-factor sign-in,
+/// a challenge to complete with a code (`two_factor::complete_sign_in`).
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(SignedIn),
+    TwoFactorRequired(two_factor::Challenge),
 }
 
 /// The caller behind a valid session token.
@@ -125,7 +134,8 @@ pub async fn register(
 }
 
 /// Signs in with email and password. Unknown email, missing password and wrong password are
-/// indistinguishable to the caller, in answer and in time.
+/// indistinguishable to the caller, in answer and in time. Only a right password learns that
+/// the account needs a second factor.
 pub async fn login(
     cx: &Ctx,
     passwords: &Passwords,
@@ -133,7 +143,7 @@ pub async fn login(
     email: &str,
     password: &str,
     session_ttl: Duration,
-) -> AppResult<SignedIn> {
+) -> AppResult<LoginOutcome> {
     let rejected = AppError::Unauthenticated(AuthFailure::InvalidCredentials);
     let candidate = Password::for_login(password);
     let user = match Email::parse("email", email) {
@@ -161,11 +171,15 @@ pub async fn login(
         }
         _ => return Err(rejected),
     };
+    if db::two_factor::is_enabled(cx.db.write(), &user.tenant_id, &user.id).await? {
+        let challenge = two_factor::issue_challenge(cx, &user.tenant_id, &user.id).await?;
+        return Ok(LoginOutcome::TwoFactorRequired(challenge));
+    }
     // A session is a credential, not a change to anyone's data: no event.
     let mut tx = cx.begin(&user.tenant_id, Some(&user.id)).await?;
     let signed_in = start_session(&mut tx, user, session_ttl).await?;
     tx.commit().await?;
-    Ok(signed_in)
+    Ok(LoginOutcome::SignedIn(signed_in))
 }
 
 /// Resolves a bearer token to its live session and user.
@@ -306,7 +320,8 @@ async fn insert_user(
     })
 }
 
-async fn start_session(
+/// A new session for `user`, in the caller's transaction.
+pub(crate) async fn start_session(
     tx: &mut sqlx::AnyConnection,
     user: UserRow,
     ttl: Duration,

@@ -33,6 +33,7 @@ pub mod task_list;
 pub mod tasks;
 pub mod tenants;
 pub mod time_entries;
+pub mod two_factor;
 pub mod unit_of_work;
 pub mod usage;
 pub mod webhooks;

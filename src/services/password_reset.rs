@@ -1,6 +1,7 @@
 //! Password reset: a request always answers the same way (no account enumeration) and, for a
 //! known address, enqueues the reset email; the email job mints the single-use token, so its
-//! plaintext exists only in the email. Completing sets the password and ends every session.
+//! plaintext exists only in the email. Completing sets the password and ends every session and
+//! pending two-factor challenge; two-factor sign-in itself stays on.
 
 use crate::clock::now_ms;
 use crate::db;
@@ -70,6 +71,8 @@ pub async fn complete(
         .ok_or_else(invalid_token)?;
     db::users::set_password_hash(&mut *tx, tenant_id, &reset.user_id, &hash, now).await?;
     db::sessions::delete_for_user(&mut *tx, tenant_id, &reset.user_id).await?;
+    // A two-factor challenge proved the old password: it goes too (two-factor stays on).
+    db::two_factor::delete_challenges_for_user(&mut *tx, tenant_id, &reset.user_id).await?;
     db::password_resets::delete_unused_for_user(&mut *tx, tenant_id, &reset.user_id).await?;
     tx.record(DomainEvent::UserPasswordChanged {
         user_id: reset.user_id,

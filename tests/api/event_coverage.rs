@@ -120,6 +120,96 @@ impl Walk<'_> {
             .await;
     }
 
+    /// Two-factor sign-in for a new account: enrolment (nothing active yet, no event),
+    /// confirmation, the sign-in's second step (a session: no event), new recovery codes,
+    /// disabling, and the operator's reset after enrolling again.
+    async fn two_factor(&mut self) {
+        let user = self.app.register("second-factor@example.com").await;
+        self.new_kinds().await;
+        let token = user.token.as_str();
+        let enrol = ("POST", "/v1/auth/two-factor/enrollment");
+        let data = self.step(enrol, enrol.1, token, None, &[]).await;
+        let totp = totp_rs::Totp::from_url(data["data"]["otpauth_uri"].as_str().unwrap()).unwrap();
+        let step = kanri::clock::now_ms() as u64 / 1000 / 30;
+        let code = |step: u64| totp.generate(step * 30).to_string();
+        let confirm = ("POST", "/v1/auth/two-factor/enrollment/confirm");
+        let body = json!({"totp_code": code(step)});
+        let enabled = self
+            .step(
+                confirm,
+                confirm.1,
+                token,
+                Some(body),
+                &["user.two_factor_enabled"],
+            )
+            .await;
+        let recovery = enabled["data"]["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let res = self
+            .app
+            .post_json(
+                "/v1/auth/login",
+                &json!({"email": "second-factor@example.com", "password": crate::helpers::PASSWORD}),
+            )
+            .await;
+        let (_, refused) = read(res).await;
+        let challenge = refused["details"]["challenge"].clone();
+        let second = ("POST", "/v1/auth/login/two-factor");
+        let body = json!({"challenge": challenge, "totp_code": code(step + 1)});
+        self.step(second, second.1, "", Some(body), &[]).await;
+        let regenerate = ("POST", "/v1/auth/two-factor/recovery-codes");
+        let body = json!({"recovery_code": recovery[0]});
+        let fresh = self
+            .step(
+                regenerate,
+                regenerate.1,
+                token,
+                Some(body),
+                &["user.recovery_codes_regenerated"],
+            )
+            .await;
+        let disable = ("POST", "/v1/auth/two-factor/disable");
+        let body = json!({
+            "password": crate::helpers::PASSWORD,
+            "recovery_code": fresh["data"]["recovery_codes"][0],
+        });
+        self.step(
+            disable,
+            disable.1,
+            token,
+            Some(body),
+            &["user.two_factor_disabled"],
+        )
+        .await;
+        // Enrolled again (a new secret, so its steps start afresh), then reset by the operator.
+        let data = self.step(enrol, enrol.1, token, None, &[]).await;
+        let totp = totp_rs::Totp::from_url(data["data"]["otpauth_uri"].as_str().unwrap()).unwrap();
+        let now = kanri::clock::now_ms() as u64 / 1000;
+        let body = json!({"totp_code": totp.generate(now).to_string()});
+        self.step(
+            confirm,
+            confirm.1,
+            token,
+            Some(body),
+            &["user.two_factor_enabled"],
+        )
+        .await;
+        let path = format!("/v1/admin/users/{}/two-factor", user.user_id);
+        let res = self
+            .app
+            .request(Method::DELETE, &path)
+            .header("X-Api-Key", &self.key)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(res).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.mark("DELETE", "/v1/admin/users/{id}/two-factor");
+        assert_eq!(self.new_kinds().await, ["user.two_factor_disabled"]);
+    }
+
     fn mark(&mut self, method: &str, template: &str) {
         self.called.insert(format!("{method} {template}"));
     }
@@ -862,6 +952,8 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
     ] {
         walk.reset_password(prefix, email).await;
     }
+
+    walk.two_factor().await;
 
     // Last, the workspace goes (its own events with it; its deletion stays at tenant level).
     walk.step(

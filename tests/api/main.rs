@@ -47,6 +47,7 @@ mod tasks;
 mod tenancy;
 mod time_tracking;
 mod trace_context;
+mod two_factor;
 mod user_channel;
 mod worker_process;
 mod workspaces;

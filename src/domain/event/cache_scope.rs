@@ -69,6 +69,9 @@ impl DomainEvent {
             | E::KeyCreated { .. }
             | E::KeyRevoked { .. }
             | E::UserPasswordChanged { .. }
+            | E::UserTwoFactorEnabled { .. }
+            | E::UserTwoFactorDisabled { .. }
+            | E::UserRecoveryCodesRegenerated { .. }
             | E::WebhookCreated { .. }
             | E::WebhookUpdated { .. }
             | E::WebhookDeleted { .. }

@@ -117,6 +117,9 @@ impl DomainEvent {
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
             | E::UserPasswordChanged { .. }
+            | E::UserTwoFactorEnabled { .. }
+            | E::UserTwoFactorDisabled { .. }
+            | E::UserRecoveryCodesRegenerated { .. }
             | E::WebhookCreated { .. }
             | E::WebhookUpdated { .. }
             | E::WebhookDeleted { .. }

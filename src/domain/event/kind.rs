@@ -84,6 +84,9 @@ wire_enum!(
         UserUpdated => "user.updated",
         UserDeleted => "user.deleted",
         UserPasswordChanged => "user.password_changed",
+        UserTwoFactorEnabled => "user.two_factor_enabled",
+        UserTwoFactorDisabled => "user.two_factor_disabled",
+        UserRecoveryCodesRegenerated => "user.recovery_codes_regenerated",
         WebhookCreated => "webhook.created",
         WebhookUpdated => "webhook.updated",
         WebhookDeleted => "webhook.deleted",
@@ -135,7 +138,13 @@ impl EventKind {
             WorkspaceCreated | WorkspaceUpdated | WorkspaceDeleted => Subject::Workspace,
             RoleCreated | RoleUpdated | RoleDeleted => Subject::Role,
             KeyCreated | KeyRevoked => Subject::Key,
-            UserCreated | UserUpdated | UserDeleted | UserPasswordChanged => Subject::User,
+            UserCreated
+            | UserUpdated
+            | UserDeleted
+            | UserPasswordChanged
+            | UserTwoFactorEnabled
+            | UserTwoFactorDisabled
+            | UserRecoveryCodesRegenerated => Subject::User,
             WebhookCreated | WebhookUpdated | WebhookDeleted | WebhookDisabled => Subject::Webhook,
             PlanCreated | PlanUpdated | PlanDeleted => Subject::Plan,
             SubscriptionUpdated => Subject::Subscription,
@@ -156,6 +165,7 @@ impl EventKind {
             | MemberLeft | InvitationCreated | InvitationRevoked | InvitationAccepted
             | InvitationRejected | WorkspaceCreated | WorkspaceUpdated | RoleCreated
             | RoleUpdated | KeyCreated | UserCreated | UserUpdated | UserPasswordChanged
+            | UserTwoFactorEnabled | UserTwoFactorDisabled | UserRecoveryCodesRegenerated
             | WebhookCreated | WebhookUpdated | WebhookDisabled | PlanCreated | PlanUpdated
             | SubscriptionUpdated | TaskRelationAdded | TaskRelationRemoved | TimeEntryCreated
             | TimeEntryStopped | LabelCreated | LabelUpdated => false,

@@ -289,6 +289,17 @@ pub enum DomainEvent {
     UserPasswordChanged {
         user_id: String,
     },
+    /// Two-factor sign-in confirmed with a first code.
+    UserTwoFactorEnabled {
+        user_id: String,
+    },
+    /// Two-factor sign-in turned off, by the user (with a code) or by an operator.
+    UserTwoFactorDisabled {
+        user_id: String,
+    },
+    UserRecoveryCodesRegenerated {
+        user_id: String,
+    },
     WebhookCreated {
         workspace_id: String,
         endpoint_id: String,
@@ -384,6 +395,9 @@ impl DomainEvent {
             E::UserUpdated { .. } => K::UserUpdated,
             E::UserDeleted { .. } => K::UserDeleted,
             E::UserPasswordChanged { .. } => K::UserPasswordChanged,
+            E::UserTwoFactorEnabled { .. } => K::UserTwoFactorEnabled,
+            E::UserTwoFactorDisabled { .. } => K::UserTwoFactorDisabled,
+            E::UserRecoveryCodesRegenerated { .. } => K::UserRecoveryCodesRegenerated,
             E::WebhookCreated { .. } => K::WebhookCreated,
             E::WebhookUpdated { .. } => K::WebhookUpdated,
             E::WebhookDeleted { .. } => K::WebhookDeleted,

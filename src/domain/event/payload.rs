@@ -53,6 +53,9 @@ impl DomainEvent {
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
             | E::UserPasswordChanged { .. }
+            | E::UserTwoFactorEnabled { .. }
+            | E::UserTwoFactorDisabled { .. }
+            | E::UserRecoveryCodesRegenerated { .. }
             | E::WebhookDeleted { .. }
             | E::PlanDeleted { .. } => json!({}),
             E::PlanCreated { key, .. } | E::PlanUpdated { key, .. } => json!({"key": key}),

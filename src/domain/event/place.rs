@@ -58,6 +58,9 @@ impl DomainEvent {
             | E::UserUpdated { .. }
             | E::UserDeleted { .. }
             | E::UserPasswordChanged { .. }
+            | E::UserTwoFactorEnabled { .. }
+            | E::UserTwoFactorDisabled { .. }
+            | E::UserRecoveryCodesRegenerated { .. }
             | E::PlanCreated { .. }
             | E::PlanUpdated { .. }
             | E::PlanDeleted { .. } => (None, None),
@@ -100,7 +103,10 @@ impl DomainEvent {
             | E::UserCreated { user_id }
             | E::UserUpdated { user_id }
             | E::UserDeleted { user_id }
-            | E::UserPasswordChanged { user_id } => user_id,
+            | E::UserPasswordChanged { user_id }
+            | E::UserTwoFactorEnabled { user_id }
+            | E::UserTwoFactorDisabled { user_id }
+            | E::UserRecoveryCodesRegenerated { user_id } => user_id,
             E::InvitationCreated { invitation_id, .. }
             | E::InvitationRevoked { invitation_id, .. }
             | E::InvitationAccepted { invitation_id, .. }

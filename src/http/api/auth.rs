@@ -14,9 +14,9 @@ use crate::clock::to_rfc3339;
 use crate::error::{AppError, AuthFailure};
 use crate::http::auth::{CurrentUser, TenantContext};
 use crate::http::envelope::{Envelope, ErrorBody};
-use crate::http::error::ApiResult;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
-use crate::services::accounts::{self, Registration, SignedIn, User};
+use crate::services::accounts::{self, LoginOutcome, Registration, SignedIn, User};
 use crate::services::password_reset;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -160,7 +160,7 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = Success<SessionResponse>),
-        (status = 401, description = "Invalid email or password", body = ErrorBody),
+        (status = 401, description = "Invalid email or password (`invalid_credentials`); or a right password for an account with two-factor sign-in (`two_factor_required`): no session, but `details.challenge` to send with a code to `POST /v1/auth/login/two-factor`", body = ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -173,6 +173,9 @@ pub async fn login(
 
 /// Signs in with email and password, counting failures toward the account's lockout
 /// (`rate_limit/lockout.rs`); locked-out accounts are refused before the password is looked at.
+/// An account with two-factor sign-in gets `two_factor_required` and a challenge instead of a
+/// session: every route that signs in with a password (v1, the seed's, the console's) comes
+/// through here, so none can skip the second factor.
 pub async fn sign_in(
     state: &AppState,
     tenant_id: &str,
@@ -197,7 +200,13 @@ pub async fn sign_in(
         Err(AppError::Unauthenticated(AuthFailure::InvalidCredentials))
     );
     attempt.settle(failed).await;
-    Ok(signed_in?)
+    match signed_in? {
+        LoginOutcome::SignedIn(signed_in) => Ok(signed_in),
+        LoginOutcome::TwoFactorRequired(challenge) => Err(ApiError::TwoFactorRequired {
+            challenge: challenge.token.expose().to_string(),
+            expires_at: to_rfc3339(challenge.expires_at),
+        }),
+    }
 }
 
 /// Creates the account and its first session.

@@ -36,6 +36,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .post(session::sign_in)
                 .delete(session::sign_out),
         )
+        .route(
+            "/app/api/session/two-factor",
+            post(session::sign_in_two_factor),
+        )
         .route("/app/api/register", post(session::register))
         .route(
             "/app/api/admin-session",

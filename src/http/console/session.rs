@@ -1,6 +1,6 @@
-//! The console's sign-in, sign-up and sign-out: the JSON API's own rules, with the session put
-//! in an HttpOnly cookie instead of the response body. The page gets the session's CSRF token
-//! to send back on writes; it never sees the session token.
+//! The console's sign-in (with its two-factor step), sign-up and sign-out: the JSON API's own
+//! rules, with the session put in an HttpOnly cookie instead of the response body. The page
+//! gets the session's CSRF token to send back on writes; it never sees the session token.
 
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::clock::to_rfc3339;
 use crate::error::AppError;
 use crate::http::api::auth::{self, LoginRequest, RegisterRequest};
+use crate::http::api::two_factor::{self, TwoFactorLogin};
 use crate::http::auth::{CurrentUser, SecretKey, TenantContext, presented_session_token};
 use crate::http::cookie_session::{self, ADMIN_COOKIE, SESSION_COOKIE};
 use crate::http::envelope::Envelope;
@@ -82,6 +83,18 @@ pub async fn sign_in(
     Json(body): Json<LoginRequest>,
 ) -> WithCookie<ConsoleSession> {
     let signed_in = auth::sign_in(&state, &tenant.tenant_id, &body).await?;
+    let (headers, session) = member_session(&state, signed_in, &tenant.tenant_id);
+    Ok((headers, Envelope::ok(session)))
+}
+
+/// The second step for an account with two-factor sign-in: the challenge the first step's
+/// `two_factor_required` carried, and a code.
+pub async fn sign_in_two_factor(
+    State(state): State<AppState>,
+    tenant: TenantContext,
+    Json(body): Json<TwoFactorLogin>,
+) -> WithCookie<ConsoleSession> {
+    let signed_in = two_factor::complete_two_factor(&state, &tenant.tenant_id, &body).await?;
     let (headers, session) = member_session(&state, signed_in, &tenant.tenant_id);
     Ok((headers, Envelope::ok(session)))
 }
