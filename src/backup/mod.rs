@@ -11,6 +11,7 @@ pub mod fsio;
 pub mod manifest;
 pub mod restore;
 pub mod retention;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 
@@ -57,17 +58,20 @@ pub async fn take(
     target
         .check_storage(config.storage.url())
         .map_err(|e| anyhow::anyhow!("--to {target}: {e}"))?;
-    let BackupTarget::Dir(dir) = target else {
-        bail!("--to s3 is not supported yet: back up to a directory and copy it to the bucket");
-    };
     let db_path = snapshot::sqlite_path(config.database.url.expose())?;
     // Held while the snapshot is read, so a restore cannot swap the file mid-copy.
     let lock = InstanceLock::shared(&db_path)?;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating the backup directory {}", dir.display()))?;
     let started = now_ms();
     let name = retention::name_at(started);
-    let staging = dir.join(format!("{}{name}", retention::PARTIAL_PREFIX));
+    // A directory target stages inside itself (the rename then stays on one filesystem);
+    // S3 stages in the data directory and uploads from there.
+    let parent = match target {
+        BackupTarget::Dir(dir) => dir.clone(),
+        BackupTarget::S3 => config.data_dir.clone(),
+    };
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("creating the backup directory {}", parent.display()))?;
+    let staging = parent.join(format!("{}{name}", retention::PARTIAL_PREFIX));
     let result = assemble(config, storage, &db_path, &staging, started).await;
     lock.release();
     let manifest = match result {
@@ -77,14 +81,28 @@ pub async fn take(
             return Err(e);
         }
     };
-    let place = dir.join(&name);
-    std::fs::rename(&staging, &place)
-        .with_context(|| format!("renaming {} to {}", staging.display(), place.display()))?;
-    fsio::sync_dir(dir)?;
-    let deleted = prune(dir, keep)?;
+    let (location, deleted) = match target {
+        BackupTarget::Dir(dir) => {
+            let place = dir.join(&name);
+            std::fs::rename(&staging, &place).with_context(|| {
+                format!("renaming {} to {}", staging.display(), place.display())
+            })?;
+            fsio::sync_dir(dir)?;
+            (place.display().to_string(), prune(dir, keep)?)
+        }
+        BackupTarget::S3 => {
+            let uploaded = s3::upload(storage, &staging, &name).await;
+            let _ = std::fs::remove_dir_all(&staging);
+            uploaded?;
+            (
+                format!("s3:{}/{name}", s3::PREFIX),
+                s3::prune(storage, keep).await?,
+            )
+        }
+    };
     Ok(Taken {
         name,
-        location: place.display().to_string(),
+        location,
         manifest,
         deleted,
     })

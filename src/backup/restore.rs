@@ -32,14 +32,42 @@ pub struct Restored {
     pub files: u64,
 }
 
-/// Restores the backup folder `backup` over the database `config` names.
-pub async fn restore(config: &Config, backup: &Path) -> anyhow::Result<Restored> {
+/// Restores `source` over the database `config` names: a backup folder, or `s3:<name>` for
+/// one in the S3 attachment store's `backups/` (downloaded to the data directory first, and
+/// checked there like any other).
+pub async fn restore(config: &Config, source: &str) -> anyhow::Result<Restored> {
     if config.database.engine == Engine::Postgres {
         bail!(
             "kanri restore restores SQLite backups; this install runs on Postgres: use \
              pg_restore (README, \"Backups and restore\")"
         );
     }
+    let Some(name) = source.strip_prefix("s3:") else {
+        return restore_dir(config, Path::new(source)).await;
+    };
+    let name = name
+        .trim_start_matches('/')
+        .trim_start_matches(super::s3::PREFIX)
+        .trim_matches('/');
+    if !super::retention::is_backup_name(name) {
+        bail!("s3:{name} does not name a backup (s3:kanri-backup-<time>)");
+    }
+    if !matches!(config.storage.url(), StorageUrl::S3 { .. }) {
+        bail!("s3:{name} needs KANRI_STORAGE_URL=s3://… (the store backups were taken to)");
+    }
+    let storage = Storage::from_config(&config.storage)?;
+    let staging = config.data_dir.join(format!(".restore-{name}"));
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = match super::s3::download(&storage, name, &staging).await {
+        Ok(()) => restore_dir(config, &staging).await,
+        Err(e) => Err(e),
+    };
+    let _ = std::fs::remove_dir_all(&staging);
+    result
+}
+
+/// Restores the backup folder `backup`.
+async fn restore_dir(config: &Config, backup: &Path) -> anyhow::Result<Restored> {
     let manifest = read_manifest(backup)?;
     let copy = backup.join(DATABASE_FILE);
     let found = blocking({

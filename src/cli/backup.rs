@@ -1,7 +1,5 @@
 //! `kanri backup` and `kanri restore`: parse the destination, call `crate::backup`, print.
 
-use std::path::Path;
-
 use crate::backup;
 use crate::config::{BackupTarget, Config};
 use crate::storage::Storage;
@@ -46,18 +44,15 @@ pub async fn backup(
     Ok(())
 }
 
-pub async fn restore(config: &Config, path: &Path, json: bool) -> anyhow::Result<()> {
+pub async fn restore(config: &Config, path: &str, json: bool) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let restored = backup::restore::restore(config, path).await?;
     if json {
         println!("{}", serde_json::to_string(&restored)?);
     } else {
         println!(
-            "restored {} (taken {}, schema {}), {} file(s)",
-            path.display(),
-            restored.manifest.created_at,
-            restored.manifest.schema_version,
-            restored.files
+            "restored {path} (taken {}, schema {}), {} file(s)",
+            restored.manifest.created_at, restored.manifest.schema_version, restored.files
         );
         match &restored.moved_aside {
             Some(aside) => println!("the previous database is kept in {aside}"),

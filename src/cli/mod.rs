@@ -64,8 +64,9 @@ pub enum Command {
     },
     /// Replace the SQLite database and files with a backup, after checking it.
     Restore {
-        /// The backup's folder (kanri-backup-…, with its manifest.json).
-        backup: std::path::PathBuf,
+        /// The backup's folder (kanri-backup-…, with its manifest.json), or s3:kanri-backup-…
+        /// for one in the S3 store's backups/.
+        backup: String,
         #[arg(long)]
         json: bool,
     },

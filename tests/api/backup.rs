@@ -1,7 +1,7 @@
 //! `kanri backup`, `kanri restore` and `kanri demo`, run as the real binary the way an
 //! operator runs them, against a live server's data directory.
 //!
-//! On SQLite: a backup taken while a writer keeps creating tasks restores to a database that
+//! On the embedded SQLite database (in both of the suite's passes): a backup taken while a writer keeps creating tasks restores to a database that
 //! passes `integrity_check` and holds every task acknowledged before the backup began, as a
 //! prefix of the acknowledged sequence; corrupted backups are refused with the current
 //! database untouched; restore is refused while a server has the database open; retention
@@ -23,10 +23,6 @@ use kanri::config::BackupTarget;
 use kanri::storage::Storage;
 
 use crate::helpers::{TestApp, read};
-
-fn on_postgres(app: &TestApp) -> bool {
-    app.config.database.url.expose().starts_with("postgres")
-}
 
 /// The `kanri` binary (`KANRI_TEST_BIN` overrides cargo's path, for a target directory that
 /// several checkouts build into) with only the settings given: the data directory (and a
@@ -78,7 +74,7 @@ async fn backup(app: &TestApp, to: &Path, keep: usize) -> Value {
 /// error line it exits non-zero with.
 async fn restore(into: &Path, backup: &Path) -> Result<Value, String> {
     let config = Config::for_data_dir(into, None);
-    kanri::backup::restore::restore(&config, backup)
+    kanri::backup::restore::restore(&config, backup.to_str().unwrap())
         .await
         .map(|r| serde_json::to_value(r).unwrap())
         .map_err(|e| format!("{e:#}"))
@@ -134,10 +130,7 @@ fn location(taken: &Value) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_under_write_load_restores_every_acknowledged_task() {
-    let app = TestApp::spawn().await;
-    if on_postgres(&app) {
-        return; // Postgres is backed up with pg_dump; see the refusal test.
-    }
+    let app = TestApp::spawn_with(embedded).await;
     let b = board(&app).await;
     // A writer creates tasks one after another and records each acknowledged id in order.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -237,10 +230,7 @@ async fn a_backup_under_write_load_restores_every_acknowledged_task() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_refuses_bad_backups_and_a_running_server_and_touches_nothing() {
-    let app = TestApp::spawn().await;
-    if on_postgres(&app) {
-        return;
-    }
+    let app = TestApp::spawn_with(embedded).await;
     let b = board(&app).await;
     app.create_task(&b.token, &b.project, json!({"title": "kept"}))
         .await;
@@ -338,10 +328,7 @@ async fn restore_refuses_bad_backups_and_a_running_server_and_touches_nothing() 
 
 #[tokio::test]
 async fn retention_keeps_the_newest_n_complete_backups() {
-    let app = TestApp::spawn().await;
-    if on_postgres(&app) {
-        return;
-    }
+    let app = TestApp::spawn_with(embedded).await;
     let backups = tempfile::tempdir().unwrap();
     // Something in the directory that is not a complete backup is left alone.
     let stray = backups
@@ -367,10 +354,7 @@ async fn retention_keeps_the_newest_n_complete_backups() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attachment_files_come_back() {
-    let app = TestApp::spawn().await;
-    if on_postgres(&app) {
-        return;
-    }
+    let app = TestApp::spawn_with(embedded).await;
     let b = board(&app).await;
     let task = app
         .create_task(&b.token, &b.project, json!({"title": "with a file"}))
@@ -407,13 +391,11 @@ async fn the_schedule_takes_one_backup_per_slot_however_many_instances_enqueue_i
     let backups = tempfile::tempdir().unwrap();
     let to = backups.path().to_path_buf();
     let app = TestApp::spawn_with(|c| {
+        embedded(c);
         c.backup.target = kanri::config::BackupTarget::Dir(to);
         c.backup.keep = 3;
     })
     .await;
-    if on_postgres(&app) {
-        return;
-    }
     let slot = kanri::clock::now_ms() - 1000;
     for _ in 0..3 {
         // Every instance enqueues the slot's job; the dedupe key keeps one.
@@ -568,4 +550,106 @@ async fn the_binary_runs_demo_backup_and_restore_with_clear_exit_codes() {
         String::from_utf8_lossy(&out.stdout)
     );
     drop(config);
+}
+
+/// The embedded database even in the Postgres pass: backups are of SQLite.
+fn embedded(c: &mut Config) {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        c.data_dir.join("kanri.db").display()
+    );
+    c.database.url = kanri::config::Secret::new(url);
+    c.database.engine = kanri::config::Engine::Sqlite;
+}
+
+/// With `KANRI_TEST_S3_URL` (and the `AWS_*` settings): backups go to the bucket's
+/// `backups/`, manifest last, retention there keeps N, and `s3:<name>` restores the
+/// database and writes the attachment objects back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_in_s3_keep_n_and_restore_with_their_files() {
+    let Ok(s3) = std::env::var("KANRI_TEST_S3_URL") else {
+        return;
+    };
+    let storage_url = format!(
+        "{}/{}",
+        s3.trim_end_matches('/'),
+        uuid::Uuid::now_v7().simple()
+    );
+    let on_s3 = |c: &mut Config| {
+        embedded(c);
+        c.storage.set_url(storage_url.clone()).unwrap();
+        c.backup.target = BackupTarget::S3;
+    };
+    let app = TestApp::spawn_with(on_s3).await;
+    let b = board(&app).await;
+    let task = app
+        .create_task(&b.token, &b.project, json!({"title": "with a file in S3"}))
+        .await;
+    let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 241) as u8).collect();
+    let file = crate::attachments::upload(
+        &app,
+        &b.token,
+        task["id"].as_str().unwrap(),
+        "s3.bin",
+        &bytes,
+    )
+    .await;
+    let storage = Storage::from_config(&app.config.storage).unwrap();
+    let mut names = Vec::new();
+    for _ in 0..3 {
+        let taken = kanri::backup::take(&app.config, &storage, &BackupTarget::S3, 2)
+            .await
+            .expect("backup to S3");
+        assert!(
+            taken.location.starts_with("s3:backups/"),
+            "{}",
+            taken.location
+        );
+        assert_eq!(taken.manifest.files.count, 1);
+        names.push(taken.name);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        kanri::backup::s3::list_complete(&storage).await.unwrap(),
+        names[1..].to_vec()
+    );
+    // The attachment's object is lost; the restore brings it back with the database.
+    let key = storage
+        .list_keys("")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| !k.starts_with("backups/"))
+        .unwrap();
+    storage.delete(&key).await.unwrap();
+    let (_, dir) = app.stop().await;
+    let mut config = Config::for_data_dir(dir.path(), None);
+    on_s3(&mut config);
+    let unknown = kanri::backup::restore::restore(&config, "s3:kanri-backup-20200101T000000000Z")
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{unknown:#}").contains("refusing to restore"),
+        "{unknown:#}"
+    );
+    let restored = kanri::backup::restore::restore(&config, &format!("s3:{}", names[2]))
+        .await
+        .expect("restored from S3");
+    assert_eq!(restored.files, 1);
+    assert!(restored.moved_aside.is_some());
+    config.telemetry.log = "off".into();
+    config.jobs.workers = 0;
+    let again = TestApp::start(config, dir).await;
+    let res = again
+        .as_user(
+            Method::GET,
+            &format!("/v1/attachments/{}/download", file["id"].as_str().unwrap()),
+            &b.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
+    again.stop().await;
 }
