@@ -195,9 +195,11 @@ mod tests {
             let err = Config::from_raw(r).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");
         }
-        let mut r = RawConfig::default();
-        r.backup_to = Some("s3".into());
-        r.storage_url = Some("s3://bucket/kanri".into());
+        let r = RawConfig {
+            backup_to: Some("s3".into()),
+            storage_url: Some("s3://bucket/kanri".into()),
+            ..RawConfig::default()
+        };
         assert_eq!(Config::from_raw(r).unwrap().backup.target, BackupTarget::S3);
     }
 }

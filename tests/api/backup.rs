@@ -434,7 +434,8 @@ async fn demo_fills_a_fresh_install_and_refuses_a_second_time() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = body["data"]["token"].as_str().unwrap().to_string();
     let workspaces = app.collect_ids("/v1/workspaces", &token, 100).await;
-    assert_eq!(workspaces, [made.workspace_id.clone()]);
+    assert_eq!(workspaces.len(), 1);
+    assert_eq!(workspaces[0], made.workspace_id);
     let projects = app
         .collect_ids(
             &format!("/v1/workspaces/{}/projects", workspaces[0]),
