@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::jobs::backup::schedule_backups;
 use crate::jobs::runner::{KindRunner, schedule_housekeeping};
 use crate::jobs::{Queue, worker};
 use crate::mail::Mailer;
@@ -152,6 +153,7 @@ impl App {
             app_url: self.state.config.server.app_url.clone(),
             embedder: self.state.search.embedder().clone(),
             webhooks: self.state.webhooks.clone(),
+            config: self.state.config.clone(),
         })
     }
 
@@ -177,6 +179,13 @@ impl App {
         let upkeep = crate::metrics::spawn_upkeep(stop.clone());
         if state.config.jobs.workers > 0 {
             workers.spawn(schedule_housekeeping(state.queue.clone(), stop.clone()));
+        }
+        if let Some(schedule) = state.config.backup.schedule.clone() {
+            workers.spawn(schedule_backups(
+                state.queue.clone(),
+                schedule,
+                stop.clone(),
+            ));
         }
         let flusher = state.key_usage.clone().spawn_flusher(
             state.cx.db.clone(),
@@ -223,6 +232,13 @@ pub async fn run_workers(
     let stop = CancellationToken::new();
     let mut workers = worker::spawn(app.queue(), app.runner(), count, &stop);
     workers.spawn(schedule_housekeeping(app.queue().clone(), stop.clone()));
+    if let Some(schedule) = app.state.config.backup.schedule.clone() {
+        workers.spawn(schedule_backups(
+            app.queue().clone(),
+            schedule,
+            stop.clone(),
+        ));
+    }
     tracing::info!(workers = count, "job workers running");
     shutdown.await;
     stop.cancel();

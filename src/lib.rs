@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod backup;
 pub mod cache;
 pub mod cli;
 pub mod clock;

@@ -38,14 +38,19 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Mail(_) => unreachable!("handled before the database opens"),
         Command::Jobs(cmd) => jobs(&cx, cmd).await,
         Command::Serve | Command::Worker | Command::Config => unreachable!("handled by the caller"),
-        Command::Search(_) => unreachable!("handled by the caller"),
+        Command::Demo { force, json } => {
+            super::demo::run(&cx, force, json, &config.server.app_url).await
+        }
+        Command::Search(_) | Command::Backup { .. } | Command::Restore { .. } => {
+            unreachable!("handled by the caller")
+        }
     };
     cx.db.close().await;
     result
 }
 
 /// Turns a service error into one readable line.
-fn explain(err: AppError) -> anyhow::Error {
+pub(super) fn explain(err: AppError) -> anyhow::Error {
     match err {
         AppError::Validation(fields) => anyhow::anyhow!(
             "{}",
@@ -189,7 +194,7 @@ async fn user(cx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn generate_password() -> String {
+pub(super) fn generate_password() -> String {
     loop {
         let candidate = random_base62(20);
         if Password::parse("password", &candidate).is_ok() {

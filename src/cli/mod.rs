@@ -1,6 +1,8 @@
 //! The command line. Each subcommand is a thin call into the library.
 
 mod admin;
+mod backup;
+mod demo;
 pub mod search;
 
 use std::process::ExitCode;
@@ -49,6 +51,33 @@ pub enum Command {
     /// Rebuild search indexes, try a query, or measure search quality.
     #[command(subcommand)]
     Search(search::SearchCommand),
+    /// Take a consistent backup of the SQLite database and the attachment files.
+    Backup {
+        /// A directory, or `s3` (default: KANRI_BACKUP_TO, else <data dir>/backups).
+        #[arg(long)]
+        to: Option<String>,
+        /// Complete backups to keep there (default: KANRI_BACKUP_KEEP, 7).
+        #[arg(long)]
+        keep: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the SQLite database and files with a backup, after checking it.
+    Restore {
+        /// The backup's folder (kanri-backup-…, with its manifest.json), or s3:kanri-backup-…
+        /// for one in the S3 store's backups/.
+        backup: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill a fresh install with a demo workspace, people, projects, tasks and comments.
+    Demo {
+        /// Add the demo workspace even though workspaces exist.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +257,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             });
             search::run(cmd, config).await
         }
+        Command::Backup { to, keep, json } => {
+            crate::telemetry::init(&quiet(&config));
+            backup::backup(&config, to.as_deref(), keep, json).await
+        }
+        Command::Restore { backup: path, json } => {
+            crate::telemetry::init(&quiet(&config));
+            backup::restore(&config, &path, json).await
+        }
         other => {
             let quiet = TelemetryConfig {
                 log: "warn".into(),
@@ -236,6 +273,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             crate::telemetry::init(&quiet);
             admin::run(other, config).await
         }
+    }
+}
+
+fn quiet(config: &Config) -> TelemetryConfig {
+    TelemetryConfig {
+        log: "warn".into(),
+        ..config.telemetry.clone()
     }
 }
 

@@ -71,6 +71,9 @@ pub(super) struct RawConfig {
     pub stripe_webhook_secret: Option<Secret<String>>,
     pub usage_flush_secs: u64,
     pub metrics_token: Option<Secret<String>>,
+    pub backup_to: Option<String>,
+    pub backup_keep: usize,
+    pub backup_cron: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -137,6 +140,9 @@ impl Default for RawConfig {
             stripe_webhook_secret: None,
             usage_flush_secs: 30,
             metrics_token: None,
+            backup_to: None,
+            backup_keep: super::DEFAULT_BACKUP_KEEP,
+            backup_cron: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 mod auth;
+mod backup;
 mod billing;
 mod cache;
 mod database;
@@ -30,6 +31,7 @@ mod telemetry;
 mod webhooks;
 
 pub use auth::AuthConfig;
+pub use backup::{BackupConfig, BackupSchedule, BackupTarget, DEFAULT_BACKUP_KEEP};
 pub use billing::BillingConfig;
 pub use cache::{CacheConfig, check_redis_url};
 pub use database::{DatabaseConfig, Engine, engine_of};
@@ -80,6 +82,8 @@ pub struct Config {
     pub billing: BillingConfig,
     /// Who may scrape `/metrics`.
     pub metrics: MetricsConfig,
+    /// `kanri backup`'s destination and retention, and the schedule inside `kanri serve`.
+    pub backup: BackupConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +124,7 @@ impl Config {
         let rate_limit = RateLimitConfig::from_raw(&raw)?;
         let billing = BillingConfig::from_raw(&raw)?;
         let metrics = MetricsConfig::from_raw(&raw)?;
+        let backup = BackupConfig::from_raw(&raw, storage.url())?;
         Ok(Self {
             data_dir: raw.data_dir,
             server,
@@ -137,6 +142,7 @@ impl Config {
             rate_limit,
             billing,
             metrics,
+            backup,
         })
     }
 }

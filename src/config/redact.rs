@@ -72,6 +72,9 @@ impl Config {
             "stripe_webhook_secret": self.billing.stripe_webhook_secret.as_ref().map(|_| "***"),
             "usage_flush_secs": self.billing.usage_flush.as_secs(),
             "metrics_token": self.metrics.token.as_ref().map(|_| "***"),
+            "backup_to": self.backup.target.to_string(),
+            "backup_keep": self.backup.keep,
+            "backup_cron": self.backup.schedule.as_ref().map(|s| s.as_str()),
         })
     }
 }

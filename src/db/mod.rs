@@ -6,9 +6,11 @@ pub mod activity;
 pub mod admin_sessions;
 pub mod api_keys;
 pub mod attachments;
+pub mod backup;
 pub mod comments;
 pub mod idempotency;
 pub mod identity;
+pub mod instance_lock;
 pub mod invitations;
 pub mod jobs;
 pub mod labels;
@@ -61,6 +63,9 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     engine: Engine,
+    /// SQLite: this process's share of the database's instance lock (`instance_lock`), held
+    /// until `close`, so `kanri restore` cannot replace the file under it.
+    lock: Option<instance_lock::InstanceLock>,
 }
 
 impl Db {
@@ -71,6 +76,7 @@ impl Db {
         match config.database.engine {
             Engine::Sqlite => {
                 std::fs::create_dir_all(&config.data_dir)?;
+                let lock = instance_lock::InstanceLock::shared(&backup::sqlite_path(url)?)?;
                 let write = sqlite_pool(1, false).connect_with(options.clone()).await?;
                 let read = sqlite_pool(config.database.max_connections, true)
                     .connect_with(options)
@@ -79,6 +85,7 @@ impl Db {
                     read,
                     write,
                     engine: Engine::Sqlite,
+                    lock: Some(lock),
                 })
             }
             Engine::Postgres => {
@@ -91,6 +98,7 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     engine: Engine::Postgres,
+                    lock: None,
                 })
             }
         }
@@ -153,6 +161,9 @@ impl Db {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(lock) = &self.lock {
+            lock.release();
+        }
     }
 }
 

@@ -182,3 +182,10 @@ pub async fn lock<'c>(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Workspaces of every tenant: `kanri demo` fills only an install that has none.
+pub async fn count_all<'c>(db: impl Executor<'c, Database = Any>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM workspaces")
+        .fetch_one(db)
+        .await
+}

@@ -54,6 +54,10 @@ job_kind!(
     /// Delete expired sessions, tokens, receipts and stored responses; sweep orphaned files.
     Housekeeping = "housekeeping:purge" {}
 );
+job_kind!(
+    /// Take the backup `KANRI_BACKUP_CRON` names for `slot` (epoch ms of the cron time).
+    ScheduledBackup = "backup:scheduled" { slot: i64 }
+);
 
 /// Apply one verified identity-provider event to the user it names. Its arguments are the
 /// event as the webhook stated it, small and self-contained.

@@ -6,6 +6,7 @@
 
 pub mod attachments;
 mod backoff;
+pub mod backup;
 pub mod billing;
 pub mod email;
 pub mod identity;

@@ -10,7 +10,7 @@ use crate::clock::now_ms;
 use crate::db;
 use crate::domain::job::{
     AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, Housekeeping, IdentitySync,
-    InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles, StripeSync,
+    InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles, ScheduledBackup, StripeSync,
 };
 use crate::mail::Mailer;
 use crate::services::Ctx;
@@ -39,6 +39,9 @@ pub struct KindRunner {
     pub embedder: Arc<dyn crate::search::Embedder>,
     /// The delivery client and secret cipher for outgoing webhooks.
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// The configuration scheduled backups run with (the database, storage and backup
+    /// sections).
+    pub config: Arc<crate::config::Config>,
 }
 
 impl Runner for KindRunner {
@@ -66,6 +69,9 @@ impl Runner for KindRunner {
                     super::webhooks::deliver(cx, &self.webhooks, tenant, args, job.as_of).await
                 }
                 Housekeeping::NAME => self.housekeeping().await,
+                ScheduledBackup::NAME => {
+                    super::backup::run(&self.config, &self.storage, args).await
+                }
                 other => Err(JobError::Fatal(format!(
                     "no handler for job kind {other:?}"
                 ))),

@@ -9,6 +9,7 @@ pub mod admin_sessions;
 pub mod attachments;
 pub mod comments;
 pub mod context;
+pub mod demo;
 pub mod external_jwt;
 pub mod identity;
 pub mod identity_sync;

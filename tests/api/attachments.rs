@@ -101,7 +101,13 @@ async fn upload_raw(
     .unwrap()
 }
 
-async fn upload(app: &TestApp, token: &str, task: &str, filename: &str, bytes: &[u8]) -> Value {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: &str,
+    task: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Value {
     let (status, body) = read(upload_raw(app, token, task, filename, bytes).await).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["data"].clone()

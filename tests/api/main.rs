@@ -5,6 +5,7 @@ mod admin_operations;
 mod admin_users;
 mod attachments;
 mod auth;
+mod backup;
 mod cache;
 mod cli;
 mod console;
