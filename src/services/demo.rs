@@ -1,8 +1,8 @@
 //! `kanri demo`: a living workspace for a newcomer — people, projects, a few hundred tasks
 //! with varied statuses, priorities, types, assignees and due dates, and comments — made
 //! through the same use cases the API calls, so activity, search indexing, reminders and
-//! assignment emails follow as they would for real data. Labels are not made yet (they are
-//! being added beside this); when they land, the demo should tag tasks too.
+//! assignment emails follow as they would for real data. Tasks carry the workspace's labels,
+//! some are subtasks of others, and a few repeat weekly.
 
 use serde::Serialize;
 
@@ -17,7 +17,16 @@ use crate::services::members::{self, UserRef};
 use crate::services::passwords::Passwords;
 use crate::services::projects::{self, ProjectInput};
 use crate::services::tasks::{self, TaskInput};
-use crate::services::{comments, workspaces};
+use crate::services::{comments, labels, workspaces};
+
+/// The workspace's labels: name and colour.
+const LABELS: [(&str, &str); 5] = [
+    ("bug", "#d73a4a"),
+    ("design", "#a371f7"),
+    ("backend", "#0969da"),
+    ("customer", "#1f883d"),
+    ("tech-debt", "#9a6700"),
+];
 
 /// The people, first the workspace's owner.
 const PEOPLE: [(&str, &str, WorkspaceRole); 6] = [
@@ -234,6 +243,11 @@ pub async fn create(
     for (i, (_, _, role)) in PEOPLE.iter().enumerate().skip(1) {
         members::add(cx, &owner, &workspace.id, UserRef::Id(&ids[i]), *role, None).await?;
     }
+    let mut label_ids = Vec::new();
+    for (name, color) in LABELS {
+        let label = labels::create(cx, &owner, &workspace.id, name, Some(color)).await?;
+        label_ids.push(label.id);
+    }
     let mut dice = Dice(0x6b61_6e72_6964_656d);
     let now = now_ms();
     let (mut task_count, mut comment_count) = (0, 0);
@@ -254,8 +268,15 @@ pub async fn create(
             &team,
         )
         .await?;
+        let mut previous: Option<String> = None;
         for n in 0..plan.tasks {
-            let (made, said) = one_task(cx, &mut dice, plan, &project.id, n, now, &actor).await?;
+            let place = Place {
+                project_id: &project.id,
+                labels: &label_ids,
+                parent: previous.as_deref(),
+            };
+            let (made, said, id) = one_task(cx, &mut dice, plan, &place, n, now, &actor).await?;
+            previous = Some(id);
             task_count += made;
             comment_count += said;
         }
@@ -271,16 +292,25 @@ pub async fn create(
     })
 }
 
-/// One task of `plan` (created by a team member, maybe assigned, maybe due) and 0–3 comments.
+/// Where a demo task goes: its project, the labels to draw from, the task made before it (a
+/// possible parent).
+struct Place<'a> {
+    project_id: &'a str,
+    labels: &'a [String],
+    parent: Option<&'a str>,
+}
+
+/// One task of `plan` (created by a team member, maybe assigned, maybe due, maybe labelled, a
+/// subtask or repeating) and 0–3 comments; returns the counts and the task's id.
 async fn one_task(
     cx: &Ctx,
     dice: &mut Dice,
     plan: &ProjectPlan,
-    project_id: &str,
+    place: &Place<'_>,
     n: usize,
     now: i64,
     actor: &impl Fn(usize) -> Actor,
-) -> AppResult<(usize, usize)> {
+) -> AppResult<(usize, usize, String)> {
     const DAY: i64 = 24 * 3_600_000;
     let title = format!("{} {}", dice.pick(&VERBS), dice.pick(&SUBJECTS));
     let roll = dice.next() % 100;
@@ -311,10 +341,25 @@ async fn one_task(
         plan.tasks
     );
     let author = actor(*dice.pick(plan.team));
+    // Half the tasks carry one or two labels; one in eight is a subtask of the one before;
+    // one in twenty repeats weekly.
+    let task_labels: Vec<String> = match dice.below(4) {
+        0 | 1 => Vec::new(),
+        2 => vec![dice.pick(place.labels).clone()],
+        _ => {
+            let (a, b) = (
+                dice.pick(place.labels).clone(),
+                dice.pick(place.labels).clone(),
+            );
+            if a == b { vec![a] } else { vec![a, b] }
+        }
+    };
+    let parent = place.parent.filter(|_| dice.below(8) == 0);
+    let repeats = (dice.below(20) == 0 && status != "DONE").then_some("FREQ=WEEKLY");
     let task = tasks::create(
         cx,
         &author,
-        project_id,
+        place.project_id,
         TaskInput {
             title: Some(&title),
             description: Some(Some(&description)),
@@ -323,6 +368,9 @@ async fn one_task(
             priority: Some(priority),
             assignee_id: Some(assignee.as_deref()),
             due_date: Some(due.as_deref()),
+            label_ids: Some(&task_labels),
+            parent_id: parent.map(Some),
+            recurrence: repeats.map(Some),
             ..TaskInput::default()
         },
     )
@@ -333,5 +381,5 @@ async fn one_task(
         let text = *dice.pick(&COMMENTS);
         comments::create(cx, &by, &task.id, text).await?;
     }
-    Ok((1, said))
+    Ok((1, said, task.id))
 }

@@ -458,6 +458,31 @@ async fn demo_fills_a_fresh_install_and_refuses_a_second_time() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["items"].as_array().unwrap().len(), 6);
+    // The board has labels on its tasks and some subtasks.
+    let (_, labels) = app
+        .call(
+            Method::GET,
+            &format!("/v1/workspaces/{}/labels", workspaces[0]),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(labels["data"].as_array().unwrap().len(), 5, "{labels}");
+    let (_, page) = app
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{}/tasks?limit=100", projects[0]),
+            &token,
+            None,
+        )
+        .await;
+    let items = page["data"]["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|t| !t["labels"].as_array().unwrap().is_empty()),
+        "labelled tasks"
+    );
     // Through the write path: each task's creation is in the activity log.
     let created: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM activity WHERE kind = 'task.created'")

@@ -158,17 +158,51 @@ impl EventKind {
             TaskDeleted | CommentDeleted | AttachmentDeleted | ProjectDeleted
             | WorkspaceDeleted | RoleDeleted | KeyRevoked | UserDeleted | WebhookDeleted
             | PlanDeleted | TimeEntryDeleted | LabelDeleted => true,
-            TaskCreated | TaskUpdated | TaskAssigned | TaskMoved | TaskUnassigned
-            | CommentCreated | CommentUpdated | AttachmentCreated | ProjectCreated
-            | ProjectUpdated | ProjectArchived | ProjectUnarchived | ProjectMemberAdded
-            | ProjectMemberRemoved | MemberAdded | MemberRoleChanged | MemberRemoved
-            | MemberLeft | InvitationCreated | InvitationRevoked | InvitationAccepted
-            | InvitationRejected | WorkspaceCreated | WorkspaceUpdated | RoleCreated
-            | RoleUpdated | KeyCreated | UserCreated | UserUpdated | UserPasswordChanged
-            | UserTwoFactorEnabled | UserTwoFactorDisabled | UserRecoveryCodesRegenerated
-            | WebhookCreated | WebhookUpdated | WebhookDisabled | PlanCreated | PlanUpdated
-            | SubscriptionUpdated | TaskRelationAdded | TaskRelationRemoved | TimeEntryCreated
-            | TimeEntryStopped | LabelCreated | LabelUpdated => false,
+            TaskCreated
+            | TaskUpdated
+            | TaskAssigned
+            | TaskMoved
+            | TaskUnassigned
+            | CommentCreated
+            | CommentUpdated
+            | AttachmentCreated
+            | ProjectCreated
+            | ProjectUpdated
+            | ProjectArchived
+            | ProjectUnarchived
+            | ProjectMemberAdded
+            | ProjectMemberRemoved
+            | MemberAdded
+            | MemberRoleChanged
+            | MemberRemoved
+            | MemberLeft
+            | InvitationCreated
+            | InvitationRevoked
+            | InvitationAccepted
+            | InvitationRejected
+            | WorkspaceCreated
+            | WorkspaceUpdated
+            | RoleCreated
+            | RoleUpdated
+            | KeyCreated
+            | UserCreated
+            | UserUpdated
+            | UserPasswordChanged
+            | UserTwoFactorEnabled
+            | UserTwoFactorDisabled
+            | UserRecoveryCodesRegenerated
+            | WebhookCreated
+            | WebhookUpdated
+            | WebhookDisabled
+            | PlanCreated
+            | PlanUpdated
+            | SubscriptionUpdated
+            | TaskRelationAdded
+            | TaskRelationRemoved
+            | TimeEntryCreated
+            | TimeEntryStopped
+            | LabelCreated
+            | LabelUpdated => false,
         }
     }
 }
