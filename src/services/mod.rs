@@ -15,6 +15,7 @@ pub mod identity;
 pub mod identity_sync;
 pub mod invitations;
 pub mod jobs;
+pub mod jwks;
 pub mod key_usage;
 pub mod labels;
 pub mod list_cache;
