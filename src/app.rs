@@ -49,6 +49,8 @@ pub struct AppState {
     pub limiter: Limiter,
     /// Verifies an outside identity provider's session JWTs, when one is configured.
     pub external_jwt: Option<Arc<crate::services::external_jwt::ExternalJwt>>,
+    /// The default tenant's OpenID Connect provider, when one is configured.
+    pub oidc: Option<Arc<crate::services::oidc::Oidc>>,
     /// The serialised OpenAPI document, built once from the route table.
     pub openapi: Bytes,
 }
@@ -103,9 +105,14 @@ impl App {
             None => None,
         };
         let two_factor = crate::services::two_factor::TwoFactorKeys::new(signing_key.as_ref());
+        let oidc = match &config.identity.oidc {
+            Some(c) => Some(Arc::new(crate::services::oidc::Oidc::new(c.clone())?)),
+            None => None,
+        };
         Ok(Self {
             state: AppState {
                 two_factor,
+                oidc,
                 limiter,
                 external_jwt,
                 realtime,

@@ -23,6 +23,8 @@ pub enum AuthFailure {
     InvalidChallenge,
     /// A two-factor sign-in's code that is wrong or was already used.
     InvalidTwoFactorCode,
+    /// An OpenID Connect sign-in the provider refused, or whose answer did not check out.
+    SingleSignOnFailed,
 }
 
 #[derive(Debug, thiserror::Error)]

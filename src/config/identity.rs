@@ -16,6 +16,62 @@ pub struct IdentityConfig {
     /// Session JWTs of an outside identity provider accepted as bearer tokens
     /// (`KANRI_EXTERNAL_JWT_*`); `None` accepts only Kanri's own sessions.
     pub external_jwt: Option<ExternalJwtConfig>,
+    /// The default tenant's OpenID Connect provider (`KANRI_OIDC_*`).
+    pub oidc: Option<OidcConfig>,
+}
+
+/// An OpenID Connect provider members sign in with (authorization code flow with PKCE).
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// Names the provider in its routes (`/v1/auth/oidc/{name}/…`; `KANRI_OIDC_NAME`, default
+    /// `sso`): lower-case letters, digits and `-`.
+    pub name: String,
+    /// The issuer (`KANRI_OIDC_ISSUER`); its discovery document is
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// Unset for a public client (PKCE alone).
+    pub client_secret: Option<super::Secret<String>>,
+}
+
+impl OidcConfig {
+    fn from_raw(raw: &RawConfig) -> Result<Option<Self>, ConfigError> {
+        let Some(issuer) = raw.oidc_issuer.as_deref().filter(|v| !v.trim().is_empty()) else {
+            if raw.oidc_client_id.is_some() || raw.oidc_client_secret.is_some() {
+                return Err(invalid(
+                    "KANRI_OIDC_ISSUER",
+                    "is required with KANRI_OIDC_CLIENT_ID or KANRI_OIDC_CLIENT_SECRET",
+                ));
+            }
+            return Ok(None);
+        };
+        let issuer = check_url("KANRI_OIDC_ISSUER", issuer)?;
+        let client_id = raw
+            .oidc_client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && c.len() <= 255)
+            .ok_or_else(|| invalid("KANRI_OIDC_CLIENT_ID", "is required (1–255 characters)"))?
+            .to_string();
+        let name = raw.oidc_name.as_deref().unwrap_or("sso").trim().to_string();
+        let slug_ok = !name.is_empty()
+            && name.len() <= 32
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !slug_ok {
+            return Err(invalid(
+                "KANRI_OIDC_NAME",
+                "must be 1–32 lower-case letters, digits or -",
+            ));
+        }
+        Ok(Some(Self {
+            name,
+            issuer,
+            client_id,
+            client_secret: raw.oidc_client_secret.clone(),
+        }))
+    }
 }
 
 /// Who issues the outside session tokens, where its signing keys are, and who they are for.
@@ -128,6 +184,7 @@ impl IdentityConfig {
         Ok(Self {
             webhook_key,
             external_jwt: ExternalJwtConfig::from_raw(raw)?,
+            oidc: OidcConfig::from_raw(raw)?,
         })
     }
 }
@@ -139,6 +196,51 @@ mod tests {
 
     fn raw() -> RawConfig {
         RawConfig::default()
+    }
+
+    #[test]
+    fn oidc_settings_are_checked() {
+        let load = |issuer: Option<&str>, client: Option<&str>, name: Option<&str>| {
+            let mut r = raw();
+            r.oidc_issuer = issuer.map(str::to_string);
+            r.oidc_client_id = client.map(str::to_string);
+            r.oidc_name = name.map(str::to_string);
+            Config::from_raw(r).map(|c| c.identity.oidc)
+        };
+        assert!(load(None, None, None).unwrap().is_none());
+        let found = load(
+            Some("https://id.example.com/realms/acme/"),
+            Some("kanri"),
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(found.issuer, "https://id.example.com/realms/acme");
+        assert_eq!(found.name, "sso");
+        for (issuer, client, name, key) in [
+            (
+                Some("https://id.example.com"),
+                None,
+                None,
+                "KANRI_OIDC_CLIENT_ID",
+            ),
+            (None, Some("kanri"), None, "KANRI_OIDC_ISSUER"),
+            (
+                Some("http://id.example.com"),
+                Some("kanri"),
+                None,
+                "KANRI_OIDC_ISSUER",
+            ),
+            (
+                Some("https://id.example.com"),
+                Some("kanri"),
+                Some("Not A Slug"),
+                "KANRI_OIDC_NAME",
+            ),
+        ] {
+            let err = load(issuer, client, name).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]

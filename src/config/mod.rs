@@ -35,7 +35,7 @@ pub use backup::{BackupConfig, BackupSchedule, BackupTarget, DEFAULT_BACKUP_KEEP
 pub use billing::BillingConfig;
 pub use cache::{CacheConfig, check_redis_url};
 pub use database::{DatabaseConfig, Engine, engine_of};
-pub use identity::{ExternalJwtConfig, IdentityConfig, WebhookKey};
+pub use identity::{ExternalJwtConfig, IdentityConfig, OidcConfig, WebhookKey};
 pub use jobs::{JobsConfig, QueueSettings};
 pub use mail::MailConfig;
 pub use mail_url::{MailUrl, SmtpTls, redact_mail_url};

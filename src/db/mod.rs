@@ -14,6 +14,7 @@ pub mod instance_lock;
 pub mod invitations;
 pub mod jobs;
 pub mod labels;
+pub mod oidc;
 pub mod password_resets;
 pub mod plans;
 pub mod project_members;

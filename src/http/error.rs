@@ -131,6 +131,10 @@ fn auth_failure(failure: AuthFailure) -> (&'static str, &'static str) {
             "invalid_challenge",
             "the sign-in challenge is invalid or expired; sign in with the password again",
         ),
+        AuthFailure::SingleSignOnFailed => (
+            "sso_failed",
+            "the identity provider did not sign you in; start again",
+        ),
         AuthFailure::InvalidTwoFactorCode => (
             "invalid_two_factor_code",
             "the two-factor code is wrong or was already used",

@@ -76,6 +76,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::docs::routes())
         .merge(console::routes())
         .merge(api::auth::routes())
+        .merge(api::oidc::routes())
         .merge(api::two_factor::routes())
         .merge(api::admin_users::routes())
         .merge(api::admin_activity::routes())

@@ -215,6 +215,60 @@ pub async fn authenticate_external(
     })
 }
 
+/// Signs in the user an OpenID Connect provider vouched for (its ID token already checked):
+/// the user linked to `(provider, subject)`; the first time, the account with that verified
+/// email, or a new one (no password), linked from then on. No email and no link: refused.
+/// The provider is the authenticator, so Kanri's own second factor is not asked for.
+pub(crate) async fn sign_in_from_provider(
+    cx: &Ctx,
+    tenant_id: &str,
+    provider: &str,
+    subject: &str,
+    verified_email: Option<&str>,
+    name: &str,
+    session_ttl: Duration,
+) -> AppResult<SignedIn> {
+    let now = now_ms();
+    let mut tx = cx.begin(tenant_id, None).await?;
+    let linked = db::oidc::linked_user(&mut *tx, tenant_id, provider, subject).await?;
+    let user = match linked {
+        Some(id) => db::users::find(&mut *tx, tenant_id, &id)
+            .await?
+            .ok_or(AppError::Unauthenticated(AuthFailure::SingleSignOnFailed))?,
+        None => {
+            let Some(email) = verified_email else {
+                return Err(AppError::Forbidden(
+                    "the identity provider did not give a verified email for this account",
+                ));
+            };
+            let email = Email::parse("email", email)?;
+            let user =
+                match db::users::find_by_email(&mut *tx, tenant_id, email.normalized()).await? {
+                    Some(user) => user,
+                    None => {
+                        let name = UserName::parse("name", name)
+                            .or_else(|_| UserName::parse("name", "Member"))?;
+                        let valid = ValidRegistration {
+                            email,
+                            password: None,
+                            name,
+                        };
+                        let row = insert_user(&mut tx, tenant_id, &valid, None).await?;
+                        tx.record(DomainEvent::UserCreated {
+                            user_id: row.id.clone(),
+                        });
+                        row
+                    }
+                };
+            db::oidc::link(&mut *tx, tenant_id, provider, subject, &user.id, now).await?;
+            user
+        }
+    };
+    let signed_in = start_session(&mut tx, user, session_ttl).await?;
+    tx.commit().await?;
+    Ok(signed_in)
+}
+
 pub async fn logout(cx: &Ctx, session: &SessionUser) -> AppResult<()> {
     db::sessions::delete(cx.db.write(), &session.tenant_id, &session.session_id).await?;
     Ok(())

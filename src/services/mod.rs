@@ -20,6 +20,7 @@ pub mod key_usage;
 pub mod labels;
 pub mod list_cache;
 pub mod members;
+pub mod oidc;
 pub mod page;
 pub mod password_reset;
 pub mod passwords;

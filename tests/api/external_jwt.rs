@@ -20,7 +20,7 @@ const ISSUER: &str = "https://clerk.kanri.test";
 const AUDIENCE: &str = "kanri-frontend";
 
 /// Test-only P-256 keys (PKCS#8) and their public points.
-const KEY_A: (&str, &str, &str) = (
+pub(crate) const KEY_A: (&str, &str, &str) = (
     "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQggHRSZ0Zcz45o1pkeRUfMjWqKs0WchhZ+NX1ejL3+5lmhRANCAAT8Zlriny/V9eD4dy3TULILhyz11VViEqrEqh9uATy0Ye7rf31xmTHLTXpsGpMlb7lWcC4rzj0QulVlWuOmgyoZ",
     "_GZa4p8v1fXg-Hct01CyC4cs9dVVYhKqxKofbgE8tGE",
     "7ut_fXGZMctNemwakyVvuVZwLivOPRC6VWVa46aDKhk",
@@ -31,9 +31,9 @@ const KEY_B: (&str, &str, &str) = (
     "uOHqs5U_PZDCOUt3G0SMq0-ZNet7ve2JB2hfHmjXCck",
 );
 /// A key the provider never published: what a forger holds.
-const FORGED: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2zF188V8S74/9bXZWY8KulwkdvtAwlv2dKFOkEk9J4ChRANCAASjawjOXq+Rs2CU6Zrf53NlSVUxt4vxpjb9GPkRGkjtDJMI/FLb6vMHqLUBIkNVdVRF3oSWw+Lw4Pzb7NWJtO6D";
+pub(crate) const FORGED: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2zF188V8S74/9bXZWY8KulwkdvtAwlv2dKFOkEk9J4ChRANCAASjawjOXq+Rs2CU6Zrf53NlSVUxt4vxpjb9GPkRGkjtDJMI/FLb6vMHqLUBIkNVdVRF3oSWw+Lw4Pzb7NWJtO6D";
 
-fn jwk(kid: &str, key: (&str, &str, &str)) -> Value {
+pub(crate) fn jwk(kid: &str, key: (&str, &str, &str)) -> Value {
     json!({"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "x": key.1, "y": key.2})
 }
 
@@ -67,11 +67,11 @@ async fn provider(keys: Value) -> Provider {
     Provider { keys, fetches, url }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     kanri::clock::now_ms() / 1000
 }
 
-fn sign(der_b64: &str, kid: &str, claims: &Value) -> String {
+pub(crate) fn sign(der_b64: &str, kid: &str, claims: &Value) -> String {
     let der = STANDARD.decode(der_b64).unwrap();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(kid.to_string());

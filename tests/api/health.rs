@@ -236,6 +236,9 @@ async fn openapi_document_lists_every_route() {
         ("/v1/tasks/{id}/timer/stop", "post"),
         ("/v1/time-entries/{id}", "delete"),
         ("/v1/projects/{id}/time", "get"),
+        ("/v1/auth/oidc", "get"),
+        ("/v1/auth/oidc/{provider}/start", "get"),
+        ("/v1/auth/oidc/{provider}/callback", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -260,7 +263,8 @@ async fn openapi_document_lists_every_route() {
             .replace("{projectId}", "p")
             .replace("{taskId}", "t")
             .replace("{delivery_id}", "d")
-            .replace("{relation_id}", "r");
+            .replace("{relation_id}", "r")
+            .replace("{provider}", "sso");
         let res = app
             .request(
                 Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),

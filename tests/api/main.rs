@@ -24,6 +24,7 @@ mod mail;
 mod matrix;
 mod mcp;
 mod metrics;
+mod oidc;
 mod openapi_contract;
 mod outgoing_webhooks;
 mod password_reset;

@@ -18,6 +18,7 @@ pub mod health;
 pub mod invitations;
 pub mod labels;
 pub mod metrics;
+pub mod oidc;
 pub mod plans;
 pub mod projects;
 pub mod realtime;
