@@ -38,7 +38,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Mail(_) => unreachable!("handled before the database opens"),
         Command::Jobs(cmd) => jobs(&cx, cmd).await,
         Command::Serve | Command::Worker | Command::Config => unreachable!("handled by the caller"),
-        Command::Search(_) => unreachable!("handled by the caller"),
+        Command::Search(_) | Command::Export(_) | Command::Import(_) => {
+            unreachable!("handled by the caller")
+        }
     };
     cx.db.close().await;
     result

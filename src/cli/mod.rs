@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod search;
+mod transfer;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,10 @@ pub enum Command {
     /// Rebuild search indexes, try a query, or measure search quality.
     #[command(subcommand)]
     Search(search::SearchCommand),
+    /// Export a workspace (every row and file) to one archive.
+    Export(transfer::ExportArgs),
+    /// Import an export archive, a CSV of tasks or a Trello board; all or nothing.
+    Import(transfer::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +226,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&config.redacted())?);
             Ok(())
         }
+        Command::Export(args) => {
+            crate::telemetry::init(&quiet(&config));
+            transfer::export(args, config).await
+        }
+        Command::Import(args) => {
+            crate::telemetry::init(&quiet(&config));
+            transfer::import(args, config).await
+        }
         Command::Search(cmd) => {
             crate::telemetry::init(&TelemetryConfig {
                 log: "warn".into(),
@@ -236,6 +249,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             crate::telemetry::init(&quiet);
             admin::run(other, config).await
         }
+    }
+}
+
+fn quiet(config: &Config) -> TelemetryConfig {
+    TelemetryConfig {
+        log: "warn".into(),
+        ..config.telemetry.clone()
     }
 }
 

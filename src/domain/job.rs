@@ -51,6 +51,10 @@ job_kind!(
     DeliverWebhook = "webhook:deliver" { delivery_id: String }
 );
 job_kind!(
+    /// Build a requested workspace export's archive and store it (`services::transfer`).
+    ExportWorkspace = "workspace:export" { export_id: String }
+);
+job_kind!(
     /// Delete expired sessions, tokens, receipts and stored responses; sweep orphaned files.
     Housekeeping = "housekeeping:purge" {}
 );

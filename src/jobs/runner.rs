@@ -9,8 +9,8 @@ use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
 use crate::db;
 use crate::domain::job::{
-    AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, Housekeeping, IdentitySync,
-    InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles, StripeSync,
+    AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, ExportWorkspace, Housekeeping,
+    IdentitySync, InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles, StripeSync,
 };
 use crate::mail::Mailer;
 use crate::services::Ctx;
@@ -64,6 +64,9 @@ impl Runner for KindRunner {
                 }
                 DeliverWebhook::NAME => {
                     super::webhooks::deliver(cx, &self.webhooks, tenant, args, job.as_of).await
+                }
+                ExportWorkspace::NAME => {
+                    super::transfer::export(cx, &self.storage, tenant, args).await
                 }
                 Housekeeping::NAME => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(

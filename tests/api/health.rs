@@ -229,6 +229,12 @@ async fn openapi_document_lists_every_route() {
         ("/v1/tasks/{id}/timer/stop", "post"),
         ("/v1/time-entries/{id}", "delete"),
         ("/v1/projects/{id}/time", "get"),
+        ("/v1/workspaces/{id}/exports", "post"),
+        ("/v1/workspaces/{id}/exports/{export_id}", "get"),
+        ("/v1/workspaces/{id}/exports/{export_id}/download", "get"),
+        ("/v1/imports", "post"),
+        ("/v1/projects/{id}/imports/csv", "post"),
+        ("/v1/workspaces/{id}/imports/trello", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

@@ -46,6 +46,7 @@ mod tasks;
 mod tenancy;
 mod time_tracking;
 mod trace_context;
+mod transfer;
 mod user_channel;
 mod worker_process;
 mod workspaces;

@@ -75,6 +75,8 @@ wire_enum!(
         WorkspaceCreated => "workspace.created",
         WorkspaceUpdated => "workspace.updated",
         WorkspaceDeleted => "workspace.deleted",
+        WorkspaceExported => "workspace.exported",
+        WorkspaceImported => "workspace.imported",
         RoleCreated => "role.created",
         RoleUpdated => "role.updated",
         RoleDeleted => "role.deleted",
@@ -132,7 +134,8 @@ impl EventKind {
             InvitationCreated | InvitationRevoked | InvitationAccepted | InvitationRejected => {
                 Subject::Invitation
             }
-            WorkspaceCreated | WorkspaceUpdated | WorkspaceDeleted => Subject::Workspace,
+            WorkspaceCreated | WorkspaceUpdated | WorkspaceDeleted | WorkspaceExported
+            | WorkspaceImported => Subject::Workspace,
             RoleCreated | RoleUpdated | RoleDeleted => Subject::Role,
             KeyCreated | KeyRevoked => Subject::Key,
             UserCreated | UserUpdated | UserDeleted | UserPasswordChanged => Subject::User,
@@ -158,7 +161,8 @@ impl EventKind {
             | RoleUpdated | KeyCreated | UserCreated | UserUpdated | UserPasswordChanged
             | WebhookCreated | WebhookUpdated | WebhookDisabled | PlanCreated | PlanUpdated
             | SubscriptionUpdated | TaskRelationAdded | TaskRelationRemoved | TimeEntryCreated
-            | TimeEntryStopped | LabelCreated | LabelUpdated => false,
+            | TimeEntryStopped | LabelCreated | LabelUpdated | WorkspaceExported
+            | WorkspaceImported => false,
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod seed002;
 pub mod seed_lists;
 pub mod stripe;
 pub mod tasks;
+pub mod transfer;
 pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workspaces;
