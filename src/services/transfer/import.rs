@@ -292,7 +292,7 @@ async fn write(
             .await
             .map_err(|e| unique(e, &format!("a row of {}", table.name)))?;
             *done += 1;
-            if *done % 500 == 0 {
+            if done.is_multiple_of(500) {
                 progress(*done, total);
             }
         }
@@ -335,10 +335,8 @@ async fn write_row(
     let tenant_id = plan.tenant_id;
     if table.name == rows::TASKS.name {
         // Parents may come after their subtasks: set once every task exists.
-        if let Some(parent) = row.insert("parent_id".into(), Value::Null) {
-            if let Some(parent) = parent.as_str() {
-                parents.push((text(row, "id").to_string(), parent.to_string()));
-            }
+        if let Some(Value::String(parent)) = row.insert("parent_id".into(), Value::Null) {
+            parents.push((text(row, "id").to_string(), parent));
         }
     }
     if table.name == rows::TIME_ENTRIES.name && plan.ids == Ids::Remap && row["ended_at"].is_null()
