@@ -547,3 +547,12 @@ pub async fn schema_level<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Re
         .fetch_one(ex)
         .await
 }
+
+/// True when the schema refused a row's values (a CHECK, NOT NULL or foreign key), so an
+/// import names the row instead of failing as a server error.
+pub fn is_refused_row(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e)
+        if e.is_check_violation()
+            || e.is_foreign_key_violation()
+            || matches!(e.kind(), sqlx::error::ErrorKind::NotNullViolation))
+}

@@ -341,38 +341,59 @@ async fn a_bad_archive_is_refused_with_its_line_and_nothing_written() {
     let key = secret_key(&app).await;
     let (status, body) = import_archive(&app, &key, b"not a zip", false).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    // A real archive with one table line of the wrong type.
     let src = populate(&app).await;
     let archive = export_archive(&app, &src.owner.token, &src.workspace).await;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).unwrap();
-        let name = entry.name().to_string();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
-        if name == "tables/comments.jsonl" {
-            let text = String::from_utf8(bytes).unwrap();
-            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-            let mut second: Value = serde_json::from_str(&lines[1]).unwrap();
-            second["created_at"] = json!("yesterday");
-            lines[1] = second.to_string();
-            bytes = (lines.join("\n") + "\n").into_bytes();
-        }
-        out.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        out.write_all(&bytes).unwrap();
-    }
-    let broken = out.finish().unwrap().into_inner();
     let tasks = count(&app, "tasks").await;
+    let files = app.runner.storage.list_keys("").await.unwrap().len();
+    // A table line of the wrong type: refused while reading, before anything is stored.
+    let broken = rewrite_entry(&archive, "tables/comments.jsonl", |text| {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut second: Value = serde_json::from_str(&lines[1]).unwrap();
+        second["created_at"] = json!("yesterday");
+        lines[1] = second.to_string();
+        lines.join("\n") + "\n"
+    });
     let (status, body) = import_archive(&app, &key, &broken, true).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         body["details"][0]["field"], "tables/comments.jsonl line 2, column created_at",
         "{body}"
     );
+    // A value only the schema refuses, found when the rows are written after the files were
+    // stored: the row is named and the stored files are deleted again.
+    let broken = rewrite_entry(&archive, "tables/tasks.jsonl", |text| {
+        text.replace("\"status\":\"IN_PROGRESS\"", "\"status\":\"BLOCKED\"")
+    });
+    let (status, body) = import_archive(&app, &key, &broken, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["details"][0]["field"], "tables/tasks.jsonl line 2",
+        "{body}"
+    );
     assert_eq!(count(&app, "tasks").await, tasks);
     assert_eq!(count(&app, "workspaces").await, 1);
+    assert_eq!(app.runner.storage.list_keys("").await.unwrap().len(), files);
+}
+
+/// The archive with one entry's text changed.
+fn rewrite_entry(archive: &[u8], entry_name: &str, change: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive.to_vec())).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let name = entry.name().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        if name == entry_name {
+            let changed = change(std::str::from_utf8(&bytes).unwrap());
+            assert_ne!(changed.as_bytes(), bytes, "{entry_name} changed");
+            bytes = changed.into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
 }
 
 #[tokio::test]

@@ -279,7 +279,7 @@ async fn write(
     let mut parents = Vec::new();
     let mut storage_bytes = 0;
     for table in rows::INSERTED {
-        for row in &rewritten[table.name] {
+        for (line, row) in rewritten[table.name].iter().enumerate() {
             let mut row = row.clone();
             write_row(
                 &mut tx,
@@ -290,7 +290,17 @@ async fn write(
                 &mut storage_bytes,
             )
             .await
-            .map_err(|e| unique(e, &format!("a row of {}", table.name)))?;
+            .map_err(|e| {
+                let at = format!("tables/{}.jsonl line {}", table.name, line + 1);
+                if rows::is_refused_row(&e) {
+                    invalid(FieldError::new(
+                        &at,
+                        "is refused by the schema: a value out of range or a missing field",
+                    ))
+                } else {
+                    unique(e, &at)
+                }
+            })?;
             *done += 1;
             if done.is_multiple_of(500) {
                 progress(*done, total);

@@ -327,6 +327,15 @@ pub async fn import(
         updated_at: now,
     };
     let mut tx = cx.begin(tenant_id, created_by).await?;
+    // A new project counts against the plan like any other.
+    crate::services::quotas::reserve(
+        &mut tx,
+        tenant_id,
+        workspace_id,
+        crate::domain::billing::Resource::Projects,
+        1,
+    )
+    .await?;
     db::projects::insert(&mut *tx, &project).await?;
     if let Some(user) = created_by {
         db::project_members::insert(&mut *tx, tenant_id, &project.id, user, now).await?;
