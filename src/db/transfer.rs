@@ -137,6 +137,7 @@ pub const USERS: Table = Table {
          OR id IN (SELECT t.created_by FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.workspace_id = $2) \
          OR id IN (SELECT c.author_id FROM comments c JOIN tasks t ON t.id = c.task_id JOIN projects p ON p.id = t.project_id WHERE p.workspace_id = $2) \
          OR id IN (SELECT uploaded_by FROM attachments WHERE workspace_id = $2 AND deleted_at IS NULL) \
+         OR id IN (SELECT r.created_by FROM task_relations r JOIN tasks t ON t.id = r.task_id JOIN projects p ON p.id = t.project_id WHERE p.workspace_id = $2) \
          OR id IN (SELECT user_id FROM time_entries WHERE project_id IN (SELECT id FROM projects WHERE workspace_id = $2)))",
     order: "id",
 };

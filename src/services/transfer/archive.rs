@@ -138,6 +138,8 @@ impl Serialize for OrderedRow {
 /// An opened archive.
 pub struct Reader<R: Read + Seek> {
     zip: ZipArchive<R>,
+    /// Bytes unpacked so far, against `limits::MAX_UNPACKED_BYTES`.
+    unpacked: u64,
 }
 
 fn bad(field: &str, message: impl Into<String>) -> FieldError {
@@ -148,7 +150,7 @@ impl<R: Read + Seek> Reader<R> {
     pub fn open(reader: R) -> Result<Self, FieldError> {
         let zip = ZipArchive::new(reader)
             .map_err(|e| bad("archive", format!("is not a zip archive: {e}")))?;
-        Ok(Self { zip })
+        Ok(Self { zip, unpacked: 0 })
     }
 
     /// An entry's bytes, at most `limit` of them; `None` when the archive has no such entry.
@@ -161,14 +163,25 @@ impl<R: Read + Seek> Reader<R> {
         if entry.size() > limit {
             return Err(bad(name, format!("is larger than {limit} bytes")));
         }
+        let budget = limits::MAX_UNPACKED_BYTES.saturating_sub(self.unpacked);
+        let limit = limit.min(budget);
         let mut out = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
         (&mut entry)
             .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|e| bad(name, format!("cannot be read: {e}")))?;
         if out.len() as u64 > limit {
-            return Err(bad(name, format!("is larger than {limit} bytes")));
+            let message = if limit == budget {
+                format!(
+                    "unpacks past the archive's limit of {} bytes",
+                    limits::MAX_UNPACKED_BYTES
+                )
+            } else {
+                format!("is larger than {limit} bytes")
+            };
+            return Err(bad(name, message));
         }
+        self.unpacked += out.len() as u64;
         Ok(Some(out))
     }
 
@@ -318,5 +331,9 @@ mod tests {
         assert_eq!(r.manifest().unwrap(), manifest);
         assert_eq!(r.bytes("files/a1", 10).unwrap().unwrap(), b"bytes");
         assert!(r.bytes("files/a1", 2).is_err());
+        // All entries together stay within the unpacking budget.
+        r.unpacked = limits::MAX_UNPACKED_BYTES - 2;
+        let err = r.bytes("files/a1", 10).unwrap_err();
+        assert!(err.message.contains("unpacks past"), "{err:?}");
     }
 }

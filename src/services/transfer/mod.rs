@@ -24,6 +24,8 @@ use serde::Serialize;
 pub mod limits {
     /// The largest archive (and the sum of its entries) an export writes or an import reads.
     pub const MAX_ARCHIVE_BYTES: u64 = 256 * 1024 * 1024;
+    /// What all of an archive's entries may unpack to together (zip bombs stop here).
+    pub const MAX_UNPACKED_BYTES: u64 = 4 * MAX_ARCHIVE_BYTES;
     /// Rows in one table of an archive, and tasks in one CSV or Trello import.
     pub const MAX_ROWS: u64 = 200_000;
     /// One JSON line of an archive, one CSV record.
