@@ -10,6 +10,7 @@ pub mod comments;
 pub mod exports;
 pub mod idempotency;
 pub mod identity;
+pub mod imports;
 pub mod invitations;
 pub mod jobs;
 pub mod labels;

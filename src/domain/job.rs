@@ -55,6 +55,10 @@ job_kind!(
     ExportWorkspace = "workspace:export" { export_id: String }
 );
 job_kind!(
+    /// Import a staged archive uploaded to `POST /v1/imports` (`services::transfer::queued`).
+    ImportArchive = "workspace:import" { import_id: String }
+);
+job_kind!(
     /// Delete expired sessions, tokens, receipts and stored responses; sweep orphaned files.
     Housekeeping = "housekeeping:purge" {}
 );

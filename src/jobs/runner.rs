@@ -10,7 +10,8 @@ use crate::clock::now_ms;
 use crate::db;
 use crate::domain::job::{
     AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, ExportWorkspace, Housekeeping,
-    IdentitySync, InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles, StripeSync,
+    IdentitySync, ImportArchive, InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles,
+    StripeSync,
 };
 use crate::mail::Mailer;
 use crate::services::Ctx;
@@ -67,6 +68,9 @@ impl Runner for KindRunner {
                 }
                 ExportWorkspace::NAME => {
                     super::transfer::export(cx, &self.storage, tenant, args).await
+                }
+                ImportArchive::NAME => {
+                    super::transfer::import(cx, &self.storage, tenant, args).await
                 }
                 Housekeeping::NAME => self.housekeeping().await,
                 other => Err(JobError::Fatal(format!(

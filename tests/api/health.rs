@@ -233,6 +233,7 @@ async fn openapi_document_lists_every_route() {
         ("/v1/workspaces/{id}/exports/{export_id}", "get"),
         ("/v1/workspaces/{id}/exports/{export_id}/download", "get"),
         ("/v1/imports", "post"),
+        ("/v1/imports/{id}", "get"),
         ("/v1/projects/{id}/imports/csv", "post"),
         ("/v1/workspaces/{id}/imports/trello", "post"),
     ];

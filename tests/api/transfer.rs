@@ -194,12 +194,9 @@ async fn secret_key(app: &TestApp) -> String {
     key.expose().to_string()
 }
 
-async fn import_archive(
-    app: &TestApp,
-    key: &str,
-    archive: &[u8],
-    remap: bool,
-) -> (StatusCode, Value) {
+/// Imports through the API: 202 with the queued import, the job, then its outcome. Answers
+/// the final state: `DONE` with `summary`, or `FAILED` with `error` ({code, message, details}).
+async fn import_archive(app: &TestApp, key: &str, archive: &[u8], remap: bool) -> Value {
     let path = format!("/v1/imports?remap_ids={remap}");
     let res = app
         .request(Method::POST, &path)
@@ -209,7 +206,22 @@ async fn import_archive(
         .send()
         .await
         .unwrap();
-    read(res).await
+    let (status, body) = read(res).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["data"]["state"], "QUEUED");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    app.run_due_jobs(kanri::clock::now_ms()).await;
+    let res = app
+        .request(Method::GET, &format!("/v1/imports/{id}"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let job = body["data"].clone();
+    assert!(job["state"] == "DONE" || job["state"] == "FAILED", "{job}");
+    job
 }
 
 /// Every exported row of the workspace, as the export reads them (activity left out: each
@@ -247,16 +259,18 @@ async fn round_trip(source: TestApp, target: TestApp) {
     let src = populate(&source).await;
     let archive = export_archive(&source, &src.owner.token, &src.workspace).await;
     let key = secret_key(&target).await;
-    let (status, body) = import_archive(&target, &key, &archive, false).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let job = import_archive(&target, &key, &archive, false).await;
+    assert_eq!(job["state"], "DONE", "{job}");
+    assert_eq!(job["progress"], job["total"]);
+    let summary = &job["summary"];
     assert_eq!(
-        body["data"]["workspace_id"],
+        summary["workspace_id"],
         src.workspace.as_str(),
         "ids are kept"
     );
-    assert_eq!(body["data"]["counts"]["tasks"], 2);
-    assert_eq!(body["data"]["counts"]["users_created"], 2);
-    assert_eq!(body["data"]["counts"]["files"], 1);
+    assert_eq!(summary["counts"]["tasks"], 2);
+    assert_eq!(summary["counts"]["users_created"], 2);
+    assert_eq!(summary["counts"]["files"], 1);
 
     let before = rows_of(&source, &src.workspace).await;
     let after = rows_of(&target, &src.workspace).await;
@@ -276,12 +290,15 @@ async fn round_trip(source: TestApp, target: TestApp) {
     let tasks = count(&target, "tasks").await;
     let workspaces = count(&target, "workspaces").await;
     let files = target.runner.storage.list_keys("").await.unwrap().len();
-    let (status, body) = import_archive(&target, &key, &archive, false).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["code"], "import_conflict");
+    let job = import_archive(&target, &key, &archive, false).await;
+    assert_eq!(job["state"], "FAILED", "{job}");
+    assert_eq!(job["error"]["code"], "import_conflict");
     assert!(
-        body["message"].as_str().unwrap().contains("remap_ids"),
-        "{body}"
+        job["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("remap_ids"),
+        "{job}"
     );
     assert_eq!(count(&target, "tasks").await, tasks);
     assert_eq!(count(&target, "workspaces").await, workspaces);
@@ -291,12 +308,12 @@ async fn round_trip(source: TestApp, target: TestApp) {
     );
 
     // With remapping: a second copy, every reference rewritten, the same people.
-    let (status, body) = import_archive(&target, &key, &archive, true).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let copy = body["data"]["workspace_id"].as_str().unwrap().to_string();
+    let job = import_archive(&target, &key, &archive, true).await;
+    assert_eq!(job["state"], "DONE", "{job}");
+    let copy = job["summary"]["workspace_id"].as_str().unwrap().to_string();
     assert_ne!(copy, src.workspace);
     assert_eq!(
-        body["data"]["counts"]["users_created"], 0,
+        job["summary"]["counts"]["users_created"], 0,
         "matched by email"
     );
     assert_eq!(count(&target, "tasks").await, tasks * 2);
@@ -339,8 +356,8 @@ async fn an_export_imports_into_a_fresh_instance_into_sqlite() {
 async fn a_bad_archive_is_refused_with_its_line_and_nothing_written() {
     let app = TestApp::spawn().await;
     let key = secret_key(&app).await;
-    let (status, body) = import_archive(&app, &key, b"not a zip", false).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let job = import_archive(&app, &key, b"not a zip", false).await;
+    assert_eq!(job["error"]["code"], "validation_failed", "{job}");
     let src = populate(&app).await;
     let archive = export_archive(&app, &src.owner.token, &src.workspace).await;
     let tasks = count(&app, "tasks").await;
@@ -353,22 +370,22 @@ async fn a_bad_archive_is_refused_with_its_line_and_nothing_written() {
         lines[1] = second.to_string();
         lines.join("\n") + "\n"
     });
-    let (status, body) = import_archive(&app, &key, &broken, true).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let job = import_archive(&app, &key, &broken, true).await;
+    assert_eq!(job["error"]["code"], "validation_failed", "{job}");
     assert_eq!(
-        body["details"][0]["field"], "tables/comments.jsonl line 2, column created_at",
-        "{body}"
+        job["error"]["details"][0]["field"], "tables/comments.jsonl line 2, column created_at",
+        "{job}"
     );
     // A value only the schema refuses, found when the rows are written after the files were
     // stored: the row is named and the stored files are deleted again.
     let broken = rewrite_entry(&archive, "tables/tasks.jsonl", |text| {
         text.replace("\"status\":\"IN_PROGRESS\"", "\"status\":\"BLOCKED\"")
     });
-    let (status, body) = import_archive(&app, &key, &broken, true).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let job = import_archive(&app, &key, &broken, true).await;
+    assert_eq!(job["state"], "FAILED", "{job}");
     assert_eq!(
-        body["details"][0]["field"], "tables/tasks.jsonl line 2",
-        "{body}"
+        job["error"]["details"][0]["field"], "tables/tasks.jsonl line 2",
+        "{job}"
     );
     assert_eq!(count(&app, "tasks").await, tasks);
     assert_eq!(count(&app, "workspaces").await, 1);

@@ -1,10 +1,9 @@
 //! Workspace export and import: `POST /v1/workspaces/{id}/exports` (a job; 202),
 //! `GET /v1/workspaces/{id}/exports/{export_id}` (state, progress, the download link) and
-//! `…/download`; `POST /v1/imports` (an export archive, with the secret key),
+//! `…/download`; `POST /v1/imports` (an export archive, with the secret key: a job, 202) and
+//! `GET /v1/imports/{id}`,
 //! `POST /v1/projects/{id}/imports/csv` and `POST /v1/workspaces/{id}/imports/trello`.
 //! Import bodies are the raw file, up to `transfer::limits` (not the JSON body limit).
-
-use std::io::Cursor;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -23,7 +22,8 @@ use crate::http::envelope::{Envelope, ErrorBody};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Path, Query};
 use crate::services::transfer::export::{self, Export};
-use crate::services::transfer::import::{self, Ids};
+use crate::services::transfer::import::Ids;
+use crate::services::transfer::queued::{self, ImportJob};
 use crate::services::transfer::{self, ImportSummary, limits};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .merge(imports)
+        .routes(routes!(get_import))
         .routes(routes!(create_export))
         .routes(routes!(get_export))
         .routes(routes!(download_export))
@@ -131,32 +132,37 @@ pub struct ArchiveParams {
     security(("secret_key" = [])),
     params(ArchiveParams),
     request_body(content = Vec<u8>, content_type = "application/zip", description = "A Kanri export archive"),
-    responses((status = 201, body = Success<ImportSummary>),
-        (status = 409, description = "`import_conflict`: an id exists here (import with `remap_ids`)", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, description = "A bad archive: the file, line and column named", body = ErrorBody)))]
+    responses((status = 202, description = "Queued (a `workspace:import` job); poll its state", body = Success<ImportJob>),
+        (status = 413, body = ErrorBody)))]
 pub async fn import_archive(
     State(state): State<AppState>,
     key: SecretKey,
     Query(params): Query<ArchiveParams>,
     request: Request,
-) -> ApiResult<Envelope<ImportSummary>> {
+) -> ApiResult<Response> {
     let bytes = body(request, limits::MAX_ARCHIVE_BYTES).await?;
     let ids = if params.remap_ids {
         Ids::Remap
     } else {
         Ids::Keep
     };
-    let summary = import::archive(
-        &state.cx,
-        &state.storage,
-        &key.0.tenant_id,
-        None,
-        Cursor::new(bytes),
-        ids,
-        &mut |_, _| {},
-    )
-    .await?;
-    Ok(Envelope::created(summary))
+    let job = queued::request(&state.cx, &state.storage, &key.0.tenant_id, bytes, ids).await?;
+    Ok((StatusCode::ACCEPTED, Envelope::ok(job)).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/imports/{id}", tag = "transfer",
+    security(("secret_key" = [])),
+    params(("id" = String, Path, description = "Import id")),
+    responses((status = 200, description = "`DONE` with the summary, or `FAILED` with the error: `import_conflict` (an id exists here: import with `remap_ids`) or `validation_failed` naming the file, line and column", body = Success<ImportJob>),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_import(
+    State(state): State<AppState>,
+    key: SecretKey,
+    Path(id): Path<String>,
+) -> ApiResult<Envelope<ImportJob>> {
+    Ok(Envelope::ok(
+        queued::status(&state.cx, &key.0.tenant_id, &id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -124,7 +124,7 @@ pub(super) fn text<'a>(row: &'a JsonRow, column: &str) -> &'a str {
     row.get(column).and_then(Value::as_str).unwrap_or_default()
 }
 
-async fn read_all(storage: &Storage, key: &str) -> AppResult<Vec<u8>> {
+pub(super) async fn read_all(storage: &Storage, key: &str) -> AppResult<Vec<u8>> {
     let mut stream = storage
         .open(key, None)
         .await

@@ -15,6 +15,7 @@ pub mod csv_tasks;
 pub mod drafts;
 pub mod export;
 pub mod import;
+pub mod queued;
 pub mod remap;
 pub mod trello;
 
