@@ -41,7 +41,11 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Demo { force, json } => {
             super::demo::run(&cx, force, json, &config.server.app_url).await
         }
-        Command::Search(_) | Command::Backup { .. } | Command::Restore { .. } => {
+        Command::Search(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::Export(_)
+        | Command::Import(_) => {
             unreachable!("handled by the caller")
         }
     };

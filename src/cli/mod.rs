@@ -4,6 +4,7 @@ mod admin;
 mod backup;
 mod demo;
 pub mod search;
+mod transfer;
 
 use std::process::ExitCode;
 
@@ -78,6 +79,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export a workspace (every row and file) to one archive.
+    Export(transfer::ExportArgs),
+    /// Import an export archive, a CSV of tasks or a Trello board; all or nothing.
+    Import(transfer::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,6 +254,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Config => {
             println!("{}", serde_json::to_string_pretty(&config.redacted())?);
             Ok(())
+        }
+        Command::Export(args) => {
+            crate::telemetry::init(&quiet(&config));
+            transfer::export(args, config).await
+        }
+        Command::Import(args) => {
+            crate::telemetry::init(&quiet(&config));
+            transfer::import(args, config).await
         }
         Command::Search(cmd) => {
             crate::telemetry::init(&TelemetryConfig {

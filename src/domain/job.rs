@@ -51,6 +51,14 @@ job_kind!(
     DeliverWebhook = "webhook:deliver" { delivery_id: String }
 );
 job_kind!(
+    /// Build a requested workspace export's archive and store it (`services::transfer`).
+    ExportWorkspace = "workspace:export" { export_id: String }
+);
+job_kind!(
+    /// Import a staged archive uploaded to `POST /v1/imports` (`services::transfer::queued`).
+    ImportArchive = "workspace:import" { import_id: String }
+);
+job_kind!(
     /// Delete expired sessions, tokens, receipts and stored responses; sweep orphaned files.
     Housekeeping = "housekeeping:purge" {}
 );

@@ -7,6 +7,8 @@ use super::enums::WorkspaceRole;
 pub const WORKSPACE_READ: &str = "workspace:read";
 pub const WORKSPACE_UPDATE: &str = "workspace:update";
 pub const WORKSPACE_DELETE: &str = "workspace:delete";
+/// Export every row and file of the workspace.
+pub const WORKSPACE_EXPORT: &str = "workspace:export";
 pub const MEMBERS_READ: &str = "members:read";
 pub const MEMBERS_MANAGE: &str = "members:manage";
 pub const INVITATIONS_MANAGE: &str = "invitations:manage";
@@ -31,6 +33,7 @@ pub const ALL: &[&str] = &[
     WORKSPACE_READ,
     WORKSPACE_UPDATE,
     WORKSPACE_DELETE,
+    WORKSPACE_EXPORT,
     MEMBERS_READ,
     MEMBERS_MANAGE,
     INVITATIONS_MANAGE,
@@ -66,6 +69,7 @@ pub fn role_grants(role: WorkspaceRole) -> &'static [&'static str] {
         WorkspaceRole::Admin => &[
             WORKSPACE_READ,
             WORKSPACE_UPDATE,
+            WORKSPACE_EXPORT,
             "members:*",
             "invitations:*",
             "projects:*",

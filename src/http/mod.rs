@@ -91,6 +91,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .merge(api::projects::routes())
         .merge(api::tasks::routes())
         .merge(api::labels::routes())
+        .merge(api::transfer::routes())
         .merge(api::attachments::routes())
         .merge(api::webhooks::routes())
         .merge(api::webhook_endpoints::routes())

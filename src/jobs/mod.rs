@@ -12,6 +12,7 @@ pub mod email;
 pub mod identity;
 pub mod runner;
 pub mod search;
+pub mod transfer;
 pub mod webhooks;
 pub mod worker;
 

@@ -9,8 +9,9 @@ use super::{Job, JobError, JobFuture, NewJobSpec, Runner, email};
 use crate::clock::now_ms;
 use crate::db;
 use crate::domain::job::{
-    AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, Housekeeping, IdentitySync,
-    InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles, ScheduledBackup, StripeSync,
+    AssignmentEmail, DeliverWebhook, DueReminder, EmbedTask, ExportWorkspace, Housekeeping,
+    IdentitySync, ImportArchive, InvitationEmail, JobKind, PasswordResetEmail, PurgeFiles,
+    ScheduledBackup, StripeSync,
 };
 use crate::mail::Mailer;
 use crate::services::Ctx;
@@ -67,6 +68,12 @@ impl Runner for KindRunner {
                 }
                 DeliverWebhook::NAME => {
                     super::webhooks::deliver(cx, &self.webhooks, tenant, args, job.as_of).await
+                }
+                ExportWorkspace::NAME => {
+                    super::transfer::export(cx, &self.storage, tenant, args).await
+                }
+                ImportArchive::NAME => {
+                    super::transfer::import(cx, &self.storage, tenant, args).await
                 }
                 Housekeeping::NAME => self.housekeeping().await,
                 ScheduledBackup::NAME => {

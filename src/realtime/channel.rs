@@ -147,6 +147,8 @@ pub fn recheck_after(row: &FeedRow) -> Recheck {
         | K::WorkspaceCreated
         | K::WorkspaceUpdated
         | K::WorkspaceDeleted
+        | K::WorkspaceExported
+        | K::WorkspaceImported
         | K::RoleCreated
         | K::RoleUpdated
         | K::RoleDeleted

@@ -36,6 +36,7 @@ pub mod task_list;
 pub mod tasks;
 pub mod tenants;
 pub mod time_entries;
+pub mod transfer;
 pub mod two_factor;
 pub mod unit_of_work;
 pub mod usage;

@@ -749,6 +749,66 @@ async fn every_mutating_route_records_its_event_and_publishes_it() {
         &["project.member_removed"],
     )
     .await;
+    // Export and the three imports.
+    let export = id(&walk
+        .step(
+            ("POST", "/v1/workspaces/{id}/exports"),
+            &format!("/v1/workspaces/{ws}/exports"),
+            &owner_token,
+            None,
+            &["workspace.exported"],
+        )
+        .await);
+    let board = json!({"name": "Coverage board", "lists": [{"id": "l1", "name": "To Do"}],
+        "cards": [{"id": "c1", "name": "A card", "idList": "l1"}]});
+    walk.step(
+        ("POST", "/v1/workspaces/{id}/imports/trello"),
+        &format!("/v1/workspaces/{ws}/imports/trello"),
+        &owner_token,
+        Some(board),
+        &["workspace.imported"],
+    )
+    .await;
+    let res = app
+        .as_user(
+            Method::POST,
+            &format!("/v1/projects/{project}/imports/csv"),
+            &owner_token,
+        )
+        .header("content-type", "text/csv")
+        .body("title\nFrom a CSV\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    walk.mark("POST", "/v1/projects/{id}/imports/csv");
+    assert_eq!(walk.new_kinds().await, ["workspace.imported"]);
+    app.run_due_jobs(kanri::clock::now_ms()).await;
+    let archive = app
+        .as_user(
+            Method::GET,
+            &format!("/v1/workspaces/{ws}/exports/{export}/download"),
+            &owner_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(archive.status(), StatusCode::OK);
+    let archive = archive.bytes().await.unwrap();
+    let res = app
+        .request(Method::POST, "/v1/imports?remap_ids=true")
+        .header("X-Api-Key", &walk.key)
+        .header("content-type", "application/zip")
+        .body(archive)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    walk.mark("POST", "/v1/imports");
+    // Queued: its job's commit records the import.
+    assert!(walk.new_kinds().await.is_empty());
+    app.run_due_jobs(kanri::clock::now_ms()).await;
+    assert_eq!(walk.new_kinds().await, ["workspace.imported"]);
 
     // Every event of the watched project reached its realtime stream, in order.
     let project_events: Vec<i64> = audit_log(&app, walk.key.as_str(), first_project_event - 1)

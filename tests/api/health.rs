@@ -239,6 +239,13 @@ async fn openapi_document_lists_every_route() {
         ("/v1/auth/oidc", "get"),
         ("/v1/auth/oidc/{provider}/start", "get"),
         ("/v1/auth/oidc/{provider}/callback", "get"),
+        ("/v1/workspaces/{id}/exports", "post"),
+        ("/v1/workspaces/{id}/exports/{export_id}", "get"),
+        ("/v1/workspaces/{id}/exports/{export_id}/download", "get"),
+        ("/v1/imports", "post"),
+        ("/v1/imports/{id}", "get"),
+        ("/v1/projects/{id}/imports/csv", "post"),
+        ("/v1/workspaces/{id}/imports/trello", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

@@ -49,6 +49,7 @@ mod tasks;
 mod tenancy;
 mod time_tracking;
 mod trace_context;
+mod transfer;
 mod two_factor;
 mod user_channel;
 mod worker_process;

@@ -56,6 +56,14 @@ impl DomainEvent {
                 Some(CacheScope::Workspace(workspace_id.clone()))
             }
             // Cached results show users' names and pictures.
+            E::WorkspaceImported {
+                project_id: Some(project_id),
+                project_created: false,
+                ..
+            } => Some(CacheScope::Project(project_id.clone())),
+            E::WorkspaceImported { workspace_id, .. } => {
+                Some(CacheScope::Workspace(workspace_id.clone()))
+            }
             E::UserCreated { .. } | E::UserUpdated { .. } | E::UserDeleted { .. } => {
                 Some(CacheScope::Tenant)
             }
@@ -63,6 +71,7 @@ impl DomainEvent {
             | E::InvitationRevoked { .. }
             | E::InvitationRejected { .. }
             | E::WorkspaceCreated { .. }
+            | E::WorkspaceExported { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
             | E::RoleDeleted { .. }

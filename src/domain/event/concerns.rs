@@ -43,6 +43,8 @@ impl DomainEvent {
             | E::WorkspaceCreated { .. }
             | E::WorkspaceUpdated { .. }
             | E::WorkspaceDeleted { .. }
+            | E::WorkspaceExported { .. }
+            | E::WorkspaceImported { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
             | E::RoleDeleted { .. }

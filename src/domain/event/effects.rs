@@ -108,6 +108,9 @@ impl DomainEvent {
             | E::WorkspaceCreated { .. }
             | E::WorkspaceUpdated { .. }
             | E::WorkspaceDeleted { .. }
+            // An import enqueues its tasks' embeddings itself (one job a task).
+            | E::WorkspaceExported { .. }
+            | E::WorkspaceImported { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
             | E::RoleDeleted { .. }

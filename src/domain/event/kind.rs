@@ -75,6 +75,8 @@ wire_enum!(
         WorkspaceCreated => "workspace.created",
         WorkspaceUpdated => "workspace.updated",
         WorkspaceDeleted => "workspace.deleted",
+        WorkspaceExported => "workspace.exported",
+        WorkspaceImported => "workspace.imported",
         RoleCreated => "role.created",
         RoleUpdated => "role.updated",
         RoleDeleted => "role.deleted",
@@ -135,7 +137,8 @@ impl EventKind {
             InvitationCreated | InvitationRevoked | InvitationAccepted | InvitationRejected => {
                 Subject::Invitation
             }
-            WorkspaceCreated | WorkspaceUpdated | WorkspaceDeleted => Subject::Workspace,
+            WorkspaceCreated | WorkspaceUpdated | WorkspaceDeleted | WorkspaceExported
+            | WorkspaceImported => Subject::Workspace,
             RoleCreated | RoleUpdated | RoleDeleted => Subject::Role,
             KeyCreated | KeyRevoked => Subject::Key,
             UserCreated
@@ -202,7 +205,9 @@ impl EventKind {
             | TimeEntryCreated
             | TimeEntryStopped
             | LabelCreated
-            | LabelUpdated => false,
+            | LabelUpdated
+            | WorkspaceExported
+            | WorkspaceImported => false,
         }
     }
 }

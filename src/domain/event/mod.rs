@@ -240,6 +240,21 @@ pub enum DomainEvent {
     WorkspaceDeleted {
         workspace_id: String,
     },
+    /// An export of the workspace was requested: who took its data out is on record.
+    WorkspaceExported {
+        workspace_id: String,
+        export_id: String,
+    },
+    /// Rows came in by an import: a whole workspace from an archive, or tasks into a project
+    /// (an existing one from a CSV, a new one from a Trello board).
+    WorkspaceImported {
+        workspace_id: String,
+        project_id: Option<String>,
+        project_created: bool,
+        /// `archive`, `csv` or `trello`.
+        source: &'static str,
+        tasks: u64,
+    },
     LabelCreated {
         workspace_id: String,
         label_id: String,
@@ -386,6 +401,8 @@ impl DomainEvent {
             E::WorkspaceCreated { .. } => K::WorkspaceCreated,
             E::WorkspaceUpdated { .. } => K::WorkspaceUpdated,
             E::WorkspaceDeleted { .. } => K::WorkspaceDeleted,
+            E::WorkspaceExported { .. } => K::WorkspaceExported,
+            E::WorkspaceImported { .. } => K::WorkspaceImported,
             E::RoleCreated { .. } => K::RoleCreated,
             E::RoleUpdated { .. } => K::RoleUpdated,
             E::RoleDeleted { .. } => K::RoleDeleted,

@@ -79,6 +79,13 @@ impl DomainEvent {
             E::InvitationRevoked { email, .. } => json!({"email": email}),
             E::WorkspaceCreated { name, slug, .. } => json!({"name": name, "slug": slug}),
             E::WorkspaceUpdated { name, slug, .. } => json!({"name": name, "slug": slug}),
+            E::WorkspaceExported { export_id, .. } => json!({"export_id": export_id}),
+            E::WorkspaceImported {
+                project_id,
+                source,
+                tasks,
+                ..
+            } => json!({"source": source, "project_id": project_id, "tasks": tasks}),
             E::RoleCreated { name, .. } | E::RoleUpdated { name, .. } => json!({"name": name}),
             E::KeyCreated { kind, name, .. } => json!({"kind": kind, "name": name}),
             E::WebhookCreated { host, .. } => json!({"host": host}),

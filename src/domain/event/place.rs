@@ -40,6 +40,7 @@ impl DomainEvent {
             | E::InvitationRejected { workspace_id, .. }
             | E::WorkspaceCreated { workspace_id, .. }
             | E::WorkspaceUpdated { workspace_id, .. }
+            | E::WorkspaceExported { workspace_id, .. }
             | E::WebhookCreated { workspace_id, .. }
             | E::WebhookUpdated { workspace_id, .. }
             | E::WebhookDeleted { workspace_id, .. }
@@ -48,6 +49,11 @@ impl DomainEvent {
             | E::LabelCreated { workspace_id, .. }
             | E::LabelUpdated { workspace_id, .. }
             | E::LabelDeleted { workspace_id, .. } => (Some(workspace_id), None),
+            E::WorkspaceImported {
+                workspace_id,
+                project_id,
+                ..
+            } => (Some(workspace_id), project_id.as_deref()),
             E::WorkspaceDeleted { .. }
             | E::RoleCreated { .. }
             | E::RoleUpdated { .. }
@@ -114,6 +120,8 @@ impl DomainEvent {
             E::WorkspaceCreated { workspace_id, .. }
             | E::WorkspaceUpdated { workspace_id, .. }
             | E::WorkspaceDeleted { workspace_id }
+            | E::WorkspaceExported { workspace_id, .. }
+            | E::WorkspaceImported { workspace_id, .. }
             | E::SubscriptionUpdated { workspace_id, .. } => workspace_id,
             E::RoleCreated { role_id, .. }
             | E::RoleUpdated { role_id, .. }

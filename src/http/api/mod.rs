@@ -30,6 +30,7 @@ pub mod seed002;
 pub mod seed_lists;
 pub mod stripe;
 pub mod tasks;
+pub mod transfer;
 pub mod two_factor;
 pub mod webhook_endpoints;
 pub mod webhooks;

@@ -44,6 +44,7 @@ pub fn largest_body(config: &Config) -> usize {
         .max_body_bytes
         .max(upload)
         .max(SEED_CREATE_TASK_BODY)
+        .max(super::transfer::MAX_IMPORT_BODY)
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
