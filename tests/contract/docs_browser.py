@@ -30,6 +30,10 @@ def main():
             [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=15000",
+             # Swagger UI renders operation rows as they come into view: past ~130 operations
+             # a default-sized window holds only the first few, so the window is made tall
+             # enough to hold every row.
+             "--window-size=1280,40000",
              "--dump-dom", server.base + "/docs"],
             capture_output=True, text=True, timeout=120,
         )
