@@ -239,6 +239,25 @@ pub async fn channel_after<'c>(
     .await
 }
 
+/// The newest id of a channel's events in one tenant, or 0 when it has none. Within a tenant
+/// ids follow commit order, so every event committed after this read has a higher id.
+pub async fn channel_max_id<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    tenant_id: &str,
+    column: ChannelColumn,
+    key: &str,
+) -> sqlx::Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT MAX(id) FROM activity WHERE tenant_id = $1 AND {} = $2",
+        column.column()
+    )))
+    .bind(tenant_id)
+    .bind(key)
+    .fetch_one(ex)
+    .await?;
+    Ok(id.unwrap_or(0))
+}
+
 /// How many of a channel's events follow `after_id`, counting no further than `cap`.
 pub async fn channel_count_after<'c>(
     ex: impl Executor<'c, Database = Any>,

@@ -51,7 +51,8 @@ pub enum Flow {
 }
 
 struct Subscription {
-    /// A resume's `last_event_id`: the client has everything up to it.
+    /// The client has every event up to here: a resume's `last_event_id`, or the channel's
+    /// newest event when it subscribed.
     floor: i64,
     /// Ids sent while resuming; the same events may also be waiting in the live queue.
     replayed: HashSet<i64>,
@@ -172,10 +173,24 @@ impl Session {
         // Live first: anything committed from here on is queued, so reading the log next
         // leaves no gap; the ids read are remembered so the queued copies are skipped.
         self.hub.subscribe(self.reg.id, &channel);
+        let floor = match last_event_id {
+            Some(after) => after,
+            // A fresh subscription starts at the channel's newest event: one committed before
+            // the subscribe whose notification is still on its way is not news to the client.
+            None => match self.newest(&channel).await {
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::error!(error = %e, "realtime subscribe failed");
+                    self.drop_subscription(&channel);
+                    out.send(control(internal_error(Some(name)))).await?;
+                    return Ok(false);
+                }
+            },
+        };
         self.subs.insert(
             channel.clone(),
             Subscription {
-                floor: last_event_id.unwrap_or(0),
+                floor,
                 replayed: HashSet::new(),
                 replayed_max: 0,
             },
@@ -215,6 +230,11 @@ impl Session {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    async fn newest(&self, channel: &Channel) -> sqlx::Result<i64> {
+        let (column, key) = channel.selector();
+        db::activity::channel_max_id(self.cx.db.read(), &self.actor.tenant_id, column, key).await
     }
 
     async fn missed(&self, channel: &Channel, after: i64) -> sqlx::Result<i64> {
