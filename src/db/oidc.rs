@@ -33,26 +33,21 @@ pub async fn insert_login<'c>(
     .map(drop)
 }
 
-/// Takes the sign-in for this state out (so it is used once), if it is still live.
-pub async fn take_login(
-    conn: &mut sqlx::AnyConnection,
+/// Takes the sign-in for this state out (so it is used once), if it is still live. One
+/// statement: of two callbacks racing with one state, only one gets the row.
+pub async fn take_login<'c>(
+    ex: impl Executor<'c, Database = Any>,
     state_hash: &str,
     now: i64,
 ) -> sqlx::Result<Option<PendingLogin>> {
     let found: Option<PendingLogin> = sqlx::query_as(
-        "SELECT tenant_id, provider, nonce, verifier, return_to, expires_at FROM oidc_logins
-         WHERE state_hash = $1",
+        "DELETE FROM oidc_logins WHERE state_hash = $1
+         RETURNING tenant_id, provider, nonce, verifier, return_to, expires_at",
     )
     .bind(state_hash)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(ex)
     .await?;
-    let taken = sqlx::query("DELETE FROM oidc_logins WHERE state_hash = $1")
-        .bind(state_hash)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-        > 0;
-    Ok(found.filter(|l| taken && l.expires_at > now))
+    Ok(found.filter(|l| l.expires_at > now))
 }
 
 pub async fn delete_expired_logins<'c>(

@@ -6,13 +6,13 @@ use serde::Serialize;
 use crate::clock::{now_ms, to_rfc3339};
 use crate::db;
 use crate::db::comments::{CommentRow, CommentWithAuthor};
-use crate::domain::event::{DomainEvent, InProject};
+use crate::domain::event::DomainEvent;
 use crate::domain::permission;
 use crate::domain::task::parse_text;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::services::access::{Actor, ProjectAccess};
-use crate::services::tasks::task_access;
+use crate::services::tasks::{in_project, task_access};
 use crate::services::{Ctx, page};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -62,13 +62,6 @@ fn parse_content(content: &str) -> AppResult<String> {
     Ok(parse_text("content", content, true)?.expect("required text is present"))
 }
 
-fn at(access: &ProjectAccess) -> InProject {
-    InProject {
-        workspace_id: access.workspace.workspace_id.clone(),
-        project_id: access.project_id.clone(),
-    }
-}
-
 pub async fn create(cx: &Ctx, actor: &Actor, task_id: &str, content: &str) -> AppResult<Comment> {
     let (_, access) = task_access(cx, actor, task_id).await?;
     access.require(permission::COMMENTS_CREATE)?;
@@ -85,7 +78,7 @@ pub async fn create(cx: &Ctx, actor: &Actor, task_id: &str, content: &str) -> Ap
     let mut tx = cx.begin_as(actor).await?;
     db::comments::insert(&mut *tx, &actor.tenant_id, &row).await?;
     tx.record(DomainEvent::CommentCreated {
-        at: at(&access),
+        at: in_project(&access),
         comment_id: row.id.clone(),
         task_id: task_id.to_string(),
     });
@@ -147,7 +140,7 @@ pub async fn edit(cx: &Ctx, actor: &Actor, comment_id: &str, content: &str) -> A
     db::comments::update_content(&mut *tx, &actor.tenant_id, comment_id, &content, now_ms())
         .await?;
     tx.record(DomainEvent::CommentUpdated {
-        at: at(&access),
+        at: in_project(&access),
         comment_id: comment_id.to_string(),
         task_id: comment.comment.task_id,
     });
@@ -165,7 +158,7 @@ pub async fn delete(cx: &Ctx, actor: &Actor, comment_id: &str) -> AppResult<()> 
     let mut tx = cx.begin_as(actor).await?;
     db::comments::delete(&mut *tx, &actor.tenant_id, comment_id).await?;
     tx.record(DomainEvent::CommentDeleted {
-        at: at(&access),
+        at: in_project(&access),
         comment_id: comment_id.to_string(),
         task_id: comment.comment.task_id,
     });

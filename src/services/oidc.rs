@@ -195,10 +195,8 @@ impl Oidc {
             return Err(failed());
         }
         let now = now_ms();
-        let mut tx = cx.db.begin().await?;
-        let pending = db::oidc::take_login(&mut tx, &sha256_hex(state), now).await?;
-        tx.commit().await?;
-        let pending = pending
+        let pending = db::oidc::take_login(cx.db.write(), &sha256_hex(state), now)
+            .await?
             .filter(|p| p.provider == self.config.name)
             .ok_or_else(failed)?;
         let endpoints = self.endpoints().await?;

@@ -6,14 +6,14 @@ use serde::Serialize;
 use crate::clock::{now_ms, parse_time, to_rfc3339};
 use crate::db::time_entries::{TimeEntryRow, Total};
 use crate::db::{self, is_unique_violation};
-use crate::domain::event::{DomainEvent, InProject, TimeEntryFacts};
+use crate::domain::event::{DomainEvent, TimeEntryFacts};
 use crate::domain::task::parse_text;
 use crate::domain::{FieldError, Validator, permission};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::services::Ctx;
 use crate::services::access::{self, Actor, ProjectAccess};
-use crate::services::tasks::task_access;
+use crate::services::tasks::{in_project, task_access};
 
 /// The longest single logged entry: a week.
 const MAX_ENTRY_SECONDS: i64 = 7 * 24 * 3600;
@@ -94,13 +94,6 @@ fn facts(e: &TimeEntryRow) -> TimeEntryFacts {
         user_id: e.user_id.clone(),
         started_at: e.started_at,
         ended_at: e.ended_at,
-    }
-}
-
-fn at(access: &ProjectAccess) -> InProject {
-    InProject {
-        workspace_id: access.workspace.workspace_id.clone(),
-        project_id: access.project_id.clone(),
     }
 }
 
@@ -190,20 +183,13 @@ async fn insert(
     row: TimeEntryRow,
 ) -> AppResult<TimeEntry> {
     let mut tx = cx.begin_as(actor).await?;
-    if row.ended_at.is_none()
-        && db::time_entries::running(&mut *tx, &actor.tenant_id, &actor.user_id)
-            .await?
-            .is_some()
-    {
-        return Err(timer_running());
-    }
-    // The unique index on running timers settles two starts at once.
+    // The partial unique index on running timers is the check: one running per person.
     match db::time_entries::insert(&mut *tx, &actor.tenant_id, &row).await {
         Err(e) if is_unique_violation(&e) => return Err(timer_running()),
         other => other?,
     }
     tx.record(DomainEvent::TimeEntryCreated {
-        at: at(access),
+        at: in_project(access),
         entry: facts(&row),
     });
     let entry = TimeEntry::from(row);
@@ -227,7 +213,7 @@ pub async fn stop(cx: &Ctx, actor: &Actor, task_id: &str) -> AppResult<TimeEntry
     }
     entry.ended_at = Some(now);
     tx.record(DomainEvent::TimeEntryStopped {
-        at: at(&access),
+        at: in_project(&access),
         entry: facts(&entry),
     });
     tx.commit().await?;
@@ -265,7 +251,7 @@ pub async fn delete(cx: &Ctx, actor: &Actor, entry_id: &str) -> AppResult<()> {
         return Err(AppError::NotFound("time entry"));
     }
     tx.record(DomainEvent::TimeEntryDeleted {
-        at: at(&access),
+        at: in_project(&access),
         entry: facts(&entry),
     });
     tx.commit().await

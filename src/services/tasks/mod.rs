@@ -144,7 +144,8 @@ pub(super) fn facts(t: &TaskRow) -> TaskFacts {
     }
 }
 
-pub(super) fn in_project(access: &ProjectAccess) -> InProject {
+/// Where a change in the caller's project is filed.
+pub(crate) fn in_project(access: &ProjectAccess) -> InProject {
     InProject {
         workspace_id: access.workspace.workspace_id.clone(),
         project_id: access.project_id.clone(),
