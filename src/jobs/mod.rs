@@ -195,9 +195,10 @@ impl Queue {
         }
     }
 
-    /// Tells idle workers in this process that work has arrived.
+    /// Tells an idle worker in this process that work has arrived; a worker that claims a job
+    /// wakes the next, so a burst spreads over every idle worker.
     pub fn wake(&self) {
-        self.waiting.notify_waiters();
+        self.waiting.notify_one();
     }
 
     pub(crate) fn wake_signal(&self) -> &Notify {

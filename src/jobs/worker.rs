@@ -56,6 +56,8 @@ async fn work(queue: Queue, runner: Arc<dyn Runner>, worker_id: String, stop: Ca
         .await
         {
             Ok(jobs) if !jobs.is_empty() => {
+                // There may be more: pass the wake-up on before running this one.
+                queue.wake_signal().notify_one();
                 for row in jobs {
                     run_one(&queue, &runner, &worker_id, Job::from(row), &stop).await;
                 }

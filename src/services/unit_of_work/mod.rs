@@ -160,7 +160,9 @@ impl UnitOfWork {
             .chain(stale);
         invalidate(&cx, &tenant_id, scopes).await;
         if enqueued {
-            cx.jobs_waiting.notify_waiters();
+            // One idle worker; it wakes the next when it finds work (`jobs::worker`), so a
+            // commit with one job costs one claim rather than one per idle worker.
+            cx.jobs_waiting.notify_one();
         }
         if !events.is_empty() {
             cx.events_written.notify_one();
