@@ -48,6 +48,25 @@ pub struct TaskDetail {
     pub time_spent_ms: i64,
 }
 
+impl TaskDetail {
+    /// The detail of a task nothing refers to yet (just inserted, no assignee): no comments,
+    /// attachments, subtasks, labels or time.
+    pub fn unreferenced(task: TaskRow) -> Self {
+        Self {
+            task,
+            assignee_name: None,
+            assignee_email: None,
+            assignee_image_url: None,
+            comments_count: 0,
+            attachments_count: 0,
+            subtasks_count: 0,
+            subtasks_done: 0,
+            labels_count: 0,
+            time_spent_ms: 0,
+        }
+    }
+}
+
 /// The columns of a `TaskRow`, on the table aliased `t` (a macro, for `concat!`).
 macro_rules! row_columns {
     () => {

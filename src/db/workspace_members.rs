@@ -152,13 +152,16 @@ pub async fn count_owners<'c>(
     .await
 }
 
-/// Where a user stands towards a project: its workspace, its lead, and whether they are a
-/// project member. `None` when the project is not in this tenant.
+/// Where a user stands towards a project: its workspace, its lead, whether they are a project
+/// member, and their workspace role. `None` when the project is not in this tenant or the user
+/// is not in its workspace. One read, because every project-scoped request makes it.
 #[derive(Debug, Clone, FromRow)]
 pub struct ProjectStanding {
     pub workspace_id: String,
     pub team_lead_id: Option<String>,
     pub is_member: i64,
+    pub role: WorkspaceRole,
+    pub custom_role_id: Option<String>,
 }
 
 pub async fn project_standing<'c>(
@@ -169,8 +172,12 @@ pub async fn project_standing<'c>(
 ) -> sqlx::Result<Option<ProjectStanding>> {
     sqlx::query_as(
         "SELECT p.workspace_id, p.team_lead_id,
-                (SELECT COUNT(*) FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) AS is_member
-         FROM projects p WHERE p.tenant_id = $1 AND p.id = $2",
+                (SELECT COUNT(*) FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $3) AS is_member,
+                m.role, m.custom_role_id
+         FROM projects p
+         JOIN workspace_members m
+           ON m.tenant_id = p.tenant_id AND m.workspace_id = p.workspace_id AND m.user_id = $3
+         WHERE p.tenant_id = $1 AND p.id = $2",
     )
     .bind(tenant_id)
     .bind(project_id)

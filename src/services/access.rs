@@ -107,8 +107,18 @@ pub async fn workspace_standing(
         db::workspace_members::find(cx.db.read(), &actor.tenant_id, workspace_id, &actor.user_id)
             .await?
             .ok_or(AppError::NotFound("workspace"))?;
-    let role = member.role;
-    let patterns = match &member.custom_role_id {
+    standing_as(cx, actor, workspace_id, member.role, member.custom_role_id).await
+}
+
+/// A member's access from their role: the built-in role's grants, or a custom role's.
+async fn standing_as(
+    cx: &Ctx,
+    actor: &Actor,
+    workspace_id: &str,
+    role: WorkspaceRole,
+    custom_role_id: Option<String>,
+) -> AppResult<WorkspaceAccess> {
+    let patterns = match &custom_role_id {
         Some(role_id) if role != WorkspaceRole::Owner => {
             custom_patterns(cx, &actor.tenant_id, role_id)
                 .await?
@@ -136,9 +146,15 @@ pub async fn project_access(cx: &Ctx, actor: &Actor, project_id: &str) -> AppRes
     )
     .await?
     .ok_or(AppError::NotFound("project"))?;
-    let workspace = workspace_access(cx, actor, &standing.workspace_id)
-        .await
-        .map_err(|e| e.not_found_as("project"))?;
+    let workspace = standing_as(
+        cx,
+        actor,
+        &standing.workspace_id,
+        standing.role,
+        standing.custom_role_id,
+    )
+    .await?;
+    crate::services::usage::count_api_call(cx, &workspace).await?;
     let access = ProjectAccess {
         workspace,
         project_id: project_id.to_string(),

@@ -34,6 +34,34 @@ async fn board(app: &TestApp) -> Board {
     }
 }
 
+/// A create answers with exactly what a read of the task gives, whether it is answered from
+/// the inserted row (a plain task) or read back (assignee, labels, done).
+#[tokio::test]
+async fn the_create_answer_is_what_a_read_gives() {
+    let app = TestApp::spawn().await;
+    let b = board(&app).await;
+    for body in [
+        json!({"title": "Plain"}),
+        json!({"title": "Dated", "description": "With text", "type": "bug", "priority": "high",
+               "due_date": "2026-03-01", "estimate_minutes": 30, "recurrence": "FREQ=WEEKLY"}),
+        json!({"title": "Assigned", "assignee_id": b.member.user_id}),
+        json!({"title": "Finished", "status": "DONE"}),
+    ] {
+        let created = app.create_task(&b.member.token, &b.project, body).await;
+        let id = created["id"].as_str().unwrap();
+        let (status, read) = app
+            .call(
+                Method::GET,
+                &format!("/v1/tasks/{id}"),
+                &b.member.token,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+        assert_eq!(created, read["data"]);
+    }
+}
+
 #[tokio::test]
 async fn create_read_update_complete_delete() {
     let app = TestApp::spawn().await;

@@ -287,7 +287,7 @@ pub async fn update(
         )),
     };
     let mut tx = cx.begin_as(actor).await?;
-    db::projects::lock(&mut *tx, &actor.tenant_id, project_id).await?;
+    tx.lock_project(project_id).await?;
     let current = db::projects::find(&mut *tx, &actor.tenant_id, project_id)
         .await?
         .ok_or(AppError::NotFound("project"))?;

@@ -50,7 +50,7 @@ pub(super) async fn follow(
     if !db::tasks::claim_next_occurrence(&mut **tx, tenant_id, &done.id, &next_id).await? {
         return Ok(());
     }
-    db::projects::lock(&mut **tx, tenant_id, &done.project_id).await?;
+    tx.lock_project(&done.project_id).await?;
     let assignee = match &done.assignee_id {
         Some(user) if db::project_members::is_member(&mut **tx, &done.project_id, user).await? => {
             Some(user.clone())

@@ -9,7 +9,7 @@ use super::subtasks::check_parent;
 use super::{Task, facts, get_unchecked, in_project, present_one, recurrence, task_access};
 use crate::clock::now_ms;
 use crate::db;
-use crate::db::tasks::TaskRow;
+use crate::db::tasks::{TaskDetail, TaskRow};
 use crate::domain::FieldError;
 use crate::domain::enums::{Priority, TaskStatus, TaskType};
 use crate::domain::event::{DomainEvent, TaskChange};
@@ -36,7 +36,7 @@ pub async fn create(
     let now = now_ms();
     let mut tx = cx.begin_as(actor).await?;
     // Serialises appends per project so two creates never take the same last position.
-    db::projects::lock(&mut *tx, &actor.tenant_id, project_id).await?;
+    tx.lock_project(project_id).await?;
     let assignee = changes.assignee_id.clone().flatten();
     check_assignee(&mut tx, project_id, assignee.as_deref()).await?;
     let parent_id = changes.parent_id.clone().flatten();
@@ -88,8 +88,14 @@ pub async fn create(
     if row.status == TaskStatus::Done {
         recurrence::follow(&mut tx, &access, &row, now).await?;
     }
-    // Read back on the transaction: the answer is kept with the change for a keyed retry.
-    let task = present_one(&mut tx, &actor.tenant_id, &row.id).await?;
+    // The answer is kept with the change for a keyed retry. A plain new task is its row (no
+    // one refers to it yet); one with an assignee, labels or a next occurrence is read back.
+    let plain = row.assignee_id.is_none() && labels.is_none() && row.status != TaskStatus::Done;
+    let task = if plain {
+        Task::from(TaskDetail::unreferenced(row))
+    } else {
+        present_one(&mut tx, &actor.tenant_id, &row.id).await?
+    };
     tx.created(&task)?;
     tx.commit().await?;
     Ok(task)
@@ -113,9 +119,7 @@ pub async fn update(
     let mut tx = cx.begin_as(actor).await?;
     // Lock before reading, so the assignment, due-date and completion decisions below are made
     // on the row this transaction will write (Postgres READ COMMITTED could see a stale one).
-    if !db::tasks::lock(&mut *tx, &actor.tenant_id, task_id).await? {
-        return Err(AppError::NotFound("task"));
-    }
+    tx.lock_task(task_id).await?;
     let current = db::tasks::find(&mut *tx, &actor.tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
@@ -124,7 +128,7 @@ pub async fn update(
     }
     if let Some(Some(parent)) = &changes.parent_id {
         // Parent changes in a project wait for each other, so two cannot close a loop.
-        db::projects::lock(&mut *tx, &actor.tenant_id, &current.project_id).await?;
+        tx.lock_project(&current.project_id).await?;
         let project = current.project_id.as_str();
         check_parent(&mut tx, &actor.tenant_id, project, Some(task_id), parent).await?;
     }
@@ -136,7 +140,7 @@ pub async fn update(
         if input.after_id == Some(task_id) || input.before_id == Some(task_id) {
             return Err(FieldError::new("after_id", "cannot place a task next to itself").into());
         }
-        db::projects::lock(&mut *tx, &actor.tenant_id, &current.project_id).await?;
+        tx.lock_project(&current.project_id).await?;
         changes.position = Some(
             place(
                 &mut tx,

@@ -99,7 +99,7 @@ pub async fn write(
             .map(|l| (l.name.to_lowercase(), l.id))
             .collect();
     let mut assignees: HashMap<String, String> = HashMap::new();
-    db::projects::lock(&mut **tx, target.tenant_id, target.project_id).await?;
+    tx.lock_project(target.project_id).await?;
     let mut position = db::tasks::last_position(&mut **tx, target.project_id).await?;
     for draft in drafts {
         let assignee_id = match &draft.assignee {
