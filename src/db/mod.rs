@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 use crate::config::{Config, Engine};
 
@@ -96,6 +96,18 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(config.database.max_connections)
                     .acquire_timeout(Duration::from_secs(5))
+                    // A ping on every acquire is a round trip before every statement; only a
+                    // connection idle long enough to have been dropped (a server restart, a
+                    // proxy's idle cut) is checked before it is handed out.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_IF_IDLE_FOR {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 Ok(Self {
@@ -171,10 +183,17 @@ impl Db {
     }
 }
 
+/// How long a Postgres connection may sit idle before it is pinged on its way out of the pool.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
+
 fn sqlite_pool(max_connections: u32, read_only: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A SQLite connection is a file handle in this process: it cannot be dropped by a
+        // server, and the ping sqlx would send on every acquire is a round trip to the
+        // connection's thread before every statement.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 for pragma in SQLITE_PRAGMAS {

@@ -34,13 +34,60 @@ use crate::services::subscriptions::Reader;
 
 type Key = (String, String, String);
 
+/// A workspace plan's monthly API-call limit (`None`: unlimited) and its subscription's
+/// period (start, end); `None` without a subscription.
+type Allowance = Option<(Option<i64>, i64, Option<i64>)>;
+
+/// How long a workspace's allowance is trusted before it is read again. Every counted request
+/// needs it and plans change rarely; a change made through this process is seen at once
+/// ([`ApiCalls::forget_allowances`] at its commit), other instances see it within this, as
+/// with the plan's rate limit (`rate_limit::tenant::PLAN_LIMIT_TTL`).
+pub const ALLOWANCE_TTL: Duration = Duration::from_secs(2);
+
+/// Workspaces' allowances, by (tenant, workspace).
+#[derive(Debug)]
+struct Allowances(moka::future::Cache<(String, String), Allowance>);
+
+impl Default for Allowances {
+    fn default() -> Self {
+        Self(
+            moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ALLOWANCE_TTL)
+                .build(),
+        )
+    }
+}
+
 /// API calls counted since the last flush, by (tenant, workspace, day).
 #[derive(Debug, Default)]
 pub struct ApiCalls {
     pending: Mutex<HashMap<Key, i64>>,
+    allowances: Allowances,
 }
 
 impl ApiCalls {
+    /// Drops every remembered allowance: a plan or subscription changed in this process.
+    pub fn forget_allowances(&self) {
+        self.allowances.0.invalidate_all();
+    }
+
+    /// The workspace's allowance, remembered for [`ALLOWANCE_TTL`].
+    async fn allowance(
+        &self,
+        db: &Db,
+        tenant_id: &str,
+        workspace_id: &str,
+    ) -> sqlx::Result<Allowance> {
+        let key = (tenant_id.to_string(), workspace_id.to_string());
+        if let Some(known) = self.allowances.0.get(&key).await {
+            return Ok(known);
+        }
+        let read = db::subscriptions::api_allowance(db.read(), tenant_id, workspace_id).await?;
+        self.allowances.0.insert(key, read).await;
+        Ok(read)
+    }
+
     pub fn record(&self, tenant_id: &str, workspace_id: &str, now: i64) {
         let key = (tenant_id.to_string(), workspace_id.to_string(), day_of(now));
         *self.lock().entry(key).or_default() += 1;
@@ -148,8 +195,10 @@ async fn api_calls_this_period(
     now: i64,
     skip_if_unlimited: bool,
 ) -> AppResult<(Option<i64>, i64)> {
-    let Some((limit, period_start, period_end)) =
-        db::subscriptions::api_allowance(cx.db.read(), tenant_id, workspace_id).await?
+    let Some((limit, period_start, period_end)) = cx
+        .api_calls
+        .allowance(&cx.db, tenant_id, workspace_id)
+        .await?
     else {
         return Ok((None, 0));
     };

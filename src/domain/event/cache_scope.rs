@@ -11,6 +11,18 @@ pub enum CacheScope {
 }
 
 impl DomainEvent {
+    /// Whether the change can alter a workspace's API-call allowance (its plan's limit, its
+    /// subscription's period), which `services::usage` remembers for a moment.
+    pub fn changes_allowances(&self) -> bool {
+        matches!(
+            self,
+            DomainEvent::PlanCreated { .. }
+                | DomainEvent::PlanUpdated { .. }
+                | DomainEvent::PlanDeleted { .. }
+                | DomainEvent::SubscriptionUpdated { .. }
+        )
+    }
+
     /// Which cached results this event makes stale; `None` when no cached read shows it.
     pub fn cache_scope(&self) -> Option<CacheScope> {
         use DomainEvent as E;

@@ -230,8 +230,19 @@ pub async fn activity(
     crate::services::activity::list_for_task(cx, &actor.tenant_id, task_id, after_id, limit).await
 }
 
+/// One task, read once: its detail first, then the caller's access to its project (not found
+/// either way when they may not see it).
 pub async fn get(cx: &Ctx, actor: &Actor, task_id: &str) -> AppResult<Task> {
-    let (_, access) = task_access(cx, actor, task_id).await?;
+    let detail = db::tasks::find_detail(cx.db.read(), &actor.tenant_id, task_id)
+        .await?
+        .ok_or(AppError::NotFound("task"))?;
+    let access = access::project_access(cx, actor, &detail.task.project_id)
+        .await
+        .map_err(|e| e.not_found_as("task"))?;
     access.require(permission::TASKS_READ)?;
-    get_unchecked(cx, &actor.tenant_id, task_id).await
+    let mut conn = cx.db.read().acquire().await?;
+    Ok(present(&mut conn, &actor.tenant_id, vec![detail])
+        .await?
+        .pop()
+        .expect("one in, one out"))
 }

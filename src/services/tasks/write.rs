@@ -6,7 +6,7 @@ use super::input::{
 };
 use super::placement::{completed_at, place};
 use super::subtasks::check_parent;
-use super::{Task, facts, get_unchecked, in_project, present_one, recurrence, task_access};
+use super::{Task, facts, in_project, present, present_one, recurrence, task_access};
 use crate::clock::now_ms;
 use crate::db;
 use crate::db::tasks::{TaskDetail, TaskRow};
@@ -168,9 +168,10 @@ pub async fn update(
             message: "the task was changed by someone else; reload it and try again".into(),
         });
     }
-    let updated = db::tasks::find(&mut *tx, &actor.tenant_id, task_id)
+    let detail = db::tasks::find_detail(&mut *tx, &actor.tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
+    let updated = detail.task.clone();
     let change = TaskChange {
         at: in_project(&access),
         task: facts(&updated),
@@ -200,8 +201,18 @@ pub async fn update(
     if current.status != TaskStatus::Done {
         recurrence::follow(&mut tx, &access, &updated, now).await?;
     }
+    // Answered from this transaction's read, unless completing it may have linked its next
+    // occurrence.
+    let task = if updated.status == TaskStatus::Done && updated.recurrence.is_some() {
+        present_one(&mut tx, &actor.tenant_id, task_id).await?
+    } else {
+        present(&mut tx, &actor.tenant_id, vec![detail])
+            .await?
+            .pop()
+            .expect("one in, one out")
+    };
     tx.commit().await?;
-    get_unchecked(cx, &actor.tenant_id, task_id).await
+    Ok(task)
 }
 
 pub async fn delete(cx: &Ctx, actor: &Actor, task_id: &str) -> AppResult<()> {

@@ -189,6 +189,9 @@ impl UnitOfWork {
             .filter_map(DomainEvent::cache_scope)
             .chain(stale);
         invalidate(&cx, &tenant_id, scopes).await;
+        if events.iter().any(DomainEvent::changes_allowances) {
+            cx.api_calls.forget_allowances();
+        }
         if enqueued {
             // One idle worker; it wakes the next when it finds work (`jobs::worker`), so a
             // commit with one job costs one claim rather than one per idle worker.
