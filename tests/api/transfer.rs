@@ -356,8 +356,21 @@ async fn an_export_imports_into_a_fresh_instance_into_sqlite() {
 async fn a_bad_archive_is_refused_with_its_line_and_nothing_written() {
     let app = TestApp::spawn().await;
     let key = secret_key(&app).await;
-    let job = import_archive(&app, &key, b"not a zip", false).await;
-    assert_eq!(job["error"]["code"], "validation_failed", "{job}");
+    // No body, or not a zip: refused at once, nothing queued.
+    for body in [&b""[..], b"not a zip"] {
+        let res = app
+            .request(Method::POST, "/v1/imports")
+            .header("X-Api-Key", &key)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(res).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "validation_failed", "{body}");
+        assert_eq!(body["details"][0]["field"], "body", "{body}");
+    }
+    assert_eq!(count(&app, "imports").await, 0);
     let src = populate(&app).await;
     let archive = export_archive(&app, &src.owner.token, &src.workspace).await;
     let tasks = count(&app, "tasks").await;

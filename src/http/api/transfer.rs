@@ -90,7 +90,7 @@ pub async fn get_export(
 #[utoipa::path(get, path = "/v1/workspaces/{id}/exports/{export_id}/download", tag = "transfer",
     security(("session" = [])),
     params(("id" = String, Path, description = "Workspace id"), ("export_id" = String, Path, description = "Export id")),
-    responses((status = 200, description = "The archive (a zip; sent as `application/zip`)", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The archive, a zip. Sent as `application/zip`; documented as `application/octet-stream` too, for generators that only know that name for bytes", content(("application/zip"), ("application/octet-stream"))),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`export_not_ready`", body = ErrorBody)))]
 pub async fn download_export(
@@ -131,7 +131,7 @@ pub struct ArchiveParams {
 #[utoipa::path(post, path = "/v1/imports", tag = "transfer",
     security(("secret_key" = [])),
     params(ArchiveParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A Kanri export archive (the zip's bytes; any content type is read as the archive)"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A Kanri export archive (the zip's bytes; any content type is read as the archive; anything but a zip is 422 `validation_failed`)"),
     responses((status = 202, description = "Queued (a `workspace:import` job); poll its state", body = Success<ImportJob>),
         (status = 413, body = ErrorBody)))]
 pub async fn import_archive(

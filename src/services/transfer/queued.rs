@@ -72,6 +72,14 @@ pub async fn request(
     archive: Bytes,
     ids: Ids,
 ) -> AppResult<ImportJob> {
+    // Refused now rather than queued to fail: an empty body or anything but a zip cannot be
+    // an export archive.
+    if !infer::archive::is_zip(&archive) {
+        return Err(AppError::validation(
+            "body",
+            "must be a Kanri export archive (a zip file)",
+        ));
+    }
     let id = new_id();
     let key = format!("{tenant_id}/imports/{id}.zip");
     let size = archive.len() as u64;
