@@ -141,7 +141,7 @@ pub async fn list(
         key: sort.field.key_of(&r.task, sort.descending),
         id: r.task.id.clone(),
     });
-    Ok((present(&mut conn, &actor.tenant_id, rows).await?, next))
+    Ok((present(&mut *conn, &actor.tenant_id, rows).await?, next))
 }
 
 #[cfg(test)]

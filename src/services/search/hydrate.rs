@@ -55,7 +55,7 @@ impl Search {
             let ids: Vec<String> = chunk.iter().map(|(id, _, _)| id.clone()).collect();
             let mut conn = self.cx.db.read().acquire().await?;
             let found = db::search::details_in_scope(&mut *conn, scope, &ids).await?;
-            let mut details: HashMap<String, Task> = present(&mut conn, &scope.tenant_id, found)
+            let mut details: HashMap<String, Task> = present(&mut *conn, &scope.tenant_id, found)
                 .await?
                 .into_iter()
                 .map(|t| (t.id.clone(), t))

@@ -154,8 +154,8 @@ pub(crate) fn in_project(access: &ProjectAccess) -> InProject {
 
 /// Tasks as clients see them: the rows with their labels, loaded in one query for the tasks
 /// that have any.
-pub(crate) async fn present(
-    conn: &mut sqlx::AnyConnection,
+pub(crate) async fn present<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     tenant_id: &str,
     details: Vec<TaskDetail>,
 ) -> AppResult<Vec<Task>> {
@@ -164,7 +164,7 @@ pub(crate) async fn present(
         .filter(|d| d.labels_count > 0)
         .map(|d| d.task.id.as_str())
         .collect();
-    let mut labels = db::labels::of_tasks(&mut *conn, tenant_id, &labelled).await?;
+    let mut labels = db::labels::of_tasks(ex, tenant_id, &labelled).await?;
     let mut tasks: Vec<Task> = details.into_iter().map(Task::from).collect();
     if !labels.is_empty() {
         for task in &mut tasks {
@@ -181,6 +181,18 @@ pub(crate) async fn present(
     Ok(tasks)
 }
 
+/// One task as clients see it, from its detail.
+pub(super) async fn present_detail<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    tenant_id: &str,
+    detail: TaskDetail,
+) -> AppResult<Task> {
+    Ok(present(ex, tenant_id, vec![detail])
+        .await?
+        .pop()
+        .expect("one in, one out"))
+}
+
 /// One task as clients see it, read on `conn`.
 pub(super) async fn present_one(
     conn: &mut sqlx::AnyConnection,
@@ -190,10 +202,7 @@ pub(super) async fn present_one(
     let detail = db::tasks::find_detail(&mut *conn, tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
-    Ok(present(conn, tenant_id, vec![detail])
-        .await?
-        .pop()
-        .expect("one in, one out"))
+    present_detail(conn, tenant_id, detail).await
 }
 
 pub(super) async fn get_unchecked(cx: &Ctx, tenant_id: &str, task_id: &str) -> AppResult<Task> {
@@ -240,9 +249,5 @@ pub async fn get(cx: &Ctx, actor: &Actor, task_id: &str) -> AppResult<Task> {
         .await
         .map_err(|e| e.not_found_as("task"))?;
     access.require(permission::TASKS_READ)?;
-    let mut conn = cx.db.read().acquire().await?;
-    Ok(present(&mut conn, &actor.tenant_id, vec![detail])
-        .await?
-        .pop()
-        .expect("one in, one out"))
+    present_detail(cx.db.read(), &actor.tenant_id, detail).await
 }

@@ -6,7 +6,7 @@ use super::input::{
 };
 use super::placement::{completed_at, place};
 use super::subtasks::check_parent;
-use super::{Task, facts, in_project, present, present_one, recurrence, task_access};
+use super::{Task, facts, in_project, present_detail, present_one, recurrence, task_access};
 use crate::clock::now_ms;
 use crate::db;
 use crate::db::tasks::{TaskDetail, TaskRow};
@@ -171,10 +171,10 @@ pub async fn update(
     let detail = db::tasks::find_detail(&mut *tx, &actor.tenant_id, task_id)
         .await?
         .ok_or(AppError::NotFound("task"))?;
-    let updated = detail.task.clone();
+    let updated = &detail.task;
     let change = TaskChange {
         at: in_project(&access),
-        task: facts(&updated),
+        task: facts(updated),
         changes: changed_fields(&changes, labels.is_some()),
         previous_due_date: current.due_date,
     };
@@ -199,17 +199,14 @@ pub async fn update(
         tx.record(event);
     }
     if current.status != TaskStatus::Done {
-        recurrence::follow(&mut tx, &access, &updated, now).await?;
+        recurrence::follow(&mut tx, &access, updated, now).await?;
     }
     // Answered from this transaction's read, unless completing it may have linked its next
     // occurrence.
     let task = if updated.status == TaskStatus::Done && updated.recurrence.is_some() {
         present_one(&mut tx, &actor.tenant_id, task_id).await?
     } else {
-        present(&mut tx, &actor.tenant_id, vec![detail])
-            .await?
-            .pop()
-            .expect("one in, one out")
+        present_detail(&mut *tx, &actor.tenant_id, detail).await?
     };
     tx.commit().await?;
     Ok(task)

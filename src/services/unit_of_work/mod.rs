@@ -70,28 +70,20 @@ impl UnitOfWork {
     /// holds the database's only write lock, and the statement would be one more round trip to
     /// that one writer on every create.
     pub async fn lock_project(&mut self, project_id: &str) -> sqlx::Result<()> {
-        match self.engine() {
-            crate::config::Engine::Sqlite => Ok(()),
-            crate::config::Engine::Postgres => {
-                crate::db::projects::lock(&mut *self.tx, &self.tenant_id, project_id)
-                    .await
-                    .map(drop)
-            }
+        if self.engine() == crate::config::Engine::Postgres {
+            crate::db::projects::lock(&mut *self.tx, &self.tenant_id, project_id).await?;
         }
+        Ok(())
     }
 
     /// Locks a task's row until commit, on Postgres, so the decisions made on the row read
     /// next hold when it is written; on SQLite the write transaction already excludes every
     /// other writer. Whether the task exists is for the caller's read to say.
     pub async fn lock_task(&mut self, task_id: &str) -> sqlx::Result<()> {
-        match self.engine() {
-            crate::config::Engine::Sqlite => Ok(()),
-            crate::config::Engine::Postgres => {
-                crate::db::tasks::lock(&mut *self.tx, &self.tenant_id, task_id)
-                    .await
-                    .map(drop)
-            }
+        if self.engine() == crate::config::Engine::Postgres {
+            crate::db::tasks::lock(&mut *self.tx, &self.tenant_id, task_id).await?;
         }
+        Ok(())
     }
 
     /// Records that this change happened; it is written (with everything it implies) at commit.
