@@ -11,6 +11,8 @@
 //! `cargo bench --bench cache` (SQLite in a temporary directory). Without `--bench` (as under
 //! `cargo test --all-targets`) it only runs a short smoke case.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 use kanri::Config;
 use kanri::config::Secret;
 use serde_json::{Value, json};
+use support::env_number;
 use tokio::sync::oneshot;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -146,15 +149,6 @@ async fn case(backend: Backend, s: &Settings) -> anyhow::Result<Figures> {
         requests: count.load(Ordering::Relaxed),
         elapsed,
     })
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, not {v:?}")),
-        Err(_) => default,
-    }
 }
 
 #[tokio::main]

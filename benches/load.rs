@@ -41,8 +41,10 @@
 //! Without `--bench` (as under `cargo test --all-targets`) it runs a smoke version: 50 seed
 //! tasks, 4 connections, 1 s per scenario, and fails unless every response was a 2xx.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,6 +53,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use support::{KilledOnDrop, env_number};
 
 /// Projects in the workspace, as compare.py makes.
 const PROJECTS: usize = 20;
@@ -128,15 +131,6 @@ impl Settings {
             server_env,
             benching,
         })
-    }
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, not {v:?}")),
-        Err(_) => default,
     }
 }
 
@@ -308,16 +302,9 @@ fn binary_age(path: &Path) -> String {
 }
 
 struct Server {
-    child: Child,
+    child: KilledOnDrop,
     base: String,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
@@ -355,7 +342,7 @@ impl Server {
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", binary.display()))?;
         let mut server = Self {
-            child,
+            child: KilledOnDrop(child),
             base: format!("http://127.0.0.1:{port}"),
             dir,
         };

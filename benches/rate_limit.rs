@@ -12,12 +12,15 @@
 //! `cargo bench --bench rate_limit` (SQLite in a temporary directory). Without `--bench` (as
 //! under `cargo test --all-targets`) it only runs a short smoke case.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use kanri::Config;
 use kanri::config::{CacheConfig, Secret};
 use kanri::rate_limit::{Limiter, Scope};
 use serde_json::{Value, json};
+use support::env_number;
 use tokio::sync::oneshot;
 
 /// Far above what the clients can send in a minute: the limiter runs but never refuses.
@@ -136,15 +139,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, not {v:?}")),
-        Err(_) => default,
-    }
 }
 
 #[tokio::main]

@@ -10,29 +10,25 @@
 //! `ulimit -n 20000` before running (the server inherits it). Without `--bench` (as under
 //! `cargo test --all-targets`) it runs a smoke case of 20 subscribers and 3 tasks.
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use support::KilledOnDrop;
 use tokio::sync::{Mutex, Notify};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 struct Server {
-    child: Child,
+    child: KilledOnDrop,
     base: String,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
@@ -58,7 +54,7 @@ impl Server {
         for _ in 0..600 {
             if client.get(format!("{base}/healthz")).send().await.is_ok() {
                 return Ok(Self {
-                    child,
+                    child: KilledOnDrop(child),
                     base,
                     _dir: dir,
                 });

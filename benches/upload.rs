@@ -10,25 +10,21 @@
 //! `cargo bench --bench upload`. Without `--bench` (as under `cargo test --all-targets`) it
 //! uploads 8 MB only, as a smoke test.
 
+mod support;
+
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::KilledOnDrop;
 
 const BOUNDARY: &str = "kanri-bench-boundary-x9Jq2";
 
 struct Server {
-    child: Child,
+    child: KilledOnDrop,
     base: String,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
@@ -52,7 +48,7 @@ impl Server {
         }
         let child = cmd.spawn().expect("kanri serve starts");
         Self {
-            child,
+            child: KilledOnDrop(child),
             base: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         }
