@@ -62,12 +62,9 @@ pub struct App {
 impl App {
     /// Connects to the database and applies pending migrations.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        // object_store's "aws" feature compiles in rustls's aws-lc-rs provider next to ring,
-        // and with two providers `rustls::ClientConfig::builder()` panics unless a process
-        // default exists. Ring is what sqlx, lettre and the mailer use, and reqwest (the S3
-        // client) takes the process default when there is one, so the whole process speaks
-        // TLS through ring. A second app in the same process finds it installed: fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Ring for TLS and JWTs; the S3 client (reqwest without a provider of its own) needs
+        // it installed before it is built. A second app in the same process finds it so.
+        crate::crypto::install_providers();
         // Before anything records: a metric recorded with no recorder installed is lost.
         crate::metrics::install();
         let db = Db::connect(&config).await?;

@@ -18,7 +18,7 @@ pub async fn backup(
     if keep == 0 {
         anyhow::bail!("--keep must be at least 1");
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::crypto::install_providers();
     let storage = Storage::from_config(&config.storage)?;
     let taken = backup::take(config, &storage, &target, keep).await?;
     if json {
@@ -45,7 +45,7 @@ pub async fn backup(
 }
 
 pub async fn restore(config: &Config, path: &str, json: bool) -> anyhow::Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::crypto::install_providers();
     let restored = backup::restore::restore(config, path).await?;
     if json {
         println!("{}", serde_json::to_string(&restored)?);

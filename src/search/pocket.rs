@@ -1,9 +1,10 @@
 //! The bundled offline model: pocket-encoder 0.1.2 (a 4-bit paraphrase-MiniLM-L3-v2, 384
-//! dimensions). Read before adoption: it embeds its weights and tokenizer with
-//! `include_bytes!`, does no file or network I/O, keeps no input text, loads once per process
-//! through its own `OnceLock`, and its only `unsafe` is a GEMM call on Linux ARM64. Its
-//! `embed` is CPU-bound and encodes one text at a time, so it runs on the blocking pool here,
-//! under a semaphore so a burst of jobs cannot take every blocking thread.
+//! dimensions), Kanri's vendored copy (`vendor/pocket-encoder`, see its KANRI.md). It embeds
+//! its weights and tokenizer with `include_bytes!`, does no file or network I/O, keeps no input
+//! text, loads once per process through its own `OnceLock`, and its only `unsafe` is the GEMM
+//! call. Its `embed` is CPU-bound (one core; the texts of a call are encoded together), so it
+//! runs on the blocking pool here, under a semaphore so a burst of jobs cannot take every
+//! blocking thread.
 
 use std::sync::Arc;
 

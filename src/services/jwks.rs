@@ -108,6 +108,8 @@ pub struct KeySet {
 
 impl KeySet {
     pub fn new(url: String, client: ProviderClient, min_refetch: Duration) -> Self {
+        // Tokens are checked with ring (jsonwebtoken has no backend of its own here).
+        crate::crypto::jwt_ring::install();
         Self {
             url,
             client,

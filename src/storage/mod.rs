@@ -48,6 +48,8 @@ impl Storage {
                 Arc::new(LocalFileSystem::new_with_prefix(&dir)?.with_automatic_cleanup(true))
             }
             StorageUrl::S3 { bucket, prefix } => {
+                // reqwest has no TLS provider of its own here: ring, installed process-wide.
+                crate::crypto::install_providers();
                 let s3 = AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
                     .build()

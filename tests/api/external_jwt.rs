@@ -72,6 +72,8 @@ pub(crate) fn now() -> i64 {
 }
 
 pub(crate) fn sign(der_b64: &str, kid: &str, claims: &Value) -> String {
+    // The server's JWT backend; this process signs with it too (no other is compiled in).
+    kanri::crypto::install_providers();
     let der = STANDARD.decode(der_b64).unwrap();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(kid.to_string());
