@@ -6,7 +6,7 @@
 //! input, so an input's vector does not depend on what it was batched with.
 use crate::{
     Error, inference,
-    weights::{self, Weight},
+    weights::{self, Packed, Weight},
 };
 use std::collections::HashMap;
 
@@ -49,8 +49,11 @@ struct Layer {
     output_norm: Norm,
 }
 
+const WORDS: &str = "embeddings.word_embeddings.weight";
+
 pub(crate) struct Model {
-    words: Vec<f32>,
+    /// Left 4-bit: a text reads one row per token.
+    words: Packed,
     positions: Vec<f32>,
     token_types: Vec<f32>,
     embeddings_norm: Norm,
@@ -124,9 +127,13 @@ impl Model {
         {
             return Err(inference("unsupported bundled MiniLM configuration"));
         }
-        let mut tensors = Tensors(weights::load()?);
+        let words = weights::packed(WORDS)?;
+        if words.shape != [VOCABULARY, HIDDEN] {
+            return Err(inference("invalid bundled weight shape"));
+        }
+        let mut tensors = Tensors(weights::load(&[WORDS])?);
         Ok(Self {
-            words: tensors.take("embeddings.word_embeddings.weight", &[VOCABULARY, HIDDEN])?,
+            words,
             positions: tensors.take(
                 "embeddings.position_embeddings.weight",
                 &[MAX_POSITIONS, HIDDEN],
@@ -166,11 +173,11 @@ impl Model {
                 if id >= VOCABULARY || kind >= 2 {
                     return Err(inference("invalid token id"));
                 }
-                let word = &self.words[id * HIDDEN..][..HIDDEN];
+                self.words.row_into(id, row);
                 let token_type = &self.token_types[kind * HIDDEN..][..HIDDEN];
                 let place = &self.positions[position * HIDDEN..][..HIDDEN];
                 for (j, value) in row.iter_mut().enumerate() {
-                    *value = (word[j] + token_type[j]) + place[j];
+                    *value = (*value + token_type[j]) + place[j];
                 }
             }
         }
