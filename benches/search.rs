@@ -11,6 +11,7 @@
 use std::time::{Duration, Instant};
 
 use kanri::Config;
+#[cfg(feature = "ann")]
 use kanri::search::ann::Ann;
 use kanri::search::embedder::normalize;
 use kanri::search::{Embedder, VectorSet};
@@ -164,7 +165,24 @@ fn vector_search(big: usize, queries: usize) {
         "index memory, {big} vectors, exact               {:>9.1} MiB",
         mib(set.memory_bytes())
     );
+    #[cfg(feature = "ann")]
+    hnsw_search(set, &stored, &qs, &exact, big);
+    #[cfg(not(feature = "ann"))]
+    {
+        let _ = (stored, exact);
+        println!("(HNSW rows: cargo bench --features ann --bench search)");
+    }
+}
 
+/// The graph on the same vectors and queries (the `ann` feature).
+#[cfg(feature = "ann")]
+fn hnsw_search(
+    mut set: VectorSet,
+    stored: &[Vec<f32>],
+    qs: &[Vec<f32>],
+    exact: &[Vec<String>],
+    big: usize,
+) {
     let started = Instant::now();
     let snapshot = set.snapshot();
     set.install(Ann::build(snapshot));
@@ -194,7 +212,7 @@ fn vector_search(big: usize, queries: usize) {
     let mut found = 0;
     let times = qs
         .iter()
-        .zip(&exact)
+        .zip(exact)
         .map(|(q, truth)| {
             let t = Instant::now();
             let hits = set.search(q, 100, None);

@@ -138,7 +138,7 @@ impl Default for RawConfig {
             // Measured (README, benches/search.rs): exact search of 100,000 vectors answers in
             // 17 ms at p99 and beat the HNSW graph on this hardware, so the graph is for
             // projects far beyond that.
-            search_ann_threshold: 200_000,
+            search_ann_threshold: super::search::DEFAULT_ANN_THRESHOLD,
             search_min_similarity: 0.2,
             webhook_retry_schedule: super::DEFAULT_RETRY_SCHEDULE.into(),
             webhook_allowed_cidrs: String::new(),

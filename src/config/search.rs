@@ -20,6 +20,9 @@ pub struct EmbeddingsEndpoint {
     pub key: Option<Secret<String>>,
 }
 
+/// `KANRI_SEARCH_ANN_THRESHOLD`'s default.
+pub const DEFAULT_ANN_THRESHOLD: usize = 200_000;
+
 /// The search settings from `Config`.
 #[derive(Debug, Clone)]
 pub struct SearchSettings {
@@ -32,7 +35,7 @@ pub struct SearchSettings {
 impl Default for SearchSettings {
     fn default() -> Self {
         Self {
-            ann_threshold: 200_000,
+            ann_threshold: DEFAULT_ANN_THRESHOLD,
             min_similarity: 0.2,
         }
     }
@@ -64,6 +67,13 @@ impl SearchConfig {
             return Err(invalid(
                 "KANRI_SEARCH_ANN_THRESHOLD",
                 "must be at least 100",
+            ));
+        }
+        // A threshold that would never take effect is a mistake to say at start-up.
+        if !cfg!(feature = "ann") && raw.search_ann_threshold != DEFAULT_ANN_THRESHOLD {
+            return Err(invalid(
+                "KANRI_SEARCH_ANN_THRESHOLD",
+                "needs a build with the HNSW graph (cargo build --release --features ann)",
             ));
         }
         if !(-1.0..=1.0).contains(&raw.search_min_similarity) {
@@ -115,6 +125,14 @@ mod tests {
         let mut r = raw();
         r.search_ann_threshold = 5;
         assert!(Config::from_raw(r).is_err());
+        let mut r = raw();
+        r.search_ann_threshold = 1_000;
+        let err = Config::from_raw(r).map(|_| ()).map_err(|e| e.to_string());
+        if cfg!(feature = "ann") {
+            assert!(err.is_ok());
+        } else {
+            assert!(err.unwrap_err().contains("--features ann"));
+        }
         let mut r = raw();
         r.search_min_similarity = 2.0;
         assert!(Config::from_raw(r).is_err());

@@ -1,7 +1,8 @@
 //! `admin_sessions`: operator sessions of the console, each tied to the secret key or the
 //! operator account it was exchanged for.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 pub struct NewAdminSession<'a> {
     pub id: &'a str,

@@ -3,7 +3,8 @@
 //! A row whose `deleted_at` is set is waiting for the purge job to delete its stored object; no
 //! read for a client returns it.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AttachmentRow {

@@ -68,7 +68,7 @@ pub struct CopyFacts {
     pub files: Vec<StoredFile>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx_macros::FromRow)]
 pub struct StoredFile {
     pub storage_key: String,
     pub size_bytes: i64,

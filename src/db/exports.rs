@@ -1,6 +1,7 @@
 //! Workspace export requests: state, progress and the stored archive.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ExportRow {

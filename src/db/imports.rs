@@ -1,6 +1,7 @@
 //! Archive imports queued over the API: state, progress and the outcome.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ImportRow {

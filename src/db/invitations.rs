@@ -1,5 +1,6 @@
 use crate::domain::enums::{InvitationStatus, WorkspaceRole};
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 /// An invitation with its workspace's name, for showing to the inviter or the invited.
 #[derive(Debug, Clone, FromRow)]

@@ -2,7 +2,8 @@
 //! workers have locked; SQLite has a single writer, so the claiming statement is atomic as is.
 
 use crate::domain::job_state::JobState;
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 use super::Db;
 use crate::config::Engine;

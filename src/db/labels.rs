@@ -1,6 +1,7 @@
 //! Workspace labels and which tasks carry them.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct LabelRow {

@@ -47,8 +47,8 @@ use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 use crate::config::{Config, Engine};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE_MIGRATIONS: Migrator = sqlx_macros::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx_macros::migrate!("./migrations/postgres");
 
 /// Per-connection SQLite settings: WAL so readers never block the writer, a busy timeout so
 /// another process's writer makes us wait rather than fail, and enforced foreign keys.

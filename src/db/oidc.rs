@@ -1,6 +1,7 @@
 //! OIDC sign-ins under way and the provider subjects linked to users.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct PendingLogin {

@@ -1,6 +1,7 @@
 //! A tenant's plans. Limits are nullable columns (`NULL` = unlimited); features a JSON array.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct PlanRow {

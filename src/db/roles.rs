@@ -1,4 +1,5 @@
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct RoleRow {

@@ -5,7 +5,8 @@
 //! A search's scope (tenant, projects, field filters) is a list of bound values; only `$n`
 //! placeholders are generated into the SQL, never a value.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 use super::Db;
 use super::tasks::{DETAIL_SELECT, TaskDetail};

@@ -1,6 +1,7 @@
 //! One subscription per workspace: its plan, status, period and Stripe links.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 use crate::config::Engine;
 

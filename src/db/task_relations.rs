@@ -1,6 +1,7 @@
 //! Relations between tasks (blocks, relates to, duplicates), stored one way round.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 use crate::domain::enums::{RelationKind, TaskStatus};
 

@@ -1,4 +1,5 @@
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 pub const DEFAULT_TENANT_ID: &str = "default";
 

@@ -1,6 +1,7 @@
 //! Time spent on tasks: logged entries and running timers.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TimeEntryRow {

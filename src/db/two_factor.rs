@@ -1,7 +1,8 @@
 //! Two-factor sign-in: each user's sealed TOTP secret and last accepted step
 //! (`user_two_factor`), their recovery code hashes, and pending sign-in challenges.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TwoFactorRow {

@@ -1,6 +1,7 @@
 //! Daily API-call counts per workspace and the counts a quota compares with its limit.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 /// Adds `calls` to the workspace's row for `day`, creating it. Skips a workspace deleted
 /// since the calls were counted (its row would have nothing to reference).

@@ -1,6 +1,7 @@
 //! Outgoing-webhook deliveries (one message to one endpoint) and their attempts.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DeliveryRow {

@@ -1,7 +1,8 @@
 //! A workspace's outgoing-webhook endpoints. `secret` and `previous_secret` hold sealed
 //! secrets (`webhooks::cipher`), never plain ones.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct EndpointRow {

@@ -1,5 +1,6 @@
 use crate::domain::enums::WorkspaceRole;
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
+use sqlx_macros::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct MemberRow {

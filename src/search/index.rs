@@ -5,11 +5,16 @@
 //! The graph cannot delete, and is built from a snapshot while the set keeps changing, so
 //! the set remembers which ids changed since the graph's snapshot (`pending`) and scans those
 //! exactly too; removed ids simply have no slot any more and drop out at re-scoring.
+//!
+//! The graph is the `ann` cargo feature (off by default: the default threshold is 200,000
+//! vectors a project, where exact search is still faster here; see the README's Benchmarks).
+//! Without it a set is always searched exactly.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
+#[cfg(feature = "ann")]
 use super::ann::Ann;
 
 /// A match: the id and its cosine similarity.
@@ -20,6 +25,7 @@ pub struct VectorSet {
     ids: Vec<Arc<str>>,
     data: Vec<f32>,
     slots: HashMap<Arc<str>, usize>,
+    #[cfg(feature = "ann")]
     ann: Option<Arc<Ann>>,
     /// Ids written since `ann`'s snapshot.
     pending: HashSet<Arc<str>>,
@@ -41,6 +47,7 @@ impl VectorSet {
             ids: Vec::new(),
             data: Vec::new(),
             slots: HashMap::new(),
+            #[cfg(feature = "ann")]
             ann: None,
             pending: HashSet::new(),
             building: None,
@@ -68,7 +75,10 @@ impl VectorSet {
     }
 
     pub fn has_ann(&self) -> bool {
-        self.ann.is_some()
+        #[cfg(feature = "ann")]
+        return self.ann.is_some();
+        #[cfg(not(feature = "ann"))]
+        false
     }
 
     /// Adds or replaces `id`'s vector; ignored (false) when its length is not `dims`.
@@ -90,7 +100,7 @@ impl VectorSet {
                 key
             }
         };
-        if self.ann.is_some() {
+        if self.has_ann() {
             self.pending.insert(id.clone());
         }
         if let Some(building) = &mut self.building {
@@ -128,7 +138,11 @@ impl VectorSet {
     /// Bytes held: the vectors, the ids and the graph.
     pub fn memory_bytes(&self) -> usize {
         let ids: usize = self.ids.iter().map(|id| id.len() + 16 + 48).sum();
-        self.data.capacity() * 4 + ids + self.ann.as_ref().map_or(0, |a| a.memory_bytes())
+        #[cfg(feature = "ann")]
+        let graph = self.ann.as_ref().map_or(0, |a| a.memory_bytes());
+        #[cfg(not(feature = "ann"))]
+        let graph = 0;
+        self.data.capacity() * 4 + ids + graph
     }
 
     /// The `k` best matches of `query`, best first, among ids `allow` accepts. Exact unless
@@ -142,10 +156,11 @@ impl VectorSet {
         if k == 0 || query.len() != self.dims || self.ids.is_empty() {
             return Vec::new();
         }
-        match &self.ann {
-            Some(ann) => self.search_ann(ann, query, k, allow),
-            None => self.search_exact(query, k, allow),
+        #[cfg(feature = "ann")]
+        if let Some(ann) = &self.ann {
+            return self.search_ann(ann, query, k, allow);
         }
+        self.search_exact(query, k, allow)
     }
 
     pub fn search_exact(
@@ -167,6 +182,7 @@ impl VectorSet {
             .collect()
     }
 
+    #[cfg(feature = "ann")]
     fn search_ann(
         &self,
         ann: &Ann,
@@ -200,6 +216,7 @@ impl VectorSet {
 
     /// Whether a graph should be (re)built: the set is at least `threshold` big and has no
     /// graph, or more than a tenth of it changed since the graph's snapshot.
+    #[cfg(feature = "ann")]
     pub fn wants_ann(&self, threshold: usize) -> bool {
         if self.building.is_some() || self.len() < threshold {
             return false;
@@ -221,6 +238,7 @@ impl VectorSet {
     }
 
     /// Puts a graph built from the last snapshot in service.
+    #[cfg(feature = "ann")]
     pub fn install(&mut self, ann: Ann) {
         // No build in flight: the set was reset meanwhile and this graph is of old data.
         let Some(pending) = self.building.take() else {
@@ -237,7 +255,10 @@ impl VectorSet {
 
     /// Drops the graph (small sets are searched exactly).
     pub fn drop_ann(&mut self) {
-        self.ann = None;
+        #[cfg(feature = "ann")]
+        {
+            self.ann = None;
+        }
         self.pending.clear();
     }
 }

@@ -3,6 +3,7 @@
 //! vector index (exact and HNSW), rank fusion, and turning user text into safe full-text
 //! queries. `services::search` puts them together with the database.
 
+#[cfg(feature = "ann")]
 pub mod ann;
 pub mod embedder;
 pub mod fusion;

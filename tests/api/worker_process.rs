@@ -71,7 +71,7 @@ impl Drop for WorkerProcess {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx_macros::FromRow)]
 struct JobState {
     state: String,
     attempts: i64,

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::db::{self, Db};
 use crate::search::VectorSet;
+#[cfg(feature = "ann")]
 use crate::search::ann::Ann;
 use crate::search::embedder::from_bytes;
 
@@ -57,6 +58,7 @@ impl ProjectVectors {
 pub struct Vectors {
     db: Db,
     model: String,
+    #[cfg_attr(not(feature = "ann"), allow(dead_code))]
     ann_threshold: usize,
     projects: moka::future::Cache<String, Arc<ProjectVectors>>,
 }
@@ -144,10 +146,12 @@ impl Vectors {
                 set.retain(|id| ids.contains(id));
             }
         }
+        #[cfg(feature = "ann")]
         self.maybe_build_graph(entry);
         Ok(())
     }
 
+    #[cfg(feature = "ann")]
     /// Starts a graph build on the blocking pool when the set has grown past the threshold
     /// (or changed a lot since its graph); searches stay exact until it is installed.
     fn maybe_build_graph(&self, entry: &Arc<ProjectVectors>) {

@@ -20,7 +20,7 @@ impl Packed {
     /// would have expanded.
     pub fn row_into(&self, row: usize, out: &mut [f32]) {
         let width = self.shape[1];
-        debug_assert!(row < self.shape[0] && out.len() == width && width % 32 == 0);
+        debug_assert!(row < self.shape[0] && out.len() == width && width.is_multiple_of(32));
         let start = row * width;
         for (offset, value) in out.iter_mut().enumerate() {
             let i = start + offset;
@@ -44,7 +44,7 @@ pub(crate) fn packed(name: &str) -> Result<Packed, Error> {
         serde_json::from_str(include_str!("../assets/shapes.json")).map_err(inference)?;
     let shape = shapes
         .get(name)
-        .filter(|shape| shape.len() == 2 && shape[1] % 32 == 0)
+        .filter(|shape| shape.len() == 2 && shape[1].is_multiple_of(32))
         .ok_or_else(|| inference("missing bundled weight"))?
         .clone();
     let count = shape.iter().product::<usize>();
