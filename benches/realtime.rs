@@ -9,6 +9,7 @@
 //! and one in the server's, so the open-file limit must exceed N plus a margin in both:
 //! `ulimit -n 20000` before running (the server inherits it). Without `--bench` (as under
 //! `cargo test --all-targets`) it runs a smoke case of 20 subscribers and 3 tasks.
+//! `KANRI_BIN=target/release/kanri` serves from that binary instead of this profile's.
 
 mod support;
 
@@ -37,7 +38,9 @@ impl Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_kanri"))
+        // `KANRI_BIN` measures another build (a release server under unoptimised clients).
+        let bin = std::env::var("KANRI_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kanri").into());
+        let child = Command::new(bin)
             .arg("serve")
             .env("KANRI_DATA_DIR", dir.path())
             .env("KANRI_BIND", format!("127.0.0.1:{port}"))

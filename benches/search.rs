@@ -400,7 +400,7 @@ async fn request_path(tasks_n: usize, queries: usize) -> anyhow::Result<()> {
         run(true).await?,
     );
     report(
-        &format!("HTTP hybrid search, {tasks_n} tasks, cached query vector"),
+        &format!("HTTP hybrid search, {tasks_n} tasks, one query again (result cache)"),
         run(false).await?,
     );
     let _ = stop.send(());
