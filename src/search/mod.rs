@@ -1,6 +1,6 @@
 //! Search building blocks with no database in them: the `Embedder` trait and its backends
 //! (the bundled pocket-encoder model and an OpenAI-compatible HTTP endpoint), the in-memory
-//! vector index (exact and HNSW), rank fusion, and turning user text into safe full-text
+//! vector index (exact, and HNSW with the `ann` feature), rank fusion, and turning user text into safe full-text
 //! queries. `services::search` puts them together with the database.
 
 #[cfg(feature = "ann")]
