@@ -7,10 +7,9 @@ fn main() -> ExitCode {
 
 /// glibc's malloc gives each thread that meets contention an arena of its own, up to eight per
 /// core, and memory freed into one arena is not reused by another. The server's threads (the
-/// runtime's workers, the blocking pool, one per SQLite connection) each filled one: under the
-/// mixed load bench, RSS went 100 → 217 MiB with the default and 100 → 127 MiB with one arena
-/// per core, at no cost in throughput (README, Benchmarks). `MALLOC_ARENA_MAX` still wins when
-/// set.
+/// runtime's workers, the blocking pool, one per SQLite connection) each filled one: after the
+/// mixed load bench the server held 217 MiB with the default and 146 MiB with one arena per
+/// core, at no cost in throughput (README, Benchmarks). `MALLOC_ARENA_MAX` still wins when set.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {

@@ -18,7 +18,6 @@ pub async fn backup(
     if keep == 0 {
         anyhow::bail!("--keep must be at least 1");
     }
-    crate::crypto::install_providers();
     let storage = Storage::from_config(&config.storage)?;
     let taken = backup::take(config, &storage, &target, keep).await?;
     if json {
@@ -45,7 +44,6 @@ pub async fn backup(
 }
 
 pub async fn restore(config: &Config, path: &str, json: bool) -> anyhow::Result<()> {
-    crate::crypto::install_providers();
     let restored = backup::restore::restore(config, path).await?;
     if json {
         println!("{}", serde_json::to_string(&restored)?);

@@ -339,6 +339,11 @@ mod tests {
             DecodingKey::from_ec_components(&base64_url(&[1; 32]), &base64_url(&[2; 32])).unwrap();
         assert!(decode::<Value>(&token, &ec, &Validation::new(Algorithm::HS256)).is_err());
         assert!(decode::<Value>(&token, &ec, &Validation::new(Algorithm::ES256)).is_err());
+        // And the provider itself, whatever jsonwebtoken checks before it: no verifier or
+        // signer for a key of another family.
+        assert!(new_verifier(&Algorithm::HS256, &ec).is_err());
+        let hmac = EncodingKey::from_secret(b"secret").unwrap();
+        assert!(new_signer(&Algorithm::ES256, &hmac).is_err());
     }
 
     fn base64_url(bytes: &[u8]) -> String {

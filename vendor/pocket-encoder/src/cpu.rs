@@ -127,11 +127,12 @@ impl Model {
         {
             return Err(inference("unsupported bundled MiniLM configuration"));
         }
-        let words = weights::packed(WORDS)?;
+        let bundle = weights::Bundle::open()?;
+        let words = bundle.packed(WORDS)?;
         if words.shape != [VOCABULARY, HIDDEN] {
             return Err(inference("invalid bundled weight shape"));
         }
-        let mut tensors = Tensors(weights::load(&[WORDS])?);
+        let mut tensors = Tensors(bundle.load(&[WORDS])?);
         Ok(Self {
             words,
             positions: tensors.take(

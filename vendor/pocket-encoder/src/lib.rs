@@ -120,9 +120,10 @@ impl Encoder {
             .map(|text| self.inner.tokenizer.encode(text.as_ref(), true))
             .collect::<Result<Vec<_>, _>>()
             .map_err(inference)?;
+        let lengths = encodings.iter().map(|e| e.get_ids().len());
         let mut vectors = Vec::with_capacity(encodings.len());
-        for batch in token_batches(&encodings) {
-            let inputs = batch
+        for batch in token_batches(lengths) {
+            let inputs = encodings[batch]
                 .iter()
                 .map(|encoding| Tokens {
                     ids: encoding.get_ids(),
@@ -144,33 +145,24 @@ impl Encoder {
 /// products to run at speed.
 pub const BATCH_TOKENS: usize = 2048;
 
-/// Consecutive runs of `encodings` of at most [`BATCH_TOKENS`] tokens (one input may exceed
-/// it alone only if it were longer than 128 tokens, which truncation prevents).
-fn token_batches<T: AsTokens>(encodings: &[T]) -> Vec<&[T]> {
+/// Splits inputs of these token counts into consecutive runs (index ranges) of at most
+/// [`BATCH_TOKENS`] tokens (one input may exceed it alone only if it were longer than 128
+/// tokens, which truncation prevents).
+fn token_batches(lengths: impl IntoIterator<Item = usize>) -> Vec<std::ops::Range<usize>> {
     let mut batches = Vec::new();
-    let (mut start, mut tokens) = (0, 0);
-    for (i, encoding) in encodings.iter().enumerate() {
-        let len = encoding.token_count();
-        if i > start && tokens + len > BATCH_TOKENS {
-            batches.push(&encodings[start..i]);
-            (start, tokens) = (i, 0);
+    let (mut start, mut end, mut tokens) = (0, 0, 0);
+    for len in lengths {
+        if end > start && tokens + len > BATCH_TOKENS {
+            batches.push(start..end);
+            (start, tokens) = (end, 0);
         }
         tokens += len;
+        end += 1;
     }
-    if start < encodings.len() {
-        batches.push(&encodings[start..]);
+    if start < end {
+        batches.push(start..end);
     }
     batches
-}
-
-trait AsTokens {
-    fn token_count(&self) -> usize;
-}
-
-impl AsTokens for tokenizers::Encoding {
-    fn token_count(&self) -> usize {
-        self.get_ids().len()
-    }
 }
 
 fn inference(error: impl std::fmt::Display) -> Error {
@@ -216,18 +208,20 @@ fn load_bundled() -> Result<Inner, Error> {
 mod tests {
     use super::*;
 
-    impl AsTokens for usize {
-        fn token_count(&self) -> usize {
-            *self
-        }
+    /// The batches of `lengths` as slices of it.
+    fn batched(lengths: &[usize]) -> Vec<&[usize]> {
+        token_batches(lengths.iter().copied())
+            .into_iter()
+            .map(|range| &lengths[range])
+            .collect()
     }
 
     #[test]
     fn batches_hold_whole_inputs_up_to_the_token_budget() {
         let lengths = [1000, 1000, 48, 1, 2048, 128];
-        let batches = token_batches(&lengths);
+        let batches = batched(&lengths);
         assert_eq!(batches, [&[1000, 1000, 48][..], &[1], &[2048], &[128]]);
-        assert!(token_batches::<usize>(&[]).is_empty());
-        assert_eq!(token_batches(&[5]), [&[5][..]]);
+        assert!(batched(&[]).is_empty());
+        assert_eq!(batched(&[5]), [&[5][..]]);
     }
 }

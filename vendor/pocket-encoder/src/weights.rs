@@ -6,9 +6,9 @@ pub(crate) struct Weight {
     pub data: Vec<f32>,
 }
 
-/// A 4-bit matrix left as stored (in the binary's read-only data): rows are expanded when
-/// read. For the word embeddings, of which a text reads a few dozen rows of 30,522, this
-/// saves 45 MiB of F32 that were never touched.
+/// A 4-bit matrix as stored (in the binary's read-only data). [`Bundle::load`] expands the
+/// ones it is asked to; the word embeddings stay packed and are read a row at a time (a text
+/// reads a few dozen rows of 30,522: 45 MiB of F32 never touched).
 pub(crate) struct Packed {
     pub shape: Vec<usize>,
     nibbles: &'static [u8],
@@ -16,100 +16,106 @@ pub(crate) struct Packed {
 }
 
 impl Packed {
-    /// Writes row `row` as F32 into `out` (one row's length): exactly the values [`load`]
-    /// would have expanded.
+    /// Element `i` (row-major). The one dequantization formula: expanded matrices and
+    /// packed rows hold the same values.
+    fn value(&self, i: usize) -> f32 {
+        let nibble = (self.nibbles[i / 2] >> ((i % 2) * 4)) & 15;
+        let scale = half::f16::from_bits(u16::from_le_bytes([
+            self.scales[2 * (i / 32)],
+            self.scales[2 * (i / 32) + 1],
+        ]))
+        .to_f32();
+        (nibble as i16 - 8) as f32 * scale
+    }
+
+    /// Writes row `row` as F32 into `out` (one row's length).
     pub fn row_into(&self, row: usize, out: &mut [f32]) {
         let width = self.shape[1];
-        debug_assert!(row < self.shape[0] && out.len() == width && width.is_multiple_of(32));
-        let start = row * width;
+        debug_assert!(row < self.shape[0] && out.len() == width);
         for (offset, value) in out.iter_mut().enumerate() {
-            let i = start + offset;
-            let nibble = (self.nibbles[i / 2] >> ((i % 2) * 4)) & 15;
-            let scale = half::f16::from_bits(u16::from_le_bytes([
-                self.scales[2 * (i / 32)],
-                self.scales[2 * (i / 32) + 1],
-            ]))
-            .to_f32();
-            *value = (nibble as i16 - 8) as f32 * scale;
+            *value = self.value(row * width + offset);
         }
+    }
+
+    fn expand(&self) -> Vec<f32> {
+        (0..self.shape.iter().product())
+            .map(|i| self.value(i))
+            .collect()
     }
 }
 
 static MODEL: &[u8] = include_bytes!("../assets/model.safetensors");
 
-/// The 2-D weight `name`, left packed.
-pub(crate) fn packed(name: &str) -> Result<Packed, Error> {
-    let file = safetensors::SafeTensors::deserialize(MODEL).map_err(inference)?;
-    let shapes: HashMap<String, Vec<usize>> =
-        serde_json::from_str(include_str!("../assets/shapes.json")).map_err(inference)?;
-    let shape = shapes
-        .get(name)
-        .filter(|shape| shape.len() == 2 && shape[1].is_multiple_of(32))
-        .ok_or_else(|| inference("missing bundled weight"))?
-        .clone();
-    let count = shape.iter().product::<usize>();
-    let nibbles = file
-        .tensor(&format!("{name}.q4"))
-        .map_err(inference)?
-        .data();
-    let scales = file
-        .tensor(&format!("{name}.scales"))
-        .map_err(inference)?
-        .data();
-    if nibbles.len() * 2 < count || scales.len() / 2 * 32 < count {
-        return Err(inference("invalid bundled quantized tensor length"));
-    }
-    Ok(Packed {
-        shape,
-        nibbles,
-        scales,
-    })
+/// The bundled tensors and their shapes, read once.
+pub(crate) struct Bundle {
+    file: safetensors::SafeTensors<'static>,
+    shapes: HashMap<String, Vec<usize>>,
 }
 
-/// Every weight but those named in `packed`, expanded to F32.
-pub(crate) fn load(packed: &[&str]) -> Result<HashMap<String, Weight>, Error> {
-    let file = safetensors::SafeTensors::deserialize(MODEL).map_err(inference)?;
-    let shapes: HashMap<String, Vec<usize>> =
-        serde_json::from_str(include_str!("../assets/shapes.json")).map_err(inference)?;
-    let mut weights = HashMap::new();
-    for (name, shape) in shapes {
-        if packed.contains(&name.as_str()) {
-            continue;
-        }
-        let count = shape.iter().product::<usize>();
-        let data = if shape.len() < 2 {
-            file.tensor(&name)
-                .map_err(inference)?
-                .data()
-                .as_chunks::<4>()
-                .0
-                .iter()
-                .map(|b| f32::from_le_bytes(*b))
-                .collect::<Vec<_>>()
-        } else {
-            let packed = file.tensor(&format!("{name}.q4")).map_err(inference)?;
-            let scales = file.tensor(&format!("{name}.scales")).map_err(inference)?;
-            let scales = scales
-                .data()
-                .as_chunks::<2>()
-                .0
-                .iter()
-                .map(|b| half::f16::from_bits(u16::from_le_bytes(*b)).to_f32())
-                .collect::<Vec<_>>();
-            if packed.data().len() * 2 < count || scales.len() * 32 < count {
-                return Err(inference("invalid bundled quantized tensor length"));
-            }
-            (0..count)
-                .map(|i| {
-                    let nibble = (packed.data()[i / 2] >> ((i % 2) * 4)) & 15;
-                    (nibble as i16 - 8) as f32 * scales[i / 32]
-                })
-                .collect()
-        };
-        if data.len() != count {
-            return Err(inference("invalid bundled tensor length"));
-        }
-        weights.insert(name, Weight { shape, data });
+impl Bundle {
+    pub fn open() -> Result<Self, Error> {
+        Ok(Self {
+            file: safetensors::SafeTensors::deserialize(MODEL).map_err(inference)?,
+            shapes: serde_json::from_str(include_str!("../assets/shapes.json"))
+                .map_err(inference)?,
+        })
     }
-    Ok(weights)
+
+    /// The 2-D weight `name`, left packed.
+    pub fn packed(&self, name: &str) -> Result<Packed, Error> {
+        let shape = self
+            .shapes
+            .get(name)
+            .filter(|shape| shape.len() == 2)
+            .ok_or_else(|| inference("missing bundled weight"))?
+            .clone();
+        let count = shape.iter().product::<usize>();
+        let nibbles = self
+            .file
+            .tensor(&format!("{name}.q4"))
+            .map_err(inference)?
+            .data();
+        let scales = self
+            .file
+            .tensor(&format!("{name}.scales"))
+            .map_err(inference)?
+            .data();
+        if nibbles.len() * 2 < count || scales.len() / 2 * 32 < count {
+            return Err(inference("invalid bundled quantized tensor length"));
+        }
+        Ok(Packed {
+            shape,
+            nibbles,
+            scales,
+        })
+    }
+
+    /// Every weight but those named in `except`, expanded to F32 (1-D ones are stored so).
+    pub fn load(&self, except: &[&str]) -> Result<HashMap<String, Weight>, Error> {
+        let mut weights = HashMap::new();
+        for (name, shape) in &self.shapes {
+            if except.contains(&name.as_str()) {
+                continue;
+            }
+            let data = if shape.len() < 2 {
+                self.file
+                    .tensor(name)
+                    .map_err(inference)?
+                    .data()
+                    .as_chunks::<4>()
+                    .0
+                    .iter()
+                    .map(|b| f32::from_le_bytes(*b))
+                    .collect::<Vec<_>>()
+            } else {
+                self.packed(name)?.expand()
+            };
+            if data.len() != shape.iter().product::<usize>() {
+                return Err(inference("invalid bundled tensor length"));
+            }
+            let shape = shape.clone();
+            weights.insert(name.clone(), Weight { shape, data });
+        }
+        Ok(weights)
+    }
 }
